@@ -1,0 +1,62 @@
+# Keepword: the two commands are `make up` and `make test`. See README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv/bin
+LOCAL := deploy/local
+# Never let uv fetch a Python build from outside the package registries.
+export UV_PYTHON_DOWNLOADS := never
+export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
+
+.PHONY: help up down logs status test lint typecheck unit deps stack provision schemas bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+up: deps stack provision ## Install what is missing, start Kafka, PostgreSQL, the mail catcher and the four services
+	@$(LOCAL)/services.sh start
+	@echo
+	@$(LOCAL)/services.sh status
+	@echo "intake API: http://127.0.0.1:8080/docs   emails: .local/mail/new/   logs: make logs"
+
+down: ## Stop the services, the broker and the database (data is kept under .local/)
+	@$(LOCAL)/services.sh stop
+	@$(LOCAL)/kafka.sh stop
+	@$(LOCAL)/postgres.sh stop
+
+status: ## Show what is running
+	@$(LOCAL)/services.sh status || true
+	@$(LOCAL)/kafka.sh status || true
+	@$(LOCAL)/postgres.sh status || true
+
+logs: ## Show where the logs are, and their last lines
+	@for f in .local/logs/*.log; do echo "== $$f"; tail -n 5 "$$f"; done 2>/dev/null || echo "no logs yet: run make up"
+
+test: deps stack provision lint typecheck ## Run ruff, mypy and every test against the real servers
+	$(VENV)/pytest
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+
+typecheck:
+	$(VENV)/mypy libs services tests conftest.py
+
+deps: ## Install uv (if missing) and the locked Python dependencies into .venv
+	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv
+	@uv sync --all-packages --frozen --quiet
+
+stack: ## Start Kafka and PostgreSQL (installing them on first use)
+	@$(LOCAL)/postgres.sh start
+	@$(LOCAL)/kafka.sh start
+
+provision: ## Create the catalog's topics and apply every service's migrations
+	@$(VENV)/keepword topics create >/dev/null
+	@$(VENV)/keepword db migrate >/dev/null
+
+schemas: ## Regenerate the committed JSON Schemas of the event contract
+	$(VENV)/keepword schemas export
+
+clean: down ## Stop everything and delete all local state (.local/)
+	rm -rf .local

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Runs Keepword's four services and a local SMTP catcher as background processes.
+#
+#   deploy/local/services.sh start|stop|restart|status
+#
+# Each process writes its log to .local/logs/<name>.log and its pid to .local/run/<name>.pid.
+# `start` is idempotent: a process that is already running is left alone, and the command
+# returns once every service answers 200 on /healthz.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+LOCAL="${KEEPWORD_LOCAL_DIR:-$ROOT/.local}"
+RUN="$LOCAL/run"
+LOGS="$LOCAL/logs"
+MAIL="$LOCAL/mail"
+PY="$ROOT/.venv/bin/python"
+
+export KEEPWORD_CONFIG="${KEEPWORD_CONFIG:-$ROOT/deploy/local/keepword.toml}"
+export KEEPWORD_LOG_FORMAT="${KEEPWORD_LOG_FORMAT:-json}"
+
+# name:port — the HTTP port each service answers /healthz on.
+SERVICES=(
+  "intake:${KEEPWORD_INTAKE_PORT:-8080}"
+  "escalation:${KEEPWORD_ESCALATION_PORT:-8081}"
+  "commitments:${KEEPWORD_COMMITMENTS_PORT:-8082}"
+  "notifier:${KEEPWORD_NOTIFIER_PORT:-8083}"
+)
+SMTP_PORT="${KEEPWORD_SMTP_PORT:-1025}"
+
+alive() { # pid -> 0 if it runs; a zombie does not count (PID 1 may never reap it here)
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+running() { # name -> 0 if its pid file names a live process
+  local pidfile="$RUN/$1.pid"
+  [[ -f "$pidfile" ]] && alive "$(cat "$pidfile")"
+}
+
+launch() { # name command...
+  local name=$1; shift
+  if running "$name"; then
+    echo "$name: already running (pid $(cat "$RUN/$name.pid"))"
+    return
+  fi
+  setsid nohup "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! >"$RUN/$name.pid"
+  echo "$name: started (pid $!, log $LOGS/$name.log)"
+}
+
+healthy() { # port -> 0 if /healthz answers 200
+  "$PY" - "$1" <<'PY'
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2) as r:
+        sys.exit(0 if r.status == 200 else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
+
+listening() { # port -> 0 if something accepts TCP connections there
+  "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1).close()" "$1" 2>/dev/null
+}
+
+wait_ready() {
+  local deadline=$((SECONDS + ${KEEPWORD_START_TIMEOUT:-120}))
+  local pending
+  while :; do
+    pending=()
+    listening "$SMTP_PORT" || pending+=("mailcatcher")
+    for entry in "${SERVICES[@]}"; do
+      healthy "${entry#*:}" || pending+=("${entry%%:*}")
+    done
+    [[ ${#pending[@]} -eq 0 ]] && { echo "all services healthy"; return 0; }
+    if (( SECONDS >= deadline )); then
+      echo "not healthy in time: ${pending[*]}" >&2
+      for name in "${pending[@]}"; do
+        echo "--- last lines of $LOGS/$name.log" >&2
+        tail -n 20 "$LOGS/$name.log" >&2 || true
+      done
+      return 1
+    fi
+    for name in "${pending[@]}"; do
+      if ! running "$name"; then
+        echo "$name exited; last lines of $LOGS/$name.log:" >&2
+        tail -n 30 "$LOGS/$name.log" >&2 || true
+        return 1
+      fi
+    done
+    sleep 0.5
+  done
+}
+
+start() {
+  mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
+  [[ -x "$PY" ]] || { echo "no virtualenv at $ROOT/.venv: run 'make up'" >&2; exit 1; }
+  # The catcher keeps every email as a file in a Maildir: .local/mail/new/
+  launch mailcatcher "$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAIL"
+  for entry in "${SERVICES[@]}"; do
+    launch "${entry%%:*}" "$PY" -m "keepword_${entry%%:*}"
+  done
+  wait_ready
+}
+
+stop_one() {
+  local name=$1 pidfile="$RUN/$1.pid" pid
+  running "$name" || { rm -f "$pidfile"; return; }
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    alive "$pid" || break
+    sleep 0.2
+  done
+  if alive "$pid"; then
+    echo "$name: did not stop in 20 s; killing" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  echo "$name: stopped"
+}
+
+stop() {
+  for entry in "${SERVICES[@]}"; do stop_one "${entry%%:*}"; done
+  stop_one mailcatcher
+}
+
+status() {
+  local rc=0 name port
+  for entry in "${SERVICES[@]}"; do
+    name=${entry%%:*}; port=${entry#*:}
+    if healthy "$port"; then echo "$name: healthy on :$port"
+    elif running "$name"; then echo "$name: running, not healthy"; rc=1
+    else echo "$name: stopped"; rc=1; fi
+  done
+  if listening "$SMTP_PORT"; then echo "mailcatcher: listening on :$SMTP_PORT (mail in $MAIL/new)"
+  else echo "mailcatcher: stopped"; rc=1; fi
+  return $rc
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,110 @@
+"""Commitment events: requests on `keepword.commitment-requests.v1`, ledger changes on
+`keepword.commitments.v1`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from . import topics
+from .base import Event, Identifier
+from .common import Customer, Person
+from .common import Value as _Value
+
+
+class CommitmentKind(StrEnum):
+    """What was promised."""
+
+    RESPONSE_TIME = "response_time"
+    DELIVERY = "delivery"
+    OUTCOME = "outcome"
+    PRICE = "price"
+    CALLBACK = "callback"
+    REFUND = "refund"
+
+
+class Verdict(StrEnum):
+    """Production's answer to a promise."""
+
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    COUNTERED = "countered"
+
+
+class CommitmentStatus(StrEnum):
+    """Where a promise stands in the ledger."""
+
+    DECLARED = "declared"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    COUNTERED = "countered"
+    KEPT = "kept"
+    BROKEN = "broken"
+    RENEGOTIATED = "renegotiated"
+    CANCELLED = "cancelled"
+
+
+class CommitmentSource(_Value):
+    """Where the ledger learnt of a promise: declared, or found in a message someone wrote."""
+
+    kind: str = Field(pattern=r"^(declared|extracted)$")
+    message_id: str | None = None
+    matched_text: str | None = Field(default=None, max_length=2000)
+
+
+class CommitmentDeclared(Event):
+    """Sales or marketing declared a promise made to a customer."""
+
+    ce_type: ClassVar[str] = "keepword.commitment.declared.v1"
+    topic: ClassVar[str] = topics.COMMITMENT_REQUESTS
+
+    commitment_id: Identifier
+    made_by: Person
+    kind: CommitmentKind
+    text: str = Field(min_length=1, max_length=5000)
+    due_at: datetime
+    customer: Customer | None = None
+
+
+class CommitmentAnswered(Event):
+    """Production confirmed, rejected or countered a promise."""
+
+    ce_type: ClassVar[str] = "keepword.commitment.answered.v1"
+    topic: ClassVar[str] = topics.COMMITMENT_REQUESTS
+
+    commitment_id: Identifier
+    answered_by: Person
+    verdict: Verdict
+    note: str | None = Field(default=None, max_length=5000)
+    feasible_due_at: datetime | None = Field(
+        default=None, description="Production's feasible terms, with a counter-offer."
+    )
+
+
+class CommitmentStatusChanged(Event):
+    """The ledger moved a promise to a new status (or raised its at-risk flag).
+
+    Carries the whole commitment as it now stands, so readers need no other source.
+    """
+
+    ce_type: ClassVar[str] = "keepword.commitment.status-changed.v1"
+    topic: ClassVar[str] = topics.COMMITMENTS
+
+    commitment_id: Identifier
+    status: CommitmentStatus
+    previous_status: CommitmentStatus | None = None
+    at_risk: bool = False
+    kind: CommitmentKind
+    text: str = Field(max_length=5000)
+    made_by: Person
+    customer: Customer | None = None
+    due_at: datetime
+    feasible_due_at: datetime | None = None
+    production_note: str | None = Field(default=None, max_length=5000)
+    source: CommitmentSource
+    reason: str = Field(default="", max_length=2000, description="Why the status changed.")
+    changed_at: datetime

@@ -1,0 +1,186 @@
+"""One realistic example of every event type: for docs, smoke checks and contract tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from .base import Event
+from .commitments import (
+    CommitmentAnswered,
+    CommitmentDeclared,
+    CommitmentKind,
+    CommitmentSource,
+    CommitmentStatus,
+    CommitmentStatusChanged,
+    Verdict,
+)
+from .common import Channel, Customer, Money, Person, PreferredChannel, Role
+from .escalations import (
+    EscalationDecided,
+    EscalationOpened,
+    EscalationRaised,
+    EscalationResolved,
+    EscalationRule,
+    EscalationWarned,
+    EvidenceItem,
+    Option,
+    OptionKind,
+)
+from .messages import MessageReceived, ReplySent
+from .notifications import NotificationFailed, NotificationSent
+
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+CUSTOMER = Customer(
+    email="dana@example.com",
+    name="Dana Whitfield",
+    phone="+1 555 0100",
+    preferred_channel=PreferredChannel.PHONE,
+)
+DANA = Person(email="dana@example.com", name="Dana Whitfield", role=Role.CUSTOMER)
+SALES = Person(email="sam@keepword.example", name="Sam Sales", role=Role.SALES)
+PRODUCTION = Person(email="pat@keepword.example", name="Pat Production", role=Role.PRODUCTION)
+MANAGER = Person(email="morgan@keepword.example", name="Morgan Manager", role=Role.MANAGEMENT)
+DIRECTOR = Person(email="drew@keepword.example", name="Drew Director", role=Role.MANAGEMENT)
+DEPOSIT = Money(amount=Decimal("1500.00"), currency="USD")
+
+
+def every_event(thread_id: str = "thr-example-1") -> list[Event]:
+    """One event of each type, all on the thread `thread_id`."""
+    ids = {"thread_id": thread_id, "correlation_id": thread_id}
+    promise = CommitmentSource(kind="declared")
+    return [
+        MessageReceived(
+            **ids,
+            message_id="msg-1",
+            channel=Channel.EMAIL,
+            customer=CUSTOMER,
+            author=DANA,
+            subject="Where is my ranking report?",
+            body="I paid a deposit two weeks ago.",
+            sent_at=NOW,
+            received_at=NOW,
+            deposit=DEPOSIT,
+        ),
+        ReplySent(
+            **ids,
+            causation_id="msg-1",
+            message_id="msg-2",
+            channel=Channel.EMAIL,
+            customer=CUSTOMER,
+            author=SALES,
+            subject="Re: Where is my ranking report?",
+            body="We will respond within three hours.",
+            sent_at=NOW,
+            received_at=NOW,
+        ),
+        CommitmentDeclared(
+            **ids,
+            commitment_id="cmt-1",
+            made_by=SALES,
+            kind=CommitmentKind.OUTCOME,
+            text="Guaranteed first-page ranking in 30 days",
+            due_at=NOW + timedelta(days=30),
+            customer=CUSTOMER,
+        ),
+        CommitmentAnswered(
+            **ids,
+            commitment_id="cmt-1",
+            answered_by=PRODUCTION,
+            verdict=Verdict.COUNTERED,
+            note="Page two in 60 days is feasible.",
+            feasible_due_at=NOW + timedelta(days=60),
+        ),
+        CommitmentStatusChanged(
+            **ids,
+            commitment_id="cmt-1",
+            status=CommitmentStatus.COUNTERED,
+            previous_status=CommitmentStatus.AWAITING_CONFIRMATION,
+            kind=CommitmentKind.OUTCOME,
+            text="Guaranteed first-page ranking in 30 days",
+            made_by=SALES,
+            customer=CUSTOMER,
+            due_at=NOW + timedelta(days=30),
+            feasible_due_at=NOW + timedelta(days=60),
+            production_note="Page two in 60 days is feasible.",
+            source=promise,
+            reason="production countered",
+            changed_at=NOW,
+        ),
+        EscalationOpened(
+            **ids,
+            escalation_id="esc-1",
+            rule=EscalationRule.PROMISE_GAP,
+            level=1,
+            manager=MANAGER,
+            customer=CUSTOMER,
+            reason="Production countered a promise.",
+            evidence=(EvidenceItem(at=NOW, what="Production countered", event_id="evt-1"),),
+            options=(
+                Option(kind=OptionKind.REFUND, summary="Refund the deposit", refund=DEPOSIT),
+                Option(kind=OptionKind.PHONE_CALL, summary="Call Dana", phone="+1 555 0100"),
+            ),
+            decide_by=NOW + timedelta(hours=4),
+            unanswered_messages=3,
+            deposit=DEPOSIT,
+        ),
+        EscalationWarned(
+            **ids,
+            escalation_id="esc-1",
+            rule=EscalationRule.STALLED,
+            level=1,
+            reason="Next reply due in one hour.",
+            due_at=NOW + timedelta(hours=1),
+        ),
+        EscalationRaised(
+            **ids,
+            escalation_id="esc-1",
+            rule=EscalationRule.HANDLE_IT,
+            level=2,
+            manager=DIRECTOR,
+            previous_manager=MANAGER,
+            reason="'Handle it' with no action in 4 hours.",
+            decide_by=NOW + timedelta(hours=8),
+        ),
+        EscalationDecided(
+            **ids,
+            escalation_id="esc-1",
+            rule=EscalationRule.HANDLE_IT,
+            level=2,
+            option=OptionKind.REFUND,
+            decided_by=DIRECTOR,
+            refund_amount=Decimal("1500.00"),
+        ),
+        EscalationResolved(
+            **ids,
+            escalation_id="esc-1",
+            rule=EscalationRule.HANDLE_IT,
+            level=2,
+            resolution="Refund confirmed to the customer.",
+        ),
+        NotificationSent(
+            **ids,
+            notification_id="ntf-1",
+            idempotency_key="evt-1:dana@example.com:ack",
+            source_event_id="evt-1",
+            template="customer_ack",
+            recipient_role=Role.CUSTOMER,
+            recipient="dana@example.com",
+            attempts=1,
+            email_message_id="<ntf-1@keepword>",
+            subject="We received your message",
+        ),
+        NotificationFailed(
+            **ids,
+            notification_id="ntf-2",
+            idempotency_key="evt-1:morgan@keepword.example:esc",
+            source_event_id="evt-1",
+            template="escalation",
+            recipient_role=Role.MANAGEMENT,
+            recipient="morgan@keepword.example",
+            attempts=1,
+            error="550 mailbox unavailable",
+            smtp_code=550,
+            permanent=True,
+        ),
+    ]

@@ -1,0 +1,52 @@
+"""Events intake publishes on `keepword.messages.v1`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import Field
+
+from . import topics
+from .base import Event, Identifier
+from .common import Attachment, Channel, Customer, HeaderText, Money, Person
+
+
+class MessageFacts(Event):
+    """What every message carries, whichever way it travelled."""
+
+    message_id: Identifier = Field(description="Keepword's id of this message.")
+    channel: Channel
+    customer: Customer
+    author: Person
+    subject: HeaderText | None = None
+    body: str = Field(default="", max_length=200_000)
+    sent_at: datetime = Field(description="When the author sent it (RFC 3339).")
+    received_at: datetime = Field(description="When intake accepted it.")
+    email_message_id: str | None = Field(
+        default=None, max_length=998, description="RFC 5322 Message-ID, for email."
+    )
+    in_reply_to: str | None = Field(default=None, max_length=998)
+    attachments: tuple[Attachment, ...] = ()
+
+
+class MessageReceived(MessageFacts):
+    """A customer (or prospect) wrote to us, on any channel."""
+
+    ce_type: ClassVar[str] = "keepword.message.received.v1"
+    topic: ClassVar[str] = topics.MESSAGES
+
+    deposit: Money | None = Field(
+        default=None, description="What the customer has paid up front, if they said so."
+    )
+
+
+class ReplySent(MessageFacts):
+    """Staff answered the customer. Only a reply by a person counts as an answer."""
+
+    ce_type: ClassVar[str] = "keepword.reply.sent.v1"
+    topic: ClassVar[str] = topics.MESSAGES
+
+    automatic: bool = Field(
+        default=False, description="An automatic acknowledgement, not a person's reply."
+    )

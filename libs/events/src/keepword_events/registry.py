@@ -1,0 +1,39 @@
+"""Every event type of the contract, by its CloudEvents type name."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .base import Event
+from .commitments import CommitmentAnswered, CommitmentDeclared, CommitmentStatusChanged
+from .escalations import (
+    EscalationDecided,
+    EscalationOpened,
+    EscalationRaised,
+    EscalationResolved,
+    EscalationWarned,
+)
+from .messages import MessageReceived, ReplySent
+from .notifications import NotificationFailed, NotificationSent
+
+EVENT_MODELS: Final[tuple[type[Event], ...]] = (
+    MessageReceived,
+    ReplySent,
+    CommitmentDeclared,
+    CommitmentAnswered,
+    CommitmentStatusChanged,
+    EscalationOpened,
+    EscalationWarned,
+    EscalationRaised,
+    EscalationDecided,
+    EscalationResolved,
+    NotificationSent,
+    NotificationFailed,
+)
+
+EVENT_TYPES: Final[dict[str, type[Event]]] = {model.ce_type: model for model in EVENT_MODELS}
+
+
+def models_on_topic(topic: str) -> tuple[type[Event], ...]:
+    """The event types that may appear on `topic`."""
+    return tuple(model for model in EVENT_MODELS if model.topic == topic)

@@ -1,0 +1,91 @@
+"""What the CLI does, as plain async functions (the CLI module only parses and prints)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from aiokafka.errors import KafkaConnectionError, KafkaError
+from keepword_intake import api_key_store
+from keepword_intake.api_key_store import ApiKeyInfo
+from keepword_platform import kafka
+from keepword_platform.migrations import apply_migrations
+
+# (schema, package holding its migrations), in start-up order.
+SERVICE_SCHEMAS: tuple[tuple[str, str], ...] = (
+    ("intake", "keepword_intake"),
+    ("commitments", "keepword_commitments"),
+    ("escalation", "keepword_escalation"),
+    ("notifier", "keepword_notifier"),
+)
+
+
+class OpsError(RuntimeError):
+    """A command failed in a way the operator can act on."""
+
+
+@asynccontextmanager
+async def _database(url: str) -> AsyncIterator[asyncpg.Connection]:
+    try:
+        conn = await asyncpg.connect(url, timeout=10)
+    except (OSError, asyncpg.PostgresError) as error:
+        raise OpsError(f"cannot connect to PostgreSQL at {url}: {error}") from None
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def migrate(url: str) -> dict[str, list[str]]:
+    """Apply pending migrations of every service schema."""
+    async with _database(url) as conn:
+        return {
+            schema: await apply_migrations(conn, schema, package)
+            for schema, package in SERVICE_SCHEMAS
+        }
+
+
+async def create_api_key(url: str, name: str) -> str:
+    """A new API key's text (intake's migrations are applied first if needed)."""
+    async with _database(url) as conn:
+        await apply_migrations(conn, "intake", "keepword_intake")
+        try:
+            key = await api_key_store.create_api_key(conn, name)
+        except api_key_store.ApiKeyNameTaken as error:
+            raise OpsError(str(error)) from None
+        return key.text
+
+
+async def revoke_api_key(url: str, name: str) -> int:
+    """Revoke a key by name or id."""
+    async with _database(url) as conn:
+        return await api_key_store.revoke_api_key(conn, name)
+
+
+async def list_api_keys(url: str) -> list[ApiKeyInfo]:
+    """Every stored key."""
+    async with _database(url) as conn:
+        return await api_key_store.list_api_keys(conn)
+
+
+@asynccontextmanager
+async def _kafka_errors(bootstrap: str) -> AsyncIterator[None]:
+    try:
+        yield
+    except (KafkaConnectionError, OSError) as error:
+        raise OpsError(f"cannot reach Kafka at {bootstrap}: {error!r}") from None
+    except KafkaError as error:
+        raise OpsError(f"Kafka at {bootstrap} refused: {error!r}") from None
+
+
+async def create_topics(bootstrap: str, partitions: int, replication: int) -> dict[str, str]:
+    """Provision the catalog."""
+    async with _kafka_errors(bootstrap):
+        return await kafka.create_topics(bootstrap, partitions, replication=replication)
+
+
+async def describe_topics(bootstrap: str) -> list[kafka.TopicState]:
+    """The catalog as the broker has it."""
+    async with _kafka_errors(bootstrap):
+        return await kafka.describe_topics(bootstrap)

@@ -1,0 +1,1 @@
+"""Plumbing shared by Keepword's services: settings, configuration, logging, Kafka, PostgreSQL."""

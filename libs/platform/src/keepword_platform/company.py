@@ -1,0 +1,110 @@
+"""The company configuration file (`KEEPWORD_CONFIG`, TOML): company, SLA policy and people."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+from keepword_events import Role
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+
+from .durations import Duration
+
+
+class ConfigError(ValueError):
+    """The configuration file cannot be used; the message names the file and the bad fields."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Company(_Section):
+    """Who we are and where our clocks run."""
+
+    name: str = "Keepword Demo Co."
+    support_address: EmailStr = "support@keepword.example"
+    support_addresses: tuple[EmailStr, ...] = ()
+    timezone: str = "UTC"
+
+    @property
+    def inbound_addresses(self) -> frozenset[str]:
+        """Every address intake accepts mail for, lowercase."""
+        return frozenset(a.lower() for a in (self.support_address, *self.support_addresses))
+
+
+class BusinessHours(_Section):
+    """When the SLA clock runs; absent means around the clock."""
+
+    days: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), description="0 = Monday")
+    start: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
+    holidays_country: str | None = Field(default=None, description="e.g. 'US', 'GB', 'DE'")
+
+
+class Sla(_Section):
+    """The company standard for answering customers and deciding escalations."""
+
+    first_reply: Duration = timedelta(hours=24)
+    next_reply: Duration = timedelta(hours=24)
+    warn_at: float = Field(default=0.75, gt=0, lt=1)
+    max_unanswered_followups: int = Field(default=2, ge=1)
+    manager_decision: Duration = timedelta(hours=4)
+    acknowledge_after: Duration = timedelta(minutes=15)
+    business_hours: BusinessHours | None = None
+
+
+class PersonEntry(_Section):
+    """Someone on staff; `level` places managers on the escalation chain (1 is asked first)."""
+
+    email: EmailStr
+    name: str
+    role: Role
+    level: int | None = Field(default=None, ge=1)
+    phone: str | None = None
+
+
+class CompanyConfig(_Section):
+    """The whole configuration file."""
+
+    company: Company = Company()
+    sla: Sla = Sla()
+    people: tuple[PersonEntry, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_people(self) -> CompanyConfig:
+        emails = [p.email.lower() for p in self.people]
+        duplicates = sorted({e for e in emails if emails.count(e) > 1})
+        if duplicates:
+            raise ValueError(f"people listed twice: {', '.join(duplicates)}")
+        return self
+
+    def person(self, email: str) -> PersonEntry | None:
+        """The staff member with this address, if any (case-insensitive)."""
+        wanted = email.lower()
+        return next((p for p in self.people if p.email.lower() == wanted), None)
+
+    def management_chain(self) -> tuple[PersonEntry, ...]:
+        """Managers in the order they are asked: level 1 first."""
+        managers = [p for p in self.people if p.level is not None]
+        return tuple(sorted(managers, key=lambda p: (p.level or 0, p.email)))
+
+
+def load_company_config(path: Path | None) -> CompanyConfig:
+    """Read and validate the TOML file at `path`; no path gives the built-in defaults."""
+    if path is None:
+        return CompanyConfig()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    try:
+        return CompanyConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None

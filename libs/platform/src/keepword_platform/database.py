@@ -1,0 +1,27 @@
+"""The asyncpg connection pool of a service."""
+
+from __future__ import annotations
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection, whether held alone or borrowed from a pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+
+async def open_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A pool to `database_url`; fails fast with the server's own error when it is unreachable."""
+    pool = await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, command_timeout=30
+    )
+    if pool is None:  # only when the pool is created without awaiting
+        raise RuntimeError("asyncpg returned no pool")
+    return pool
+
+
+async def database_ready(pool: asyncpg.Pool, wait_seconds: float = 2.0) -> bool:
+    """Whether the database answers a trivial query within `wait_seconds`."""
+    try:
+        return bool(await pool.fetchval("SELECT 1", timeout=wait_seconds))
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False

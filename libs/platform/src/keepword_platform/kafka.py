@@ -1,0 +1,126 @@
+"""Kafka for every service: the FastStream broker, publishing envelopes, and topic admin."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.structs import RecordMetadata
+from faststream.kafka import KafkaBroker
+from keepword_events import Envelope, Event, encode
+from keepword_events.topics import ALL_TOPICS, retention_ms
+
+from .settings import KeepwordSettings
+
+# acks=all with idempotence: a record counts as published only when every in-sync replica has it,
+# and a retried send is never written twice. aiokafka's defaults (acks=1, no idempotence) are weak.
+PRODUCER_OPTIONS: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
+
+
+def make_broker(settings: KeepwordSettings, *, client_id: str, **options: Any) -> KafkaBroker:
+    """A FastStream Kafka broker with Keepword's producer guarantees; nothing connects yet."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=client_id,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        **PRODUCER_OPTIONS,
+        **options,
+    )
+
+
+async def publish(broker: KafkaBroker, envelope: Envelope[Event]) -> RecordMetadata:
+    """Publish one event; returns where it landed once the broker acknowledged it."""
+    record = encode(envelope)
+    return await broker.publish(
+        record.value,
+        record.topic,
+        key=record.key,
+        headers={name: value.decode() for name, value in record.headers},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TopicState:
+    """What the broker says of one topic."""
+
+    name: str
+    partitions: int
+    retention_ms: int | None
+    exists: bool
+
+
+async def create_topics(
+    bootstrap: str, partitions: int, topics: Sequence[str] = ALL_TOPICS, replication: int = 1
+) -> dict[str, str]:
+    """Create the catalog's topics that are missing; returns what happened to each.
+
+    Existing topics are left as they are; one whose partition count differs is reported, since
+    changing it would move threads to other partitions and break per-thread ordering.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="keepword-admin")
+    await admin.start()
+    try:
+        existing = {t.name: t for t in await _describe(admin, list(topics))}
+        missing = [
+            NewTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=replication,
+                topic_configs={"retention.ms": str(retention_ms(name))},
+            )
+            for name in topics
+            if not existing[name].exists
+        ]
+        outcome: dict[str, str] = {}
+        for name, state in existing.items():
+            if state.exists:
+                outcome[name] = (
+                    "exists"
+                    if state.partitions == partitions
+                    else f"exists with {state.partitions} partitions (wanted {partitions})"
+                )
+        if missing:
+            # Another provisioning run may have created them meanwhile: that is fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+            outcome.update({t.name: "created" for t in missing})
+        return {name: outcome[name] for name in topics}
+    finally:
+        await admin.close()
+
+
+async def describe_topics(bootstrap: str, topics: Sequence[str] = ALL_TOPICS) -> list[TopicState]:
+    """Partition counts and retention of the catalog's topics, as the broker has them."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="keepword-admin")
+    await admin.start()
+    try:
+        return await _describe(admin, list(topics))
+    finally:
+        await admin.close()
+
+
+async def _describe(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicState]:
+    metadata = await admin.describe_topics(topics)
+    partitions = {m["topic"]: len(m["partitions"]) for m in metadata if m["error_code"] == 0}
+    retention: dict[str, int | None] = {}
+    if partitions:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in partitions]
+        for response in await admin.describe_configs(resources):
+            for _code, _msg, _type, name, entries in response.resources:
+                values = {entry[0]: entry[1] for entry in entries}
+                raw = values.get("retention.ms")
+                retention[name] = int(raw) if raw is not None else None
+    return [
+        TopicState(
+            name=name,
+            partitions=partitions.get(name, 0),
+            retention_ms=retention.get(name),
+            exists=name in partitions,
+        )
+        for name in topics
+    ]

@@ -1,0 +1,78 @@
+"""Versioned SQL migrations, one PostgreSQL schema per service.
+
+A service's migrations are the files `NNNN_name.sql` in its package's `migrations/` folder. They
+are applied in order at start-up (or by `keepword db migrate`), each in its own transaction, under
+an advisory lock so that several instances starting together apply each file exactly once.
+The schema name is interpolated into SQL (identifiers cannot be parameters); it is checked
+against a strict pattern first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import structlog
+
+from .database import Connection
+
+log = structlog.get_logger(__name__)
+
+_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One versioned SQL file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations(package: str) -> list[Migration]:
+    """The migrations shipped in `package`/migrations, in version order."""
+    folder = resources.files(package) / "migrations"
+    if not folder.is_dir():
+        return []
+    found: list[Migration] = []
+    for entry in folder.iterdir():
+        match = _FILE.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"{package}: two migrations share a version number")
+    return found
+
+
+async def apply_migrations(conn: Connection, schema: str, package: str) -> list[str]:
+    """Create `schema` if needed and apply its pending migrations; returns the files applied."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
+        raise ValueError(f"bad schema name {schema!r}")
+    applied_now: list[str] = []
+    async with conn.transaction():
+        # One lock per schema: concurrent starts queue here instead of racing.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrations:{schema}")
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        await conn.execute(
+            f"""CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        listed = f"SELECT version FROM {schema}.schema_migrations"  # noqa: S608
+        done = {row["version"] for row in await conn.fetch(listed)}
+        for migration in load_migrations(package):
+            if migration.version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL search_path TO {schema}, public")
+                await conn.execute(migration.sql)
+                record = f"INSERT INTO {schema}.schema_migrations VALUES ($1, $2)"  # noqa: S608
+                await conn.execute(record, migration.version, migration.name)
+            applied_now.append(migration.name)
+            log.info("migration applied", schema=schema, migration=migration.name)
+    return applied_now

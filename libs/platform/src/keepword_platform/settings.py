@@ -1,0 +1,58 @@
+"""Settings every service reads from `KEEPWORD_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KeepwordSettings(BaseSettings):
+    """The public configuration contract shared by every service and the ops CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="KEEPWORD_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
+    database_url: str = Field(
+        default="postgresql://keepword@127.0.0.1:5432/keepword", description="PostgreSQL DSN."
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    config: Path | None = Field(
+        default=None, description="TOML file: company, SLA policy, people and escalation chain."
+    )
+    topic_partitions: int = Field(default=6, ge=1, le=1000)
+    topic_replication: int = Field(
+        default=1, ge=1, description="Replicas per topic: 1 locally, 3 in production."
+    )
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    http_host: str = "127.0.0.1"
+    kafka_request_timeout_ms: int = Field(default=10_000, ge=1000)
+
+
+class IntakeSettings(KeepwordSettings):
+    """Intake: HTTP API on 8080 and the inbound SMTP listener on 2525."""
+
+    http_port: int = Field(default=8080, validation_alias="KEEPWORD_INTAKE_PORT")
+    smtp_listen_port: int = Field(default=2525, validation_alias="KEEPWORD_INTAKE_SMTP_PORT")
+
+
+class EscalationSettings(KeepwordSettings):
+    """Escalation: decision pages and read API on 8081."""
+
+    http_port: int = Field(default=8081, validation_alias="KEEPWORD_ESCALATION_PORT")
+
+
+class CommitmentsSettings(KeepwordSettings):
+    """Commitments: the ledger's read API on 8082."""
+
+    http_port: int = Field(default=8082, validation_alias="KEEPWORD_COMMITMENTS_PORT")
+
+
+class NotifierSettings(KeepwordSettings):
+    """Notifier: health and metrics on 8083."""
+
+    http_port: int = Field(default=8083, validation_alias="KEEPWORD_NOTIFIER_PORT")

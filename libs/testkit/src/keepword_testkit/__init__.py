@@ -1,0 +1,1 @@
+"""Helpers for tests that run Keepword's services as real processes."""

@@ -1,0 +1,36 @@
+"""Each of the four services runs as its own process against the real servers, reports healthy,
+and shuts down cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from keepword_testkit.processes import SERVICES, start_service
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_starts_healthy_and_stops_cleanly(
+    service: str, catalog_topics: str, database_url: str, tmp_path: Path
+) -> None:
+    process = start_service(
+        service,
+        log_dir=tmp_path,
+        env={"KEEPWORD_KAFKA_BOOTSTRAP": catalog_topics, "KEEPWORD_DATABASE_URL": database_url},
+    )
+    try:
+        process.wait_healthy(timeout=60)
+    except BaseException:
+        process.kill()
+        raise
+
+    # uvicorn re-raises the signal after its graceful shutdown: exit by SIGTERM is the norm.
+    assert process.stop(timeout=30) in (0, -signal.SIGTERM)
+    log = process.log()
+    assert '"service started"' in log
+    assert '"service stopped"' in log, log[-2000:]
+    assert "Application shutdown complete" in log
+    assert '"level": "error"' not in log, log[-2000:]
