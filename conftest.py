@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
 
 import asyncpg
 import pytest
@@ -54,50 +56,75 @@ async def _postgres_answers(url: str) -> str | None:
     return None
 
 
+def _real_server(
+    variable: str,
+    default: str,
+    container: Callable[[], AbstractContextManager[str]],
+    problem_with: Callable[[str], Coroutine[Any, Any, str | None]],
+    what: str,
+    script: str,
+) -> Iterator[str]:
+    """The address in `variable`, else a testcontainer when Docker answers, else `default`.
+
+    Whatever address is chosen must answer, or every test that needs it fails, saying why.
+    """
+    given = os.environ.get(variable)
+    if given is None and _docker_available():
+        with container() as address:
+            os.environ[variable] = address  # child processes started by tests use it too
+            yield address
+        return
+    address = given or default
+    problem = asyncio.run(problem_with(address))
+    if problem is not None:
+        pytest.fail(
+            f"no {what} at {address} ({problem}); start one with "
+            f"`bash deploy/local/{script} start` or run `make test`",
+            pytrace=False,
+        )
+    yield address
+
+
+@contextlib.contextmanager
+def _kafka_container() -> Iterator[str]:
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer("confluentinc/cp-kafka:7.7.1").with_kraft() as kafka:
+        yield kafka.get_bootstrap_server()
+
+
+@contextlib.contextmanager
+def _postgres_container() -> Iterator[str]:
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:16", driver=None) as postgres:
+        yield postgres.get_connection_url()
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """Bootstrap address of a real Kafka broker, or a test failure that says why there is none."""
-    given = os.environ.get("KEEPWORD_KAFKA_BOOTSTRAP")
-    if given is None and _docker_available():
-        from testcontainers.kafka import KafkaContainer
-
-        with KafkaContainer("confluentinc/cp-kafka:7.7.1").with_kraft() as container:
-            bootstrap = container.get_bootstrap_server()
-            os.environ["KEEPWORD_KAFKA_BOOTSTRAP"] = bootstrap
-            yield bootstrap
-        return
-    bootstrap = given or DEFAULTS.kafka_bootstrap
-    problem = asyncio.run(_kafka_answers(bootstrap))
-    if problem is not None:
-        pytest.fail(
-            f"no Kafka broker at {bootstrap} ({problem}); start one with "
-            "`bash deploy/local/kafka.sh start` or run `make test`",
-            pytrace=False,
-        )
-    yield bootstrap
+    yield from _real_server(
+        "KEEPWORD_KAFKA_BOOTSTRAP",
+        DEFAULTS.kafka_bootstrap,
+        _kafka_container,
+        _kafka_answers,
+        "Kafka broker",
+        "kafka.sh",
+    )
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """URL of a real PostgreSQL database, or a test failure that says why there is none."""
-    given = os.environ.get("KEEPWORD_DATABASE_URL")
-    if given is None and _docker_available():
-        from testcontainers.postgres import PostgresContainer
-
-        with PostgresContainer("postgres:16", driver=None) as container:
-            url = container.get_connection_url()
-            os.environ["KEEPWORD_DATABASE_URL"] = url
-            yield url
-        return
-    url = given or DEFAULTS.database_url
-    problem = asyncio.run(_postgres_answers(url))
-    if problem is not None:
-        pytest.fail(
-            f"no PostgreSQL at {url} ({problem}); start one with "
-            "`bash deploy/local/postgres.sh start` or run `make test`",
-            pytrace=False,
-        )
-    yield url
+    yield from _real_server(
+        "KEEPWORD_DATABASE_URL",
+        DEFAULTS.database_url,
+        _postgres_container,
+        _postgres_answers,
+        "PostgreSQL",
+        "postgres.sh",
+    )
 
 
 @pytest.fixture(scope="session")
