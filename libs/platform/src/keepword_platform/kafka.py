@@ -24,13 +24,8 @@ PRODUCER_OPTIONS: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
 
 def make_broker(settings: KeepwordSettings, *, client_id: str, **options: Any) -> KafkaBroker:
     """A FastStream Kafka broker with Keepword's producer guarantees; nothing connects yet."""
-    return KafkaBroker(
-        settings.kafka_bootstrap,
-        client_id=client_id,
-        request_timeout_ms=settings.kafka_request_timeout_ms,
-        **PRODUCER_OPTIONS,
-        **options,
-    )
+    chosen = {"request_timeout_ms": settings.kafka_request_timeout_ms, **PRODUCER_OPTIONS}
+    return KafkaBroker(settings.kafka_bootstrap, client_id=client_id, **(chosen | options))
 
 
 async def publish(broker: KafkaBroker, envelope: Envelope[Event]) -> RecordMetadata:

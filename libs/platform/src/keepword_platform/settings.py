@@ -12,7 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class KeepwordSettings(BaseSettings):
     """The public configuration contract shared by every service and the ops CLI."""
 
-    model_config = SettingsConfigDict(env_prefix="KEEPWORD_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="KEEPWORD_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
     database_url: str = Field(
@@ -38,6 +40,24 @@ class IntakeSettings(KeepwordSettings):
 
     http_port: int = Field(default=8080, validation_alias="KEEPWORD_INTAKE_PORT")
     smtp_listen_port: int = Field(default=2525, validation_alias="KEEPWORD_INTAKE_SMTP_PORT")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_BODY_BYTES"
+    )
+    max_batch_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_BATCH_BODY_BYTES"
+    )
+    max_email_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_EMAIL_BYTES"
+    )
+    publish_timeout_ms: int = Field(
+        default=5000, ge=100, validation_alias="KEEPWORD_INTAKE_PUBLISH_TIMEOUT_MS"
+    )
+    api_key_cache_seconds: float = Field(
+        default=5.0, ge=0, validation_alias="KEEPWORD_INTAKE_API_KEY_CACHE_SECONDS"
+    )
+    idempotency_retention_hours: int = Field(
+        default=24, ge=1, validation_alias="KEEPWORD_INTAKE_IDEMPOTENCY_HOURS"
+    )
 
 
 class EscalationSettings(KeepwordSettings):

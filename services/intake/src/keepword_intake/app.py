@@ -1,34 +1,106 @@
-"""Assembles the intake service: its broker, its routes, its lifespan."""
+"""Assembles intake: the HTTP API and (soon) the inbound SMTP listener, publishing to Kafka."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import structlog
 from fastapi import FastAPI
 from faststream import FastStream
+from faststream.kafka import KafkaBroker
 from keepword_platform.kafka import make_broker
-from keepword_platform.service import ServiceSpec, create_service_app, serve
+from keepword_platform.service import Runtime, ServiceSpec, create_service_app, serve
 from keepword_platform.settings import IntakeSettings
 
+from . import repository
+from .auth import ApiKeyAuthenticator
+from .guards import RequestGuard
+from .http_metrics import RequestMetrics
+from .problems import install_problem_handlers
+from .publishing import EventPublisher
+from .routes import Intake, router
+
 SERVICE = "intake"
+log = structlog.get_logger(__name__)
+
+
+def _broker(settings: IntakeSettings) -> KafkaBroker:
+    # The request timeout bounds how long an unacknowledged record may wait in the producer: a
+    # POST that gets 503 leaves nothing behind that could still be published later.
+    return make_broker(
+        settings,
+        client_id=f"keepword-{SERVICE}",
+        request_timeout_ms=settings.publish_timeout_ms,
+    )
+
+
+@contextlib.asynccontextmanager
+async def _purge_idempotency_keys(runtime: Runtime) -> AsyncIterator[None]:
+    settings = runtime.settings
+    assert isinstance(settings, IntakeSettings)
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+
+    async def loop() -> None:
+        while True:
+            try:
+                purged = await repository.purge_idempotency_keys(runtime.db, retention)
+                if purged:
+                    log.info("idempotency keys purged", count=purged)
+            except Exception:  # a failed purge is retried next hour; it must not stop intake
+                log.exception("idempotency purge failed")
+            await asyncio.sleep(3600)
+
+    task = asyncio.create_task(loop(), name="purge-idempotency-keys")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
 
 SPEC = ServiceSpec(
     name=SERVICE,
     schema="intake",
     migrations_package="keepword_intake",
     title="Keepword intake",
-    description="The front door: HTTP API and inbound email, publishing customer-message events.",
+    description=(
+        "The front door: customer messages, staff replies, promises and production's answers, "
+        "published to Kafka and acknowledged only once the broker has them."
+    ),
+    extensions=(_purge_idempotency_keys,),
 )
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """The intake service as an ASGI app; connections open when the app starts."""
     settings = settings or IntakeSettings()
-    broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
-    return create_service_app(SPEC, settings, broker)
+    broker = _broker(settings)
+    app = create_service_app(SPEC, settings, broker)
+    runtime: Runtime = app.state.runtime
+    app.state.intake = Intake(
+        publisher=EventPublisher(broker, settings.publish_timeout_ms / 1000),
+        authenticator=ApiKeyAuthenticator(lambda: runtime.db, settings.api_key_cache_seconds),
+        pool=lambda: runtime.db,
+        idempotency_abandon_after=timedelta(seconds=max(30, settings.publish_timeout_ms / 200)),
+    )
+    install_problem_handlers(app)
+    app.include_router(router)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_batch_body_bytes=settings.max_batch_body_bytes,
+    )
+    app.add_middleware(RequestMetrics)
+    return app
 
 
 def asyncapi_app() -> FastStream:
     """The service's FastStream app, for AsyncAPI: `faststream docs gen --factory`."""
-    return FastStream(make_broker(IntakeSettings(), client_id=f"keepword-{SERVICE}"))
+    return FastStream(_broker(IntakeSettings()))
 
 
 def main() -> None:

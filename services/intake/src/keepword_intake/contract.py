@@ -1,0 +1,126 @@
+"""The HTTP API's request and response bodies (the public contract of `/v1/...`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from keepword_events import Channel, CommitmentKind, Customer, Direction, Money, Person, Verdict
+from keepword_events.common import HeaderText, Role
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+ThreadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
+MAX_BATCH = 1000
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MessageIn(_Body):
+    """A customer message received, or a staff reply sent, on any channel."""
+
+    direction: Direction = Field(description="inbound = from the customer.")
+    channel: Channel
+    thread_id: ThreadId | None = Field(default=None, description="Absent: a new thread.")
+    customer: Customer
+    author: Person
+    subject: HeaderText | None = None
+    body: str = Field(max_length=200_000)
+    sent_at: AwareDatetime | None = Field(default=None, description="RFC 3339; default: now.")
+    deposit: Money | None = None
+    automatic: bool = Field(
+        default=False, description="Outbound only: an automatic acknowledgement, not a person."
+    )
+
+    @model_validator(mode="after")
+    def _author_matches_direction(self) -> MessageIn:
+        from_customer = self.author.role is Role.CUSTOMER
+        if self.direction is Direction.INBOUND and not from_customer:
+            raise ValueError("an inbound message is written by the customer (author.role)")
+        if self.direction is Direction.OUTBOUND and from_customer:
+            raise ValueError("an outbound reply is written by staff, not the customer")
+        if self.customer.email is None and self.customer.phone is None:
+            raise ValueError("customer needs an email or a phone number")
+        if self.automatic and self.direction is Direction.INBOUND:
+            raise ValueError("only outbound replies can be automatic")
+        return self
+
+
+class MessageBatchIn(_Body):
+    """Up to 1,000 messages, each accepted or refused on its own."""
+
+    messages: list[dict[str, object]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class CommitmentIn(_Body):
+    """A promise sales or marketing made to a customer."""
+
+    thread_id: ThreadId
+    made_by: Person
+    kind: CommitmentKind
+    text: str = Field(min_length=1, max_length=5000)
+    due_at: AwareDatetime
+    customer: Customer | None = None
+
+    @model_validator(mode="after")
+    def _made_by_staff(self) -> CommitmentIn:
+        if self.made_by.role is Role.CUSTOMER:
+            raise ValueError("a commitment is made by staff (made_by.role), not the customer")
+        return self
+
+
+class AnswerIn(_Body):
+    """Production's answer to a promise."""
+
+    answered_by: Person
+    verdict: Verdict
+    note: str | None = Field(default=None, max_length=5000)
+    feasible_due_at: AwareDatetime | None = Field(
+        default=None, description="Required with verdict 'countered': what production can do."
+    )
+    thread_id: ThreadId | None = Field(
+        default=None, description="Needed only for commitments not declared through intake."
+    )
+
+    @model_validator(mode="after")
+    def _counter_has_terms(self) -> AnswerIn:
+        if self.verdict is Verdict.COUNTERED and self.feasible_due_at is None:
+            raise ValueError("a 'countered' answer needs feasible_due_at")
+        if self.answered_by.role is Role.CUSTOMER:
+            raise ValueError("an answer is given by staff (answered_by.role), not the customer")
+        return self
+
+
+class MessageAccepted(BaseModel):
+    """The broker acknowledged the message's event."""
+
+    thread_id: str
+    event_id: str
+    message_id: str
+
+
+class CommitmentAccepted(BaseModel):
+    """The broker acknowledged the commitment's event."""
+
+    commitment_id: str
+    event_id: str
+    thread_id: str
+
+
+class BatchItemResult(BaseModel):
+    """The outcome of one message of a batch."""
+
+    index: int
+    status: Literal[202, 422, 503]
+    thread_id: str | None = None
+    event_id: str | None = None
+    message_id: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+class BatchResult(BaseModel):
+    """Per-message outcomes, in the order sent."""
+
+    accepted: int
+    rejected: int
+    results: list[BatchItemResult]

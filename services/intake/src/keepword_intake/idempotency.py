@@ -1,0 +1,78 @@
+"""Idempotency-Key handling shared by every write endpoint."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from fastapi.responses import JSONResponse
+
+from . import repository
+from .facts import fingerprint
+from .problems import Problem
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+Action = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def respond_once(
+    pool: asyncpg.Pool,
+    *,
+    client: str,
+    key: str | None,
+    route: str,
+    canonical_body: str,
+    planned: dict[str, Any],
+    status_code: int,
+    act: Action,
+    abandon_after: timedelta,
+) -> JSONResponse:
+    """Run `act(planned)` once per Idempotency-Key and answer with its result.
+
+    Without a key, `act` simply runs. With one, a retry gets the first answer back (and `act`
+    does not run again); if `act` fails, the key is released so the client can retry it.
+    """
+    if key is None:
+        return JSONResponse(await act(planned), status_code=status_code)
+    if not _KEY.match(key):
+        raise Problem(
+            400,
+            "bad-idempotency-key",
+            "Bad Request",
+            "Idempotency-Key must be 1 to 200 printable ASCII characters.",
+        )
+    reservation = await repository.reserve_idempotency_key(
+        pool, client, key, fingerprint(route, canonical_body), planned, abandon_after
+    )
+    if reservation.outcome == "mismatch":
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "Unprocessable Content",
+            "This Idempotency-Key was already used with a different request.",
+        )
+    if reservation.outcome == "in_progress":
+        raise Problem(
+            409,
+            "idempotency-key-in-progress",
+            "Conflict",
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+    if reservation.outcome == "replay":
+        return JSONResponse(
+            reservation.response,
+            status_code=reservation.status_code or status_code,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        response = await act(reservation.response)
+    except BaseException:
+        await repository.release_idempotency_key(pool, client, key)
+        raise
+    await repository.complete_idempotency_key(pool, client, key, status_code, response)
+    return JSONResponse(response, status_code=status_code)

@@ -1,0 +1,268 @@
+"""The HTTP API: `/v1/messages`, `/v1/messages:batch`, `/v1/commitments`, `.../answer`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
+
+from . import facts, repository
+from .auth import ApiKeyAuthenticator
+from .contract import (
+    AnswerIn,
+    BatchItemResult,
+    BatchResult,
+    CommitmentAccepted,
+    CommitmentIn,
+    MessageAccepted,
+    MessageBatchIn,
+    MessageIn,
+    ThreadId,
+)
+from .idempotency import respond_once
+from .problems import Problem, broker_unavailable, field_errors
+from .publishing import BrokerUnavailable, EventPublisher
+
+
+@dataclass
+class Intake:
+    """What the routes need: the publisher, the authenticator and the database."""
+
+    publisher: EventPublisher
+    authenticator: ApiKeyAuthenticator
+    pool: Any  # a callable returning the open asyncpg pool
+    idempotency_abandon_after: timedelta
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        """The open pool."""
+        pool: asyncpg.Pool = self.pool()
+        return pool
+
+
+def _intake(request: Request) -> Intake:
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+async def _client(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    return await _intake(request).authenticator.client_of(authorization)
+
+
+IntakeDep = Annotated[Intake, Depends(_intake)]
+ClientDep = Annotated[str, Depends(_client)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Retrying with the same key publishes once."),
+]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {"application/problem+json": {}}}
+    for code, text in {
+        401: "No valid API key.",
+        413: "The body is over the size limit.",
+        415: "The body is not JSON.",
+        422: "The body is not valid; `errors` lists the failing fields.",
+        503: "Kafka did not acknowledge the event; nothing was accepted. See Retry-After.",
+    }.items()
+}
+
+router = APIRouter(prefix="/v1", responses=ERRORS)
+
+
+def _unavailable() -> Problem:
+    return broker_unavailable()
+
+
+@router.post("/messages", status_code=202, response_model=MessageAccepted, tags=["messages"])
+async def post_message(
+    body: MessageIn, intake: IntakeDep, client: ClientDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Accept a customer message or a staff reply; 202 once Kafka acknowledged its event."""
+
+    async def act(planned: dict[str, Any]) -> dict[str, Any]:
+        ids = facts.MessageIds(**planned)
+        event = facts.message_event(body, ids, datetime.now(UTC))
+        try:
+            await intake.publisher.publish(event, ids.event_id)
+        except BrokerUnavailable:
+            raise _unavailable() from None
+        return ids.as_json()
+
+    return await respond_once(
+        intake.db,
+        client=client,
+        key=idempotency_key,
+        route="POST /v1/messages",
+        canonical_body=body.model_dump_json(),
+        planned=facts.plan_message(body).as_json(),
+        status_code=202,
+        act=act,
+        abandon_after=intake.idempotency_abandon_after,
+    )
+
+
+_MESSAGE = TypeAdapter(MessageIn)
+
+
+@router.post("/messages:batch", response_model=BatchResult, tags=["messages"])
+async def post_message_batch(
+    body: MessageBatchIn,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Accept up to 1,000 messages; each is accepted (202) or refused (422, 503) on its own."""
+    parsed: list[MessageIn | list[dict[str, str]]] = []
+    for item in body.messages:
+        try:
+            parsed.append(_MESSAGE.validate_python(item))
+        except ValidationError as error:
+            parsed.append(field_errors(error.errors()))
+    planned = [
+        facts.plan_message(item).as_json() if isinstance(item, MessageIn) else None
+        for item in parsed
+    ]
+
+    async def act(plan: dict[str, Any]) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        chosen = [
+            (index, item, facts.MessageIds(**ids))
+            for index, (item, ids) in enumerate(zip(parsed, plan["planned"], strict=True))
+            if isinstance(item, MessageIn) and ids is not None
+        ]
+        outcomes = await intake.publisher.publish_many(
+            [(facts.message_event(item, ids, now), ids.event_id) for _, item, ids in chosen]
+        )
+        results = [
+            BatchItemResult(index=index, status=422, errors=errors)
+            for index, errors in enumerate(parsed)
+            if not isinstance(errors, MessageIn)
+        ]
+        for (index, _, ids), failure in zip(chosen, outcomes, strict=True):
+            if failure is None:
+                results.append(BatchItemResult(index=index, status=202, **ids.as_json()))
+            else:
+                results.append(
+                    BatchItemResult(
+                        index=index,
+                        status=503,
+                        errors=[{"field": "(item)", "message": "broker unavailable; resend it"}],
+                    )
+                )
+        results.sort(key=lambda r: r.index)
+        accepted = sum(1 for r in results if r.status == 202)
+        result = BatchResult(accepted=accepted, rejected=len(results) - accepted, results=results)
+        return result.model_dump(mode="json", exclude_none=True)
+
+    return await respond_once(
+        intake.db,
+        client=client,
+        key=idempotency_key,
+        route="POST /v1/messages:batch",
+        canonical_body=body.model_dump_json(),
+        planned={"planned": planned},
+        status_code=200,
+        act=act,
+        abandon_after=intake.idempotency_abandon_after,
+    )
+
+
+@router.post(
+    "/commitments", status_code=202, response_model=CommitmentAccepted, tags=["commitments"]
+)
+async def post_commitment(
+    body: CommitmentIn,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Declare a promise made to a customer; production will be asked to confirm it."""
+
+    async def act(planned: dict[str, Any]) -> dict[str, Any]:
+        commitment_id = planned["commitment_id"]
+        await repository.remember_commitment_thread(intake.db, commitment_id, body.thread_id)
+        try:
+            await intake.publisher.publish(
+                facts.commitment_declared(body, commitment_id), planned["event_id"]
+            )
+        except BrokerUnavailable:
+            raise _unavailable() from None
+        return planned
+
+    return await respond_once(
+        intake.db,
+        client=client,
+        key=idempotency_key,
+        route="POST /v1/commitments",
+        canonical_body=body.model_dump_json(),
+        planned={
+            "commitment_id": facts.new_id("cmt"),
+            "event_id": facts.new_event_id(),
+            "thread_id": body.thread_id,
+        },
+        status_code=202,
+        act=act,
+        abandon_after=intake.idempotency_abandon_after,
+    )
+
+
+CommitmentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
+
+
+@router.post(
+    "/commitments/{commitment_id}/answer",
+    status_code=202,
+    response_model=CommitmentAccepted,
+    tags=["commitments"],
+    responses={404: {"description": "Unknown commitment and no thread_id given."}},
+)
+async def post_answer(
+    commitment_id: CommitmentId,
+    body: AnswerIn,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Production confirms, rejects or counters a promise."""
+    thread_id: ThreadId | None = body.thread_id or await repository.thread_of_commitment(
+        intake.db, commitment_id
+    )
+    if thread_id is None:
+        raise Problem(
+            404,
+            "unknown-commitment",
+            "Not Found",
+            f"No commitment {commitment_id!r} was declared through intake; "
+            "send its thread_id with the answer.",
+        )
+    known_thread: str = thread_id
+
+    async def act(planned: dict[str, Any]) -> dict[str, Any]:
+        event = facts.commitment_answered(body, commitment_id, known_thread)
+        try:
+            await intake.publisher.publish(event, planned["event_id"])
+        except BrokerUnavailable:
+            raise _unavailable() from None
+        return planned
+
+    return await respond_once(
+        intake.db,
+        client=client,
+        key=idempotency_key,
+        route=f"POST /v1/commitments/{commitment_id}/answer",
+        canonical_body=body.model_dump_json(),
+        planned={
+            "commitment_id": commitment_id,
+            "event_id": facts.new_event_id(),
+            "thread_id": known_thread,
+        },
+        status_code=202,
+        act=act,
+        abandon_after=intake.idempotency_abandon_after,
+    )
