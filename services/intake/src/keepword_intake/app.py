@@ -12,7 +12,13 @@ from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from keepword_platform.kafka import make_broker
-from keepword_platform.service import Runtime, ServiceSpec, create_service_app, serve
+from keepword_platform.service import (
+    Extension,
+    Runtime,
+    ServiceSpec,
+    create_service_app,
+    serve,
+)
 from keepword_platform.settings import IntakeSettings
 
 from . import repository
@@ -20,6 +26,7 @@ from .auth import ApiKeyAuthenticator
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
 from .problems import install_problem_handlers
+from .producer import FailFastProducer
 from .publishing import EventPublisher
 from .routes import Intake, router
 
@@ -28,13 +35,9 @@ log = structlog.get_logger(__name__)
 
 
 def _broker(settings: IntakeSettings) -> KafkaBroker:
-    # The request timeout bounds how long an unacknowledged record may wait in the producer: a
-    # POST that gets 503 leaves nothing behind that could still be published later.
-    return make_broker(
-        settings,
-        client_id=f"keepword-{SERVICE}",
-        request_timeout_ms=settings.publish_timeout_ms,
-    )
+    # Intake publishes through its FailFastProducer; the FastStream broker serves the health
+    # check and the AsyncAPI document.
+    return make_broker(settings, client_id=f"keepword-{SERVICE}")
 
 
 @contextlib.asynccontextmanager
@@ -62,27 +65,45 @@ async def _purge_idempotency_keys(runtime: Runtime) -> AsyncIterator[None]:
             await task
 
 
-SPEC = ServiceSpec(
-    name=SERVICE,
-    schema="intake",
-    migrations_package="keepword_intake",
-    title="Keepword intake",
-    description=(
-        "The front door: customer messages, staff replies, promises and production's answers, "
-        "published to Kafka and acknowledged only once the broker has them."
-    ),
-    extensions=(_purge_idempotency_keys,),
-)
+def _producer_lifetime(producer: FailFastProducer) -> Extension:
+    @contextlib.asynccontextmanager
+    async def lifetime(_runtime: Runtime) -> AsyncIterator[None]:
+        await producer.start()
+        try:
+            yield
+        finally:
+            await producer.stop()
+
+    return lifetime
+
+
+def _spec(producer: FailFastProducer) -> ServiceSpec:
+    return ServiceSpec(
+        name=SERVICE,
+        schema="intake",
+        migrations_package="keepword_intake",
+        title="Keepword intake",
+        description=(
+            "The front door: customer messages, staff replies, promises and production's "
+            "answers, published to Kafka and acknowledged only once the broker has them."
+        ),
+        extensions=(_producer_lifetime(producer), _purge_idempotency_keys),
+    )
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """The intake service as an ASGI app; connections open when the app starts."""
     settings = settings or IntakeSettings()
     broker = _broker(settings)
-    app = create_service_app(SPEC, settings, broker)
+    producer = FailFastProducer(
+        settings.kafka_bootstrap,
+        client_id=f"keepword-{SERVICE}",
+        timeout_seconds=settings.publish_timeout_ms / 1000,
+    )
+    app = create_service_app(_spec(producer), settings, broker)
     runtime: Runtime = app.state.runtime
     app.state.intake = Intake(
-        publisher=EventPublisher(broker, settings.publish_timeout_ms / 1000),
+        publisher=EventPublisher(producer),
         authenticator=ApiKeyAuthenticator(lambda: runtime.db, settings.api_key_cache_seconds),
         pool=lambda: runtime.db,
         idempotency_abandon_after=timedelta(seconds=max(30, settings.publish_timeout_ms / 200)),

@@ -34,7 +34,8 @@ async def respond_once(
     """Run `act(planned)` once per Idempotency-Key and answer with its result.
 
     Without a key, `act` simply runs. With one, a retry gets the first answer back (and `act`
-    does not run again); if `act` fails, the key is released so the client can retry it.
+    does not run again); if `act` fails, the client can retry at once with the same key, and
+    the retry reuses the ids the failed attempt planned.
     """
     if key is None:
         return JSONResponse(await act(planned), status_code=status_code)
@@ -72,7 +73,7 @@ async def respond_once(
     try:
         response = await act(reservation.response)
     except BaseException:
-        await repository.release_idempotency_key(pool, client, key)
+        await repository.abandon_idempotency_key(pool, client, key)
         raise
     await repository.complete_idempotency_key(pool, client, key, status_code, response)
     return JSONResponse(response, status_code=status_code)

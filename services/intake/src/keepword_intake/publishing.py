@@ -7,40 +7,31 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from aiokafka.errors import KafkaError
-from faststream.kafka import KafkaBroker
-from keepword_events import Event, new_envelope
-from keepword_platform.kafka import publish
+from keepword_events import Event, encode, new_envelope
 
 from . import metrics
+from .producer import BrokerUnavailable, FailFastProducer
 
 SOURCE = "/keepword/intake"
 
-
-class BrokerUnavailable(Exception):
-    """Kafka did not acknowledge the event in time; it was not accepted."""
+__all__ = ["BrokerUnavailable", "EventPublisher"]
 
 
 class EventPublisher:
     """Publishes intake's events and waits for the broker's acknowledgement (acks=all)."""
 
-    def __init__(self, broker: KafkaBroker, timeout_seconds: float) -> None:
-        self.broker = broker
-        # The producer's own request timeout expires a record still waiting in its buffer, so a
-        # send fails (rather than lingers) once this much time has passed; the outer bound only
-        # guards against a client that never answers.
-        self.timeout_seconds = timeout_seconds
+    def __init__(self, producer: FailFastProducer) -> None:
+        self.producer = producer
 
     async def publish(self, event: Event, event_id: str, *, time_: datetime | None = None) -> None:
         """Publish `event` under `event_id`; raises BrokerUnavailable when Kafka cannot take it."""
-        envelope = new_envelope(event, source=SOURCE, event_id=event_id, time=time_)
+        record = encode(new_envelope(event, source=SOURCE, event_id=event_id, time=time_))
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.timeout_seconds + 2):
-                await publish(self.broker, envelope)
-        except (KafkaError, OSError, TimeoutError) as error:
+            await self.producer.send(record.topic, record.value, record.key, record.headers)
+        except BrokerUnavailable:
             metrics.PUBLISH_FAILURES.labels(topic=event.topic).inc()
-            raise BrokerUnavailable(repr(error)) from error
+            raise
         metrics.PUBLISH_SECONDS.labels(topic=event.topic).observe(time.perf_counter() - started)
 
     async def publish_many(

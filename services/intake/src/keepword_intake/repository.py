@@ -83,10 +83,15 @@ async def complete_idempotency_key(
     )
 
 
-async def release_idempotency_key(pool: asyncpg.Pool, owner: str, key: str) -> None:
-    """Forget an attempt that published nothing, so the client can retry."""
+async def abandon_idempotency_key(pool: asyncpg.Pool, owner: str, key: str) -> None:
+    """Let the client retry an attempt that failed at once, with the ids it had planned.
+
+    Keeping the planned ids (rather than forgetting the key) means that if the failed attempt's
+    event did reach Kafka after all, the retry's event carries the same id, and consumers, who
+    process an event id once, see one event.
+    """
     await pool.execute(
-        """DELETE FROM intake.idempotency_keys
+        """UPDATE intake.idempotency_keys SET created_at = '-infinity'
             WHERE owner = $1 AND key = $2 AND completed_at IS NULL""",
         owner,
         key,
