@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Final, Generic, TypeVar
 
 from pydantic import ValidationError
@@ -104,25 +105,41 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+_SPECVERSION_BYTES = SPECVERSION.encode()
+_CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
+
+
+@lru_cache(maxsize=64)
+def _encoded_time(moment: datetime) -> bytes:
+    # Events of one batch share their time; this saves re-formatting it for each.
+    return format_time(moment).encode()
+
+
+@lru_cache(maxsize=256)
+def _encoded(text: str) -> bytes:
+    return text.encode()
+
+
 def encode(envelope: Envelope[Event]) -> KafkaRecord:
     """The Kafka record (binary content mode) of an envelope."""
     data = envelope.data
+    thread = data.thread_id.encode()
     headers = [
         (H_ID, envelope.id.encode()),
-        (H_SOURCE, envelope.source.encode()),
-        (H_TYPE, data.ce_type.encode()),
-        (H_SPECVERSION, SPECVERSION.encode()),
-        (H_TIME, format_time(envelope.time).encode()),
-        (H_SUBJECT, data.thread_id.encode()),
+        (H_SOURCE, _encoded(envelope.source)),
+        (H_TYPE, _encoded(data.ce_type)),
+        (H_SPECVERSION, _SPECVERSION_BYTES),
+        (H_TIME, _encoded_time(envelope.time)),
+        (H_SUBJECT, thread),
         (H_CORRELATION, data.correlation_id.encode()),
-        (H_CONTENT_TYPE, CONTENT_TYPE.encode()),
+        (H_CONTENT_TYPE, _CONTENT_TYPE_BYTES),
     ]
     if data.causation_id is not None:
         headers.append((H_CAUSATION, data.causation_id.encode()))
     return KafkaRecord(
         topic=data.topic,
-        key=data.thread_id.encode(),
-        value=data.model_dump_json().encode(),
+        key=thread,
+        value=data.__pydantic_serializer__.to_json(data),
         headers=tuple(headers),
     )
 

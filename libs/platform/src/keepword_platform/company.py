@@ -7,7 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from keepword_events import Role
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from keepword_events.common import EmailAddress
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .durations import Duration
 
@@ -24,8 +25,8 @@ class Company(_Section):
     """Who we are and where our clocks run."""
 
     name: str = "Keepword Demo Co."
-    support_address: EmailStr = "support@keepword.example"
-    support_addresses: tuple[EmailStr, ...] = ()
+    support_address: EmailAddress = "support@keepword.example"
+    support_addresses: tuple[EmailAddress, ...] = ()
     timezone: str = "UTC"
 
     @property
@@ -58,7 +59,7 @@ class Sla(_Section):
 class PersonEntry(_Section):
     """Someone on staff; `level` places managers on the escalation chain (1 is asked first)."""
 
-    email: EmailStr
+    email: EmailAddress
     name: str
     role: Role
     level: int | None = Field(default=None, ge=1)

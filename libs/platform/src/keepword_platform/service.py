@@ -7,6 +7,7 @@ database and migrations, then the broker — and closed in reverse. Nothing conn
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ def create_service_app(
             stack.push_async_callback(broker.stop)
             for extension in spec.extensions:
                 await stack.enter_async_context(extension(runtime))
+            # Start-up objects live for the whole run: keep them out of every future GC pass.
+            gc.freeze()
             log.info("service started", port=getattr(settings, "http_port", None))
             yield
             log.info("service stopping")
@@ -121,12 +124,19 @@ async def health_checks(runtime: Runtime) -> dict[str, str]:
     }
 
 
+# Handling a request allocates many short-lived objects; CPython's default gen-0 threshold (700)
+# then runs a collection every few hundred of them. Measured on intake's batch path, GC took about
+# a third of the time; a larger threshold brings that to a few percent for a little more memory.
+GC_THRESHOLDS = (50_000, 50, 100)
+
+
 def serve(app: FastAPI, settings: KeepwordSettings, port: int) -> None:
     """Run `app` under uvicorn until SIGTERM/SIGINT, then shut down cleanly.
 
     After a graceful shutdown uvicorn re-raises the signal, so the process ends "killed by
     SIGTERM" as supervisors expect; the log line "service stopped" marks a clean finish.
     """
+    gc.set_threshold(*GC_THRESHOLDS)
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -49,6 +49,12 @@ class MessageIn(_Body):
 class MessageBatchIn(_Body):
     """Up to 1,000 messages, each accepted or refused on its own."""
 
+    messages: list[MessageIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class MessageBatchShape(_Body):
+    """A batch whose items are checked one by one (when some of them are invalid)."""
+
     messages: list[dict[str, object]] = Field(min_length=1, max_length=MAX_BATCH)
 
 

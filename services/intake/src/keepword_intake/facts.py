@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from keepword_events import (
     CommitmentAnswered,
@@ -20,13 +21,21 @@ from .contract import AnswerIn, CommitmentIn, MessageIn
 
 
 def new_id(prefix: str) -> str:
-    """A fresh id such as `msg-1f0c...` (uuid4, hex)."""
-    return f"{prefix}-{uuid.uuid4().hex}"
+    """A fresh id such as `msg-1f0c...` (128 random bits, hex)."""
+    return f"{prefix}-{os.urandom(16).hex()}"
 
 
 def new_event_id() -> str:
-    """A fresh CloudEvents id (a uuid4)."""
-    return str(uuid.uuid4())
+    """A fresh CloudEvents id: a random (version 4) UUID.
+
+    Formatted by hand: `uuid.uuid4()` costs several microseconds, a visible share of intake's
+    per-message budget in batches.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +68,7 @@ def message_event(
     body: MessageIn, ids: MessageIds, received_at: datetime
 ) -> MessageReceived | ReplySent:
     """The fact of a message: received from the customer, or a reply sent to them."""
-    common = {
+    common: dict[str, Any] = {
         "thread_id": ids.thread_id,
         "correlation_id": ids.thread_id,
         "message_id": ids.message_id,

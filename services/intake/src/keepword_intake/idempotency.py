@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from pydantic_core import to_json
 
 from . import repository
 from .facts import fingerprint
@@ -17,6 +18,16 @@ from .problems import Problem
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 Action = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def _json(
+    body: dict[str, Any], status_code: int, headers: dict[str, str] | None = None
+) -> Response:
+    # pydantic-core's Rust encoder: a 1,000-item batch answer costs a few percent of the
+    # batch's time with the standard library's json (profiled), a fraction of that here.
+    return Response(
+        to_json(body), status_code=status_code, headers=headers, media_type="application/json"
+    )
 
 
 async def respond_once(
@@ -30,7 +41,7 @@ async def respond_once(
     status_code: int,
     act: Action,
     abandon_after: timedelta,
-) -> JSONResponse:
+) -> Response:
     """Run `act(planned)` once per Idempotency-Key and answer with its result.
 
     Without a key, `act` simply runs. With one, a retry gets the first answer back (and `act`
@@ -38,7 +49,7 @@ async def respond_once(
     the retry reuses the ids the failed attempt planned.
     """
     if key is None:
-        return JSONResponse(await act(planned), status_code=status_code)
+        return _json(await act(planned), status_code)
     if not _KEY.match(key):
         raise Problem(
             400,
@@ -65,10 +76,10 @@ async def respond_once(
             headers={"Retry-After": "1"},
         )
     if reservation.outcome == "replay":
-        return JSONResponse(
+        return _json(
             reservation.response,
-            status_code=reservation.status_code or status_code,
-            headers={"Idempotent-Replayed": "true"},
+            reservation.status_code or status_code,
+            {"Idempotent-Replayed": "true"},
         )
     try:
         response = await act(reservation.response)
@@ -76,4 +87,4 @@ async def respond_once(
         await repository.abandon_idempotency_key(pool, client, key)
         raise
     await repository.complete_idempotency_key(pool, client, key, status_code, response)
-    return JSONResponse(response, status_code=status_code)
+    return _json(response, status_code)

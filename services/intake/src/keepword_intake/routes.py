@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, Header, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 
 from . import facts, repository
 from .auth import ApiKeyAuthenticator
 from .contract import (
+    MAX_BATCH,
     AnswerIn,
-    BatchItemResult,
     BatchResult,
     CommitmentAccepted,
     CommitmentIn,
     MessageAccepted,
     MessageBatchIn,
+    MessageBatchShape,
     MessageIn,
     ThreadId,
 )
@@ -45,13 +47,15 @@ class Intake:
         return pool
 
 
-def _intake(request: Request) -> Intake:
+async def _intake(request: Request) -> Intake:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, per request.
     intake: Intake = request.app.state.intake
     return intake
 
 
 async def _client(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    return await _intake(request).authenticator.client_of(authorization)
+    intake: Intake = request.app.state.intake
+    return await intake.authenticator.client_of(authorization)
 
 
 IntakeDep = Annotated[Intake, Depends(_intake)]
@@ -82,7 +86,7 @@ def _unavailable() -> Problem:
 @router.post("/messages", status_code=202, response_model=MessageAccepted, tags=["messages"])
 async def post_message(
     body: MessageIn, intake: IntakeDep, client: ClientDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     """Accept a customer message or a staff reply; 202 once Kafka acknowledged its event."""
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
@@ -108,22 +112,58 @@ async def post_message(
 
 
 _MESSAGE = TypeAdapter(MessageIn)
+_BATCH = TypeAdapter(MessageBatchIn)
+_BATCH_SHAPE = TypeAdapter(MessageBatchShape)
+_BATCH_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageBatchIn"}}},
+}
 
 
-@router.post("/messages:batch", response_model=BatchResult, tags=["messages"])
-async def post_message_batch(
-    body: MessageBatchIn,
-    intake: IntakeDep,
-    client: ClientDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """Accept up to 1,000 messages; each is accepted (202) or refused (422, 503) on its own."""
+def _parse_batch(raw: bytes) -> list[MessageIn | list[dict[str, str]]]:
+    """Each item of a batch: the message, or why it is invalid.
+
+    The common case, a valid batch, is parsed and validated in one pass in pydantic's core; only a
+    batch with invalid items is taken apart item by item to say which ones.
+    """
+    try:
+        return list(_BATCH.validate_json(raw).messages)
+    except ValidationError:
+        pass
+    try:
+        shape = _BATCH_SHAPE.validate_json(raw)
+    except ValidationError as error:
+        raise Problem(
+            422,
+            "invalid-body",
+            "Unprocessable Content",
+            f"Send {{'messages': [...]}} with 1 to {MAX_BATCH} messages; see `errors`.",
+            extra={"errors": field_errors(error.errors())},
+        ) from None
     parsed: list[MessageIn | list[dict[str, str]]] = []
-    for item in body.messages:
+    for item in shape.messages:
         try:
             parsed.append(_MESSAGE.validate_python(item))
         except ValidationError as error:
             parsed.append(field_errors(error.errors()))
+    return parsed
+
+
+@router.post(
+    "/messages:batch",
+    response_model=BatchResult,
+    tags=["messages"],
+    openapi_extra={"requestBody": _BATCH_BODY},
+)
+async def post_message_batch(
+    request: Request,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Accept up to 1,000 messages; each is accepted (202) or refused (422, 503) on its own."""
+    raw = await request.body()
+    parsed = _parse_batch(raw)
     planned = [
         facts.plan_message(item).as_json() if isinstance(item, MessageIn) else None
         for item in parsed
@@ -139,38 +179,34 @@ async def post_message_batch(
         outcomes = await intake.publisher.publish_many(
             [(facts.message_event(item, ids, now), ids.event_id) for _, item, ids in chosen]
         )
-        results = [
-            BatchItemResult(index=index, status=422, errors=errors)
+        results: list[dict[str, Any]] = [
+            {"index": index, "status": 422, "errors": errors}
             for index, errors in enumerate(parsed)
             if not isinstance(errors, MessageIn)
         ]
         for (index, _, ids), failure in zip(chosen, outcomes, strict=True):
             if failure is None:
-                results.append(BatchItemResult(index=index, status=202, **ids.as_json()))
+                results.append({"index": index, "status": 202, **ids.as_json()})
             else:
-                results.append(
-                    BatchItemResult(
-                        index=index,
-                        status=503,
-                        errors=[{"field": "(item)", "message": "broker unavailable; resend it"}],
-                    )
-                )
-        results.sort(key=lambda r: r.index)
-        accepted = sum(1 for r in results if r.status == 202)
-        result = BatchResult(accepted=accepted, rejected=len(results) - accepted, results=results)
-        return result.model_dump(mode="json", exclude_none=True)
+                results.append({"index": index, "status": 503, "errors": [_RESEND]})
+        results.sort(key=lambda r: int(r["index"]))
+        accepted = sum(1 for r in results if r["status"] == 202)
+        return {"accepted": accepted, "rejected": len(results) - accepted, "results": results}
 
     return await respond_once(
         intake.db,
         client=client,
         key=idempotency_key,
         route="POST /v1/messages:batch",
-        canonical_body=body.model_dump_json(),
+        canonical_body=hashlib.sha256(raw).hexdigest(),
         planned={"planned": planned},
         status_code=200,
         act=act,
         abandon_after=intake.idempotency_abandon_after,
     )
+
+
+_RESEND = {"field": "(item)", "message": "broker unavailable; resend it"}
 
 
 @router.post(
@@ -181,7 +217,7 @@ async def post_commitment(
     intake: IntakeDep,
     client: ClientDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Declare a promise made to a customer; production will be asked to confirm it."""
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +264,7 @@ async def post_answer(
     intake: IntakeDep,
     client: ClientDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Production confirms, rejects or counters a promise."""
     thread_id: ThreadId | None = body.thread_id or await repository.thread_of_commitment(
         intake.db, commitment_id

@@ -1,0 +1,254 @@
+"""Intake benchmark: single POSTs and batches against a raw aiokafka producer, in one run.
+
+    .venv/bin/python bench/intake/run.py [--seconds 10] [--connections 32]
+
+Needs the local stack (Kafka, PostgreSQL, topics): `make bench` provides it. Starts its own
+intake process (one uvicorn worker), drives single POSTs with wrk and batches with httpx, then
+sends the same records with a raw aiokafka producer with the same settings (acks=all,
+idempotent) as the baseline. Prints a table and writes JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+from keepword_events import MessageReceived, encode, new_envelope
+from keepword_intake.api_key_store import create_api_key
+from keepword_intake.producer import MAX_BATCH_BYTES
+from keepword_platform.migrations import apply_migrations
+from keepword_platform.settings import IntakeSettings
+from keepword_testkit.processes import start_service
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE.parent / "results"
+BATCH_SIZE = 1000
+
+
+def message(i: int) -> dict[str, Any]:
+    return {
+        "direction": "inbound",
+        "channel": "web",
+        "customer": {"email": "dana@example.com", "name": "Dana Whitfield"},
+        "author": {"email": "dana@example.com", "name": "Dana Whitfield", "role": "customer"},
+        "subject": "Where is my ranking report?",
+        "body": f"I paid a deposit two weeks ago and have not heard back. Please call me. #{i}",
+        "deposit": {"amount": "1500.00", "currency": "USD"},
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def progress(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+async def api_key(database_url: str) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await apply_migrations(conn, "intake", "keepword_intake")
+        return (await create_api_key(conn, f"bench-{uuid.uuid4().hex[:8]}")).text
+    finally:
+        await conn.close()
+
+
+_WRK_LATENCY = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_single_posts(url: str, key: str, seconds: int, connections: int) -> dict[str, float]:
+    """Single POSTs with wrk: requests/s and latency percentiles (ms)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does it)")
+    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+               "-s", str(HERE / "post_message.lua"), f"{url}/v1/messages"]
+    env = os.environ | {"KEEPWORD_BENCH_API_KEY": key}
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx[1]} failed requests:\n{output}")
+    latency = {p: float(v) * _UNIT[u] for p, v, u in _WRK_LATENCY.findall(output)}
+    return {"rate": rate, "p50_ms": latency["50"], "p99_ms": latency["99"]}
+
+
+async def batches(url: str, key: str, count: int, concurrency: int) -> dict[str, float]:
+    """`count` batches of 1,000 messages, `concurrency` at a time: messages/s and batch latency."""
+    bodies = [json.dumps({"messages": [message(b * BATCH_SIZE + i) for i in range(BATCH_SIZE)]})
+              for b in range(count)]
+    latencies: list[float] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            started = time.perf_counter()
+            answer = await client.post(f"{url}/v1/messages:batch", content=body, headers=headers)
+            latencies.append((time.perf_counter() - started) * 1000)
+            result = answer.json()
+            if answer.status_code != 200 or result["accepted"] != BATCH_SIZE:
+                raise SystemExit(f"batch failed: {answer.status_code} {answer.text[:500]}")
+
+    async with httpx.AsyncClient(timeout=120) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "rate": count * BATCH_SIZE / elapsed,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": percentile(latencies, 0.99),
+    }
+
+
+def records(count: int) -> list[Any]:
+    """The records intake would write for `count` messages, encoded the same way."""
+    now = datetime.now(UTC)
+    from keepword_events import Customer, Money, Person, Role
+    from keepword_events.thread_refs import new_thread_id
+
+    customer = Customer(email="dana@example.com", name="Dana Whitfield")
+    author = Person(email="dana@example.com", name="Dana Whitfield", role=Role.CUSTOMER)
+    made = []
+    for i in range(count):
+        thread = new_thread_id()
+        event = MessageReceived(
+            thread_id=thread, correlation_id=thread, message_id=f"msg-{uuid.uuid4().hex}",
+            channel="web", customer=customer, author=author,
+            subject="Where is my ranking report?", body=message(i)["body"], sent_at=now,
+            received_at=now, deposit=Money(amount="1500.00", currency="USD"),
+        )
+        made.append(encode(new_envelope(event, source="/keepword/bench")))
+    return made
+
+
+async def raw_producer(bootstrap: str, count: int, seconds: int, concurrency: int) -> dict[str, Any]:
+    """The baseline: aiokafka with acks=all and idempotence, bulk and one-at-a-time."""
+    prepared = records(count)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        max_batch_size=MAX_BATCH_BYTES,  # the same settings as intake's producer
+    )
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        pending = [
+            await producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
+            for r in prepared
+        ]
+        await asyncio.gather(*pending)
+        bulk_rate = count / (time.perf_counter() - started)
+
+        latencies: list[float] = []
+        deadline = time.perf_counter() + seconds
+
+        async def one_at_a_time(offset: int) -> None:
+            i = offset
+            while time.perf_counter() < deadline:
+                r = prepared[i % count]
+                t0 = time.perf_counter()
+                await producer.send_and_wait(r.topic, r.value, key=r.key, headers=list(r.headers))
+                latencies.append((time.perf_counter() - t0) * 1000)
+                i += concurrency
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one_at_a_time(c) for c in range(concurrency)))
+        single_rate = len(latencies) / (time.perf_counter() - t0)
+    finally:
+        await producer.stop()
+    return {
+        "bulk": {"rate": bulk_rate},
+        "single": {
+            "rate": single_rate,
+            "p50_ms": statistics.median(latencies),
+            "p99_ms": percentile(latencies, 0.99),
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each timed phase")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent single POSTs")
+    parser.add_argument("--batches", type=int, default=30, help="batches of 1,000 messages")
+    parser.add_argument("--in-flight", type=int, default=4, help="batches sent concurrently")
+    args = parser.parse_args()
+
+    settings = IntakeSettings()
+    key = asyncio.run(api_key(settings.database_url))
+    progress("starting intake (one worker)")
+    intake = start_service(
+        "intake", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "WARNING"}
+    )
+    try:
+        intake.wait_healthy(timeout=60)
+        progress("warm-up")
+        wrk_single_posts(intake.url, key, 3, args.connections)
+        progress(f"single POSTs: {args.seconds}s, {args.connections} connections (wrk)")
+        single = wrk_single_posts(intake.url, key, args.seconds, args.connections)
+        progress(f"batches: {args.batches} x {BATCH_SIZE} messages, {args.in_flight} at a time")
+        batch = asyncio.run(batches(intake.url, key, args.batches, concurrency=args.in_flight))
+    finally:
+        intake.stop()
+    progress("baseline: raw aiokafka producer, same records, acks=all, idempotent")
+    raw = asyncio.run(
+        raw_producer(settings.kafka_bootstrap, args.batches * BATCH_SIZE, args.seconds,
+                     args.connections)
+    )
+
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count()},
+        "single_post": single,
+        "batch": batch,
+        "settings": vars(args),
+        "raw_producer": raw,
+        "ratios": {
+            "batch_vs_raw_bulk": batch["rate"] / raw["bulk"]["rate"],
+            "single_post_vs_raw_single": single["rate"] / raw["single"]["rate"],
+        },
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"intake-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2))
+
+    print("| measure | rate (msg/s) | p50 (ms) | p99 (ms) |")
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| intake, single POST ({args.connections} connections) | {single['rate']:,.0f} "
+          f"| {single['p50_ms']:.1f} | {single['p99_ms']:.1f} |")
+    print(f"| intake, batch of 1,000 ({args.in_flight} in flight) | {batch['rate']:,.0f} "
+          f"| {batch['p50_ms']:.0f} | {batch['p99_ms']:.0f} |")
+    print(f"| raw aiokafka, bulk send | {raw['bulk']['rate']:,.0f} | | |")
+    print(f"| raw aiokafka, send_and_wait x{args.connections} | {raw['single']['rate']:,.0f} "
+          f"| {raw['single']['p50_ms']:.1f} | {raw['single']['p99_ms']:.1f} |")
+    ratios = result["ratios"]
+    print(f"\nbatch / raw bulk = {ratios['batch_vs_raw_bulk']:.0%}   "
+          f"single POST / raw send_and_wait = {ratios['single_post_vs_raw_single']:.0%}")
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
