@@ -41,7 +41,7 @@ lint:
 	$(VENV)/ruff format --check .
 
 typecheck:
-	$(VENV)/mypy libs services tests conftest.py
+	$(VENV)/mypy libs services tests bench conftest.py
 
 deps: ## Install uv (if missing) and the locked Python dependencies into .venv
 	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -54,6 +54,10 @@ stack: ## Start Kafka and PostgreSQL (installing them on first use)
 provision: ## Create the catalog's topics and apply every service's migrations
 	@$(VENV)/keepword topics create >/dev/null
 	@$(VENV)/keepword db migrate >/dev/null
+
+bench: deps stack provision ## Run the benchmarks (slow; not part of make test); figures go in README
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(VENV)/python bench/intake/run.py
 
 schemas: ## Regenerate the committed JSON Schemas of the event contract
 	$(VENV)/keepword schemas export

@@ -79,10 +79,20 @@ def wrk_single_posts(url: str, key: str, seconds: int, connections: int) -> dict
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (make bench does it)")
-    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "-s", str(HERE / "post_message.lua"), f"{url}/v1/messages"]
+    command = [
+        wrk,
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        str(HERE / "post_message.lua"),
+        f"{url}/v1/messages",
+    ]
     env = os.environ | {"KEEPWORD_BENCH_API_KEY": key}
-    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(  # noqa: S603 - wrk, found on PATH, with our own arguments
+        command, env=env, capture_output=True, text=True, check=True
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     if non2xx:
@@ -93,8 +103,10 @@ def wrk_single_posts(url: str, key: str, seconds: int, connections: int) -> dict
 
 async def batches(url: str, key: str, count: int, concurrency: int) -> dict[str, float]:
     """`count` batches of 1,000 messages, `concurrency` at a time: messages/s and batch latency."""
-    bodies = [json.dumps({"messages": [message(b * BATCH_SIZE + i) for i in range(BATCH_SIZE)]})
-              for b in range(count)]
+    bodies = [
+        json.dumps({"messages": [message(b * BATCH_SIZE + i) for i in range(BATCH_SIZE)]})
+        for b in range(count)
+    ]
     latencies: list[float] = []
     queue: asyncio.Queue[str] = asyncio.Queue()
     for body in bodies:
@@ -134,16 +146,25 @@ def records(count: int) -> list[Any]:
     for i in range(count):
         thread = new_thread_id()
         event = MessageReceived(
-            thread_id=thread, correlation_id=thread, message_id=f"msg-{uuid.uuid4().hex}",
-            channel="web", customer=customer, author=author,
-            subject="Where is my ranking report?", body=message(i)["body"], sent_at=now,
-            received_at=now, deposit=Money(amount="1500.00", currency="USD"),
+            thread_id=thread,
+            correlation_id=thread,
+            message_id=f"msg-{uuid.uuid4().hex}",
+            channel="web",
+            customer=customer,
+            author=author,
+            subject="Where is my ranking report?",
+            body=message(i)["body"],
+            sent_at=now,
+            received_at=now,
+            deposit=Money(amount="1500.00", currency="USD"),
         )
         made.append(encode(new_envelope(event, source="/keepword/bench")))
     return made
 
 
-async def raw_producer(bootstrap: str, count: int, seconds: int, concurrency: int) -> dict[str, Any]:
+async def raw_producer(
+    bootstrap: str, count: int, seconds: int, concurrency: int
+) -> dict[str, Any]:
     """The baseline: aiokafka with acks=all and idempotence, bulk and one-at-a-time."""
     prepared = records(count)
     producer = AIOKafkaProducer(
@@ -215,21 +236,23 @@ def main() -> None:
         intake.stop()
     progress("baseline: raw aiokafka producer, same records, acks=all, idempotent")
     raw = asyncio.run(
-        raw_producer(settings.kafka_bootstrap, args.batches * BATCH_SIZE, args.seconds,
-                     args.connections)
+        raw_producer(
+            settings.kafka_bootstrap, args.batches * BATCH_SIZE, args.seconds, args.connections
+        )
     )
 
-    result = {
+    ratios = {
+        "batch_vs_raw_bulk": batch["rate"] / raw["bulk"]["rate"],
+        "single_post_vs_raw_single": single["rate"] / raw["single"]["rate"],
+    }
+    result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count()},
         "single_post": single,
         "batch": batch,
         "settings": vars(args),
         "raw_producer": raw,
-        "ratios": {
-            "batch_vs_raw_bulk": batch["rate"] / raw["bulk"]["rate"],
-            "single_post_vs_raw_single": single["rate"] / raw["single"]["rate"],
-        },
+        "ratios": ratios,
     }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"intake-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
@@ -237,16 +260,23 @@ def main() -> None:
 
     print("| measure | rate (msg/s) | p50 (ms) | p99 (ms) |")
     print("| --- | ---: | ---: | ---: |")
-    print(f"| intake, single POST ({args.connections} connections) | {single['rate']:,.0f} "
-          f"| {single['p50_ms']:.1f} | {single['p99_ms']:.1f} |")
-    print(f"| intake, batch of 1,000 ({args.in_flight} in flight) | {batch['rate']:,.0f} "
-          f"| {batch['p50_ms']:.0f} | {batch['p99_ms']:.0f} |")
+    print(
+        f"| intake, single POST ({args.connections} connections) | {single['rate']:,.0f} "
+        f"| {single['p50_ms']:.1f} | {single['p99_ms']:.1f} |"
+    )
+    print(
+        f"| intake, batch of 1,000 ({args.in_flight} in flight) | {batch['rate']:,.0f} "
+        f"| {batch['p50_ms']:.0f} | {batch['p99_ms']:.0f} |"
+    )
     print(f"| raw aiokafka, bulk send | {raw['bulk']['rate']:,.0f} | | |")
-    print(f"| raw aiokafka, send_and_wait x{args.connections} | {raw['single']['rate']:,.0f} "
-          f"| {raw['single']['p50_ms']:.1f} | {raw['single']['p99_ms']:.1f} |")
-    ratios = result["ratios"]
-    print(f"\nbatch / raw bulk = {ratios['batch_vs_raw_bulk']:.0%}   "
-          f"single POST / raw send_and_wait = {ratios['single_post_vs_raw_single']:.0%}")
+    print(
+        f"| raw aiokafka, send_and_wait x{args.connections} | {raw['single']['rate']:,.0f} "
+        f"| {raw['single']['p50_ms']:.1f} | {raw['single']['p99_ms']:.1f} |"
+    )
+    print(
+        f"\nbatch / raw bulk = {ratios['batch_vs_raw_bulk']:.0%}   "
+        f"single POST / raw send_and_wait = {ratios['single_post_vs_raw_single']:.0%}"
+    )
     print(f"written to {path}")
 
 

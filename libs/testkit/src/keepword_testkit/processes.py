@@ -81,7 +81,10 @@ def start_service(
     port = port or free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}-{port}.log"
-    full_env = os.environ | (env or {}) | {f"KEEPWORD_{name.upper()}_PORT": str(port)}
+    ports = {f"KEEPWORD_{name.upper()}_PORT": str(port)}
+    if name == "intake":  # its SMTP listener too, so it never collides with a running stack
+        ports["KEEPWORD_INTAKE_SMTP_PORT"] = str(free_port())
+    full_env = os.environ | ports | (env or {})
     full_env.setdefault("KEEPWORD_LOG_FORMAT", "json")
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module

@@ -1,4 +1,4 @@
-"""Assembles intake: the HTTP API and (soon) the inbound SMTP listener, publishing to Kafka."""
+"""Assembles intake: the HTTP API and the inbound SMTP listener, publishing to Kafka."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from .problems import install_problem_handlers
 from .producer import FailFastProducer
 from .publishing import EventPublisher
 from .routes import Intake, router
+from .smtp_listener import InboundMailHandler, smtp_listener
 
 SERVICE = "intake"
 log = structlog.get_logger(__name__)
@@ -77,7 +78,26 @@ def _producer_lifetime(producer: FailFastProducer) -> Extension:
     return lifetime
 
 
-def _spec(producer: FailFastProducer) -> ServiceSpec:
+def _inbound_mail(publisher: EventPublisher) -> Extension:
+    @contextlib.asynccontextmanager
+    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
+        settings = runtime.settings
+        assert isinstance(settings, IntakeSettings)
+        handler = InboundMailHandler(
+            company=lambda: runtime.company, pool=lambda: runtime.db, publisher=publisher
+        )
+        async with smtp_listener(
+            handler,
+            host=settings.http_host,
+            port=settings.smtp_listen_port,
+            max_bytes=settings.max_email_bytes,
+        ):
+            yield
+
+    return lifetime
+
+
+def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE,
         schema="intake",
@@ -87,7 +107,11 @@ def _spec(producer: FailFastProducer) -> ServiceSpec:
             "The front door: customer messages, staff replies, promises and production's "
             "answers, published to Kafka and acknowledged only once the broker has them."
         ),
-        extensions=(_producer_lifetime(producer), _purge_idempotency_keys),
+        extensions=(
+            _producer_lifetime(producer),
+            _purge_idempotency_keys,
+            _inbound_mail(publisher),
+        ),
     )
 
 
@@ -100,10 +124,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         client_id=f"keepword-{SERVICE}",
         timeout_seconds=settings.publish_timeout_ms / 1000,
     )
-    app = create_service_app(_spec(producer), settings, broker)
+    publisher = EventPublisher(producer)
+    app = create_service_app(_spec(producer, publisher), settings, broker)
     runtime: Runtime = app.state.runtime
     app.state.intake = Intake(
-        publisher=EventPublisher(producer),
+        publisher=publisher,
         authenticator=ApiKeyAuthenticator(lambda: runtime.db, settings.api_key_cache_seconds),
         pool=lambda: runtime.db,
         idempotency_abandon_after=timedelta(seconds=max(30, settings.publish_timeout_ms / 200)),

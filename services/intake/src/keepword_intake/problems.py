@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .metrics import REJECTS
+
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://keepword.example/problems/"
 
@@ -38,7 +40,8 @@ class Problem(Exception):
         self.extra = extra or {}
 
     def response(self, instance: str | None = None) -> JSONResponse:
-        """The problem as an HTTP response."""
+        """The problem as an HTTP response (and one more reject counted under its slug)."""
+        REJECTS.labels(reason=self.slug).inc()
         body: dict[str, Any] = {
             "type": _TYPE_BASE + self.slug,
             "title": self.title,
