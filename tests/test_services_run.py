@@ -3,6 +3,7 @@ and shuts down cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import signal
 from pathlib import Path
 
@@ -29,8 +30,10 @@ def test_service_starts_healthy_and_stops_cleanly(
 
     # uvicorn re-raises the signal after its graceful shutdown: exit by SIGTERM is the norm.
     assert process.stop(timeout=30) in (0, -signal.SIGTERM)
-    log = process.log()
-    assert '"service started"' in log
-    assert '"service stopped"' in log, log[-2000:]
-    assert "Application shutdown complete" in log
-    assert '"level": "error"' not in log, log[-2000:]
+    lines = [json.loads(line) for line in process.log().splitlines() if line.startswith("{")]
+    said = [line["event"] for line in lines]
+    assert "service started" in said
+    assert "service stopped" in said, said
+    assert "Application shutdown complete." in said
+    assert not [line for line in lines if line["level"] in ("error", "critical")], lines
+    assert {line.get("service") for line in lines if "service" in line} == {service}

@@ -221,9 +221,8 @@ def main() -> None:
     settings = IntakeSettings()
     key = asyncio.run(api_key(settings.database_url))
     progress("starting intake (one worker)")
-    intake = start_service(
-        "intake", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "WARNING"}
-    )
+    # INFO, as in production: one log line per accepted message is part of the cost.
+    intake = start_service("intake", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"})
     try:
         intake.wait_healthy(timeout=60)
         progress("warm-up")

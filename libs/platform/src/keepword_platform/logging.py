@@ -12,8 +12,15 @@ import sys
 from typing import Literal
 
 import structlog
+from pydantic_core import to_json
 
 _configured = False
+
+
+def _json(event_dict: object, **_: object) -> str:
+    # pydantic-core's Rust encoder: several times cheaper than json.dumps per line, which
+    # matters at one line per accepted message (measured on intake's single-POST benchmark).
+    return to_json(event_dict, fallback=str).decode()
 
 
 def configure_logging(
@@ -25,29 +32,38 @@ def configure_logging(
         return
     _configured = True
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    shared: list[structlog.typing.Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.StackInfoRenderer(),
-    ]
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer(serializer=_json)
+        if use_json
+        else structlog.dev.ConsoleRenderer()
     )
+    finish: list[structlog.typing.Processor] = (
+        [structlog.processors.format_exc_info, renderer] if use_json else [renderer]
+    )
+    timestamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    # Our own log calls: structlog's native path, filtered by level before any processing and
+    # written straight to stderr (the standard library's machinery costs more per line).
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            timestamp,
+            structlog.processors.StackInfoRenderer(),
+            *finish,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+    # Libraries' standard-library loggers (uvicorn, aiokafka, FastStream) in the same format.
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if use_json else _keep,
-            renderer,
+        foreign_pre_chain=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            timestamp,
         ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *finish],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
@@ -57,12 +73,6 @@ def configure_logging(
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.bind_contextvars(service=service)
-
-
-def _keep(
-    _logger: object, _name: str, event_dict: structlog.typing.EventDict
-) -> structlog.typing.EventDict:
-    return event_dict
 
 
 def bind_event(*, event_id: str, thread_id: str, correlation_id: str) -> None:

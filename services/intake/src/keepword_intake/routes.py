@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import asyncpg
+import structlog
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
@@ -29,6 +30,8 @@ from .contract import (
 from .idempotency import respond_once
 from .problems import Problem, broker_unavailable, field_errors
 from .publishing import BrokerUnavailable, EventPublisher
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -96,6 +99,9 @@ async def post_message(
             await intake.publisher.publish(event, ids.event_id)
         except BrokerUnavailable:
             raise _unavailable() from None
+        log.info(
+            "message accepted", thread_id=ids.thread_id, event_id=ids.event_id, type=event.ce_type
+        )
         return ids.as_json()
 
     return await respond_once(
@@ -191,6 +197,7 @@ async def post_message_batch(
                 results.append({"index": index, "status": 503, "errors": [_RESEND]})
         results.sort(key=lambda r: int(r["index"]))
         accepted = sum(1 for r in results if r["status"] == 202)
+        log.info("batch accepted", accepted=accepted, rejected=len(results) - accepted)
         return {"accepted": accepted, "rejected": len(results) - accepted, "results": results}
 
     return await respond_once(
@@ -229,6 +236,12 @@ async def post_commitment(
             )
         except BrokerUnavailable:
             raise _unavailable() from None
+        log.info(
+            "commitment declared",
+            thread_id=body.thread_id,
+            event_id=planned["event_id"],
+            commitment_id=commitment_id,
+        )
         return planned
 
     return await respond_once(
@@ -285,6 +298,13 @@ async def post_answer(
             await intake.publisher.publish(event, planned["event_id"])
         except BrokerUnavailable:
             raise _unavailable() from None
+        log.info(
+            "commitment answered",
+            thread_id=known_thread,
+            event_id=planned["event_id"],
+            commitment_id=commitment_id,
+            verdict=body.verdict.value,
+        )
         return planned
 
     return await respond_once(
