@@ -41,11 +41,21 @@ def configure_logging(
         [structlog.processors.format_exc_info, renderer] if use_json else [renderer]
     )
     timestamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+
+    # A processor, not a context variable: tasks uvicorn starts per connection do not see
+    # context bound in the lifespan task.
+    def add_service(
+        _logger: object, _method: str, event_dict: structlog.typing.EventDict
+    ) -> structlog.typing.EventDict:
+        event_dict.setdefault("service", service)
+        return event_dict
+
     # Our own log calls: structlog's native path, filtered by level before any processing and
     # written straight to stderr (the standard library's machinery costs more per line).
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_service,
             structlog.processors.add_log_level,
             timestamp,
             structlog.processors.StackInfoRenderer(),
@@ -59,6 +69,7 @@ def configure_logging(
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
+            add_service,
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             timestamp,
@@ -72,7 +83,6 @@ def configure_logging(
     root.setLevel(level.upper())
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-    structlog.contextvars.bind_contextvars(service=service)
 
 
 def bind_event(*, event_id: str, thread_id: str, correlation_id: str) -> None:
