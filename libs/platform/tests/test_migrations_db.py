@@ -29,11 +29,11 @@ async def test_applies_each_migration_once(database_url: str, schema: str) -> No
     try:
         first = await apply_migrations(conn, schema, PACKAGE)
         second = await apply_migrations(conn, schema, PACKAGE)
-        versions = await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")
+        versions = await conn.fetch(f"SELECT version FROM {schema}.applied_migrations")
     finally:
         await conn.close()
 
-    assert first == [m.name for m in load_migrations(PACKAGE)]
+    assert first == [f"{PACKAGE}:{m.name}" for m in load_migrations(PACKAGE)]
     assert first, "the package ships migrations"
     assert second == []
     assert len(versions) == len(first)
@@ -48,7 +48,25 @@ async def test_racing_instances_apply_each_file_once(database_url: str, schema: 
             await conn.close()
 
     applied = [name for result in results for name in result]
-    assert sorted(applied) == sorted(m.name for m in load_migrations(PACKAGE))
+    assert sorted(applied) == sorted(f"{PACKAGE}:{m.name}" for m in load_migrations(PACKAGE))
+
+
+async def test_several_packages_share_a_schema(database_url: str, schema: str) -> None:
+    packages = ["keepword_platform.messaging", PACKAGE]
+    conn = await asyncpg.connect(database_url)
+    try:
+        applied = await apply_migrations(conn, schema, packages)
+        tables = {
+            row["table_name"]
+            for row in await conn.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
+            )
+        }
+    finally:
+        await conn.close()
+
+    assert applied[0].startswith("keepword_platform.messaging:")
+    assert {"inbox", "outbox", "api_keys", "applied_migrations"} <= tables
 
 
 async def test_refuses_a_hostile_schema_name(database_url: str) -> None:

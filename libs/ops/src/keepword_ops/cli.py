@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from keepword_events import schemas
+from keepword_platform.logging import configure_logging
 from keepword_platform.settings import KeepwordSettings
 
 from . import commands
@@ -22,6 +23,15 @@ topics_app = typer.Typer(help="Kafka topics of the catalog.", no_args_is_help=Tr
 apikey_app = typer.Typer(help="API keys for intake's HTTP API.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the event contract.", no_args_is_help=True)
 db_app = typer.Typer(help="PostgreSQL schemas of the services.", no_args_is_help=True)
+
+
+@app.callback()
+def _setup() -> None:
+    # Logs go to stderr, so that what a command prints on stdout (an API key) stays clean.
+    settings = KeepwordSettings()
+    configure_logging("ops", settings.log_level, settings.log_format)
+
+
 app.add_typer(topics_app, name="topics")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(schemas_app, name="schemas")

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from keepword_commitments import app as commitments_app
+from keepword_escalation import app as escalation_app
 from keepword_intake import api_key_store
+from keepword_intake import app as intake_app
 from keepword_intake.api_key_store import ApiKeyInfo
+from keepword_notifier import app as notifier_app
 from keepword_platform import kafka
 from keepword_platform.migrations import apply_migrations
 
-# (schema, package holding its migrations), in start-up order.
-SERVICE_SCHEMAS: tuple[tuple[str, str], ...] = (
-    ("intake", "keepword_intake"),
-    ("commitments", "keepword_commitments"),
-    ("escalation", "keepword_escalation"),
-    ("notifier", "keepword_notifier"),
+# Each service's schema and the packages whose migrations it gets, from the services themselves.
+SERVICES = (intake_app, commitments_app, escalation_app, notifier_app)
+SERVICE_SCHEMAS: tuple[tuple[str, Sequence[str]], ...] = tuple(
+    (app.SCHEMA, app.MIGRATIONS) for app in SERVICES
 )
 
 
@@ -41,15 +43,15 @@ async def migrate(url: str) -> dict[str, list[str]]:
     """Apply pending migrations of every service schema."""
     async with _database(url) as conn:
         return {
-            schema: await apply_migrations(conn, schema, package)
-            for schema, package in SERVICE_SCHEMAS
+            schema: await apply_migrations(conn, schema, packages)
+            for schema, packages in SERVICE_SCHEMAS
         }
 
 
 async def create_api_key(url: str, name: str) -> str:
     """A new API key's text (intake's migrations are applied first if needed)."""
     async with _database(url) as conn:
-        await apply_migrations(conn, "intake", "keepword_intake")
+        await apply_migrations(conn, intake_app.SCHEMA, intake_app.MIGRATIONS)
         try:
             key = await api_key_store.create_api_key(conn, name)
         except api_key_store.ApiKeyNameTaken as error:

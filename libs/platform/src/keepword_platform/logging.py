@@ -17,6 +17,16 @@ from pydantic_core import to_json
 _configured = False
 
 
+class _Stderr:
+    """Whatever `sys.stderr` is at the moment of writing (test runners swap it per call)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _json(event_dict: object, **_: object) -> str:
     # pydantic-core's Rust encoder: several times cheaper than json.dumps per line, which
     # matters at one line per accepted message (measured on intake's single-POST benchmark).
@@ -62,7 +72,7 @@ def configure_logging(
             *finish,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.WriteLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # Libraries' standard-library loggers (uvicorn, aiokafka, FastStream) in the same format.
@@ -76,7 +86,7 @@ def configure_logging(
         ],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *finish],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,8 +1,10 @@
 """Versioned SQL migrations, one PostgreSQL schema per service.
 
-A service's migrations are the files `NNNN_name.sql` in its package's `migrations/` folder. They
-are applied in order at start-up (or by `keepword db migrate`), each in its own transaction, under
-an advisory lock so that several instances starting together apply each file exactly once.
+A package's migrations are the files `NNNN_name.sql` in its `migrations/` folder. A service's
+schema gets the migrations of one or more packages (its own, and shared ones such as the inbox
+and outbox of `keepword_platform.messaging`), numbered per package. They are applied in order at
+start-up (or by `keepword db migrate`), each in its own transaction, under an advisory lock so
+that several instances starting together apply each file exactly once.
 The schema name is interpolated into SQL (identifiers cannot be parameters); it is checked
 against a strict pattern first.
 """
@@ -10,6 +12,7 @@ against a strict pattern first.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -48,31 +51,41 @@ def load_migrations(package: str) -> list[Migration]:
     return found
 
 
-async def apply_migrations(conn: Connection, schema: str, package: str) -> list[str]:
-    """Create `schema` if needed and apply its pending migrations; returns the files applied."""
+async def apply_migrations(
+    conn: Connection, schema: str, packages: Sequence[str] | str
+) -> list[str]:
+    """Create `schema` if needed and apply the pending migrations of `packages` to it, in order.
+
+    Returns the files applied now, as `package:file`.
+    """
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
         raise ValueError(f"bad schema name {schema!r}")
+    if isinstance(packages, str):
+        packages = [packages]
     applied_now: list[str] = []
     async with conn.transaction():
         # One lock per schema: concurrent starts queue here instead of racing.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrations:{schema}")
         await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         await conn.execute(
-            f"""CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
-                    version integer PRIMARY KEY,
+            f"""CREATE TABLE IF NOT EXISTS {schema}.applied_migrations (
+                    package text NOT NULL,
+                    version integer NOT NULL,
                     name text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now())"""
+                    applied_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (package, version))"""
         )
-        listed = f"SELECT version FROM {schema}.schema_migrations"  # noqa: S608
-        done = {row["version"] for row in await conn.fetch(listed)}
-        for migration in load_migrations(package):
-            if migration.version in done:
-                continue
-            async with conn.transaction():
-                await conn.execute(f"SET LOCAL search_path TO {schema}, public")
-                await conn.execute(migration.sql)
-                record = f"INSERT INTO {schema}.schema_migrations VALUES ($1, $2)"  # noqa: S608
-                await conn.execute(record, migration.version, migration.name)
-            applied_now.append(migration.name)
-            log.info("migration applied", schema=schema, migration=migration.name)
+        listed = f"SELECT package, version FROM {schema}.applied_migrations"  # noqa: S608
+        done = {(row["package"], row["version"]) for row in await conn.fetch(listed)}
+        record = f"INSERT INTO {schema}.applied_migrations VALUES ($1, $2, $3)"  # noqa: S608
+        for package in packages:
+            for migration in load_migrations(package):
+                if (package, migration.version) in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(f"SET LOCAL search_path TO {schema}, public")
+                    await conn.execute(migration.sql)
+                    await conn.execute(record, package, migration.version, migration.name)
+                applied_now.append(f"{package}:{migration.name}")
+                log.info("migration applied", schema=schema, migration=migration.name)
     return applied_now

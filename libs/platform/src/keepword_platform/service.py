@@ -11,6 +11,7 @@ import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import structlog
@@ -38,6 +39,7 @@ class Runtime:
     broker: KafkaBroker
     company: CompanyConfig = field(default_factory=CompanyConfig)
     pool: asyncpg.Pool | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # what extensions share with routes
 
     @property
     def db(self) -> asyncpg.Pool:
@@ -56,7 +58,7 @@ class ServiceSpec:
 
     name: str
     schema: str
-    migrations_package: str | None
+    migrations_packages: Sequence[str] = ()
     routers: Sequence[APIRouter] = ()
     extensions: Sequence[Extension] = ()
     title: str = ""
@@ -76,9 +78,9 @@ def create_service_app(
         async with AsyncExitStack() as stack:
             runtime.pool = await open_pool(settings.database_url)
             stack.push_async_callback(runtime.pool.close)
-            if spec.migrations_package is not None:
+            if spec.migrations_packages:
                 async with runtime.pool.acquire() as conn:
-                    await apply_migrations(conn, spec.schema, spec.migrations_package)
+                    await apply_migrations(conn, spec.schema, spec.migrations_packages)
             await broker.start()
             stack.push_async_callback(broker.stop)
             for extension in spec.extensions:

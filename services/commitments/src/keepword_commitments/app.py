@@ -9,11 +9,13 @@ from keepword_platform.service import ServiceSpec, create_service_app, serve
 from keepword_platform.settings import CommitmentsSettings
 
 SERVICE = "commitments"
+SCHEMA = "commitments"
+MIGRATIONS = ("keepword_commitments",)
 
 SPEC = ServiceSpec(
     name=SERVICE,
-    schema="commitments",
-    migrations_package="keepword_commitments",
+    schema=SCHEMA,
+    migrations_packages=MIGRATIONS,
     title="Keepword commitments",
     description="The promise ledger: what was promised versus what production confirmed.",
 )

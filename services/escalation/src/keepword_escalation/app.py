@@ -9,11 +9,13 @@ from keepword_platform.service import ServiceSpec, create_service_app, serve
 from keepword_platform.settings import EscalationSettings
 
 SERVICE = "escalation"
+SCHEMA = "escalation"
+MIGRATIONS = ("keepword_escalation",)
 
 SPEC = ServiceSpec(
     name=SERVICE,
-    schema="escalation",
-    migrations_package="keepword_escalation",
+    schema=SCHEMA,
+    migrations_packages=MIGRATIONS,
     title="Keepword escalation",
     description="Catches stalled and 'handle it' threads and routes them up the management chain.",
 )

@@ -32,6 +32,8 @@ from .routes import Intake, router
 from .smtp_listener import InboundMailHandler, smtp_listener
 
 SERVICE = "intake"
+SCHEMA = "intake"
+MIGRATIONS = ("keepword_intake",)
 log = structlog.get_logger(__name__)
 
 
@@ -100,8 +102,8 @@ def _inbound_mail(publisher: EventPublisher) -> Extension:
 def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE,
-        schema="intake",
-        migrations_package="keepword_intake",
+        schema=SCHEMA,
+        migrations_packages=MIGRATIONS,
         title="Keepword intake",
         description=(
             "The front door: customer messages, staff replies, promises and production's "

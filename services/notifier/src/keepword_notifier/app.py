@@ -9,11 +9,13 @@ from keepword_platform.service import ServiceSpec, create_service_app, serve
 from keepword_platform.settings import NotifierSettings
 
 SERVICE = "notifier"
+SCHEMA = "notifier"
+MIGRATIONS = ("keepword_notifier",)
 
 SPEC = ServiceSpec(
     name=SERVICE,
-    schema="notifier",
-    migrations_package="keepword_notifier",
+    schema=SCHEMA,
+    migrations_packages=MIGRATIONS,
     title="Keepword notifier",
     description="Emails the parties involved, exactly once.",
 )

@@ -1,0 +1,122 @@
+"""SQL of the inbox and outbox tables (in each service's own schema)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from keepword_platform.database import Connection
+
+from .records import Outgoing, headers_from_json, headers_to_json
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _checked(schema: str) -> str:
+    # Identifiers cannot be query parameters; a schema name is checked before it is interpolated.
+    if not _SCHEMA.match(schema):
+        raise ValueError(f"bad schema name {schema!r}")
+    return schema
+
+
+def notify_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes the outbox relay of `schema`."""
+    return f"{_checked(schema)}_outbox"
+
+
+async def claim_event(
+    conn: Connection, schema: str, event_id: str, topic: str, outcome: str
+) -> bool:
+    """Record that `event_id` is being handled now; False if it was handled before."""
+    inserted = await conn.fetchval(
+        f"""INSERT INTO {_checked(schema)}.inbox (event_id, topic, outcome) VALUES ($1, $2, $3)
+            ON CONFLICT (event_id) DO NOTHING RETURNING true""",  # noqa: S608
+        event_id,
+        topic,
+        outcome,
+    )
+    return bool(inserted)
+
+
+async def enqueue(conn: Connection, schema: str, outgoing: Sequence[Outgoing]) -> None:
+    """Add records to the outbox (in the caller's transaction) and wake the relay on commit."""
+    if not outgoing:
+        return
+    await conn.executemany(
+        f"""INSERT INTO {_checked(schema)}.outbox (event_id, topic, key, value, headers)
+            VALUES ($1, $2, $3, $4, $5::jsonb)""",  # noqa: S608
+        [
+            (
+                o.event_id,
+                o.record.topic,
+                o.record.key,
+                o.record.value,
+                headers_to_json(o.record.headers),
+            )
+            for o in outgoing
+        ],
+    )
+    await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    """An outbox row not yet acknowledged by Kafka."""
+
+    id: int
+    event_id: str
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+async def pending(pool: asyncpg.Pool, schema: str, limit: int) -> list[PendingRecord]:
+    """The oldest unpublished rows, in the order they were written."""
+    rows = await pool.fetch(
+        f"""SELECT id, event_id, topic, key, value, headers::text AS headers
+              FROM {_checked(schema)}.outbox WHERE published_at IS NULL
+             ORDER BY id LIMIT $1""",  # noqa: S608
+        limit,
+    )
+    return [
+        PendingRecord(
+            id=row["id"],
+            event_id=row["event_id"],
+            topic=row["topic"],
+            key=row["key"],
+            value=row["value"],
+            headers=headers_from_json(row["headers"]),
+        )
+        for row in rows
+    ]
+
+
+async def mark_published(pool: asyncpg.Pool, schema: str, ids: Sequence[int]) -> None:
+    """Kafka acknowledged these rows."""
+    table = f"{_checked(schema)}.outbox"
+    await pool.execute(
+        f"UPDATE {table} SET published_at = now() WHERE id = ANY($1::bigint[])",  # noqa: S608
+        list(ids),
+    )
+
+
+async def purge_published(pool: asyncpg.Pool, schema: str, older_than_hours: int) -> int:
+    """Delete rows published long ago; returns how many."""
+    status: str = await pool.execute(
+        f"""DELETE FROM {_checked(schema)}.outbox
+             WHERE published_at < now() - make_interval(hours => $1)""",  # noqa: S608
+        older_than_hours,
+    )
+    return int(status.split()[-1])
+
+
+async def unpublished_count(pool: asyncpg.Pool, schema: str) -> int:
+    """How many rows wait for the relay (for metrics and tests)."""
+    count: int = await pool.fetchval(
+        f"SELECT count(*) FROM {_checked(schema)}.outbox WHERE published_at IS NULL"  # noqa: S608
+    )
+    return count

@@ -1,0 +1,84 @@
+"""Wiring an EventConsumer and an OutboxRelay into a service's FastStream broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from aiokafka.structs import RecordMetadata
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from keepword_events import KafkaRecord
+
+from keepword_platform.messaging.consumer import EventConsumer
+from keepword_platform.messaging.relay import OutboxRelay
+from keepword_platform.service import Extension, Runtime
+
+
+def subscribe(
+    broker: KafkaBroker,
+    consumer: EventConsumer,
+    topics: Sequence[str],
+    *,
+    max_records: int = 500,
+    description: str = "",
+) -> None:
+    """Feed batches of `topics` to `consumer`, acknowledging each batch once it is committed.
+
+    NACK_ON_ERROR: when `handle_batch` raises (database unavailable), FastStream seeks back and
+    the batch comes again; nothing is acknowledged that was not committed. `earliest`: a new
+    consumer group starts from the beginning of the topics rather than skipping what is there.
+    """
+
+    async def on_records(body: list[bytes], message: KafkaMessage) -> None:
+        raw: Any = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        await consumer.handle_batch(records)
+
+    on_records.__name__ = f"on_{consumer.service}_events"
+    broker.subscriber(
+        *topics,
+        group_id=f"keepword-{consumer.service}",
+        batch=True,
+        max_records=max_records,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        description=description or None,
+    )(on_records)
+
+
+def broker_sender(broker: KafkaBroker) -> Any:
+    """A relay `send` that publishes through the service's broker (acks=all, idempotent)."""
+
+    async def send(record: KafkaRecord) -> asyncio.Future[RecordMetadata]:
+        future: asyncio.Future[RecordMetadata] = await broker.publish(
+            record.value,
+            record.topic,
+            key=record.key,
+            headers={name: value.decode("utf-8", "replace") for name, value in record.headers},
+            no_confirm=True,
+        )
+        return future
+
+    return send
+
+
+def relay_extension(schema: str, **options: Any) -> Extension:
+    """Run the outbox relay of `schema` for the service's lifetime."""
+
+    @contextlib.asynccontextmanager
+    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
+        relay = OutboxRelay(runtime.db, schema, broker_sender(runtime.broker), **options)
+        runtime.extras["relay"] = relay
+        task = asyncio.create_task(relay.run(), name=f"outbox-relay-{schema}")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifetime

@@ -1,0 +1,155 @@
+"""Inbox, outbox, relay and dead letters against the real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+from keepword_events import (
+    CommitmentStatusChanged,
+    Envelope,
+    Event,
+    MessageReceived,
+    encode,
+    new_envelope,
+    topics,
+)
+from keepword_events.examples import every_event
+from keepword_platform.database import Connection
+from keepword_platform.kafka import make_broker
+from keepword_platform.messaging import store
+from keepword_platform.messaging.consumer import EventConsumer, Rejected
+from keepword_platform.messaging.records import DLQ_REASON, DLQ_TOPIC
+from keepword_platform.messaging.relay import OutboxRelay
+from keepword_platform.messaging.subscription import broker_sender
+from keepword_platform.migrations import apply_migrations
+from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.kafka_probe import TopicProbe
+
+pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+def consumed(envelope: Envelope[Event], offset: int) -> FakeRecord:
+    record = encode(envelope)
+    return FakeRecord(record.topic, 0, offset, record.key, record.value, record.headers)
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, str]]:
+    schema = f"test_{uuid.uuid4().hex[:10]}"
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    assert pool is not None
+    async with pool.acquire() as conn:
+        await apply_migrations(conn, schema, ["keepword_platform.messaging"])
+    yield pool, schema
+    await pool.execute(f"DROP SCHEMA {schema} CASCADE")
+    await pool.close()
+
+
+async def echo_status(conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+    """A toy handler: refuses subjects saying "refuse", fails on "boom", else emits one event."""
+    data = envelope.data
+    assert isinstance(data, MessageReceived)
+    if data.subject == "refuse":
+        raise Rejected("toy refusal")
+    if data.subject == "boom":
+        raise RuntimeError("toy bug")
+    status = next(e for e in every_event(data.thread_id) if isinstance(e, CommitmentStatusChanged))
+    return [status.model_copy(update={"causation_id": envelope.id})]
+
+
+def message(subject: str) -> Envelope[Event]:
+    thread = f"thr-{uuid.uuid4().hex[:16]}"
+    data = next(e for e in every_event(thread) if isinstance(e, MessageReceived))
+    return new_envelope(data.model_copy(update={"subject": subject}), source="/test")
+
+
+async def test_each_event_once_and_bad_records_to_dead_letters(
+    pool: tuple[asyncpg.Pool, str], catalog_topics: str
+) -> None:
+    db, schema = pool
+    consumer = EventConsumer("toy", schema, lambda: db, echo_status, retry_pause_seconds=0)
+    good, refused, buggy = message("fine"), message("refuse"), message("boom")
+    poison = FakeRecord(topics.MESSAGES, 0, 99, b"k", b"not json", [("ce_type", b"nope")])
+    batch = [consumed(good, 1), consumed(good, 2), consumed(refused, 3), consumed(buggy, 4), poison]
+
+    await consumer.handle_batch(batch)
+    await consumer.handle_batch(batch)  # redelivered: changes nothing
+
+    rows = await db.fetch(f"SELECT topic, headers::text AS h FROM {schema}.outbox ORDER BY id")
+    assert [r["topic"] for r in rows] == [
+        topics.COMMITMENTS,
+        f"{topics.MESSAGES}.dlq",
+        f"{topics.MESSAGES}.dlq",
+        f"{topics.MESSAGES}.dlq",
+    ]
+    inbox = await db.fetch(f"SELECT event_id, outcome FROM {schema}.inbox")
+    outcomes = {row["event_id"]: row["outcome"] for row in inbox}
+    assert outcomes == {
+        good.id: "handled",
+        refused.id: "dead_lettered",
+        buggy.id: "dead_lettered",
+        f"dlq:toy:{topics.MESSAGES}:0:99": "dead_lettered",
+    }
+
+    broker = make_broker(KeepwordSettings(kafka_bootstrap=catalog_topics), client_id="test")
+    await broker.start()
+    relay = OutboxRelay(db, schema, broker_sender(broker), poll_seconds=0.1)
+    try:
+        async with TopicProbe(
+            catalog_topics, [topics.COMMITMENTS, f"{topics.MESSAGES}.dlq"]
+        ) as probe:
+            task = asyncio.create_task(relay.run())
+            for _ in range(100):
+                if await store.unpublished_count(db, schema) == 0:
+                    break
+                await asyncio.sleep(0.1)
+            task.cancel()
+            records = await probe.records()
+    finally:
+        await broker.stop()
+
+    reasons = sorted(
+        dict(r.headers)[DLQ_REASON].decode() for r in records if r.topic.endswith(".dlq")
+    )
+    assert len(records) == 4
+    assert reasons[0].startswith("handler failed 3 times")
+    assert reasons[1] == "rejected: toy refusal"
+    assert reasons[2].startswith("undecodable")
+    assert {dict(r.headers).get(DLQ_TOPIC) for r in records if r.topic.endswith(".dlq")} == {
+        topics.MESSAGES.encode()
+    }
+
+
+async def test_only_one_relay_leads(pool: tuple[asyncpg.Pool, str]) -> None:
+    db, schema = pool
+
+    async def never(_: object) -> asyncio.Future[object]:
+        raise AssertionError("nothing to publish")
+
+    first = OutboxRelay(db, schema, never, poll_seconds=0.05)
+    second = OutboxRelay(db, schema, never, poll_seconds=0.05)
+    tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+    await asyncio.sleep(0.5)
+    leaders = [first.is_leader, second.is_leader]
+    tasks[0].cancel() if first.is_leader else tasks[1].cancel()
+    await asyncio.sleep(0.5)
+    after = [first.is_leader, second.is_leader]
+    for task in tasks:
+        task.cancel()
+    assert sorted(leaders) == [False, True]
+    assert after == [not leaders[0], not leaders[1]] or after.count(True) == 1
