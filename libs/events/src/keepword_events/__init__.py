@@ -4,7 +4,9 @@ from . import topics
 from .base import Event
 from .commitments import (
     CommitmentAnswered,
+    CommitmentCancelled,
     CommitmentDeclared,
+    CommitmentFulfilled,
     CommitmentKind,
     CommitmentSource,
     CommitmentStatus,
@@ -51,7 +53,9 @@ __all__ = [
     "Attachment",
     "Channel",
     "CommitmentAnswered",
+    "CommitmentCancelled",
     "CommitmentDeclared",
+    "CommitmentFulfilled",
     "CommitmentKind",
     "CommitmentSource",
     "CommitmentStatus",

@@ -68,6 +68,9 @@ class CommitmentDeclared(Event):
     text: str = Field(min_length=1, max_length=5000)
     due_at: datetime
     customer: Customer | None = None
+    supersedes: Identifier | None = Field(
+        default=None, description="A promise these terms renegotiate (it becomes renegotiated)."
+    )
 
 
 class CommitmentAnswered(Event):
@@ -83,6 +86,29 @@ class CommitmentAnswered(Event):
     feasible_due_at: datetime | None = Field(
         default=None, description="Production's feasible terms, with a counter-offer."
     )
+
+
+class CommitmentFulfilled(Event):
+    """Whoever delivers says whether a delivery or outcome promise was kept."""
+
+    ce_type: ClassVar[str] = "keepword.commitment.fulfilled.v1"
+    topic: ClassVar[str] = topics.COMMITMENT_REQUESTS
+
+    commitment_id: Identifier
+    reported_by: Person
+    kept: bool
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class CommitmentCancelled(Event):
+    """The promise is withdrawn (for example because the customer was refunded)."""
+
+    ce_type: ClassVar[str] = "keepword.commitment.cancelled.v1"
+    topic: ClassVar[str] = topics.COMMITMENT_REQUESTS
+
+    commitment_id: Identifier
+    cancelled_by: Person
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class CommitmentStatusChanged(Event):
@@ -102,7 +128,7 @@ class CommitmentStatusChanged(Event):
     text: str = Field(max_length=5000)
     made_by: Person
     customer: Customer | None = None
-    due_at: datetime
+    due_at: datetime | None = Field(default=None, description="Absent: no due time.")
     feasible_due_at: datetime | None = None
     production_note: str | None = Field(default=None, max_length=5000)
     source: CommitmentSource

@@ -8,7 +8,9 @@ from decimal import Decimal
 from .base import Event
 from .commitments import (
     CommitmentAnswered,
+    CommitmentCancelled,
     CommitmentDeclared,
+    CommitmentFulfilled,
     CommitmentKind,
     CommitmentSource,
     CommitmentStatus,
@@ -90,6 +92,16 @@ def every_event(thread_id: str = "thr-example-1") -> list[Event]:
             verdict=Verdict.COUNTERED,
             note="Page two in 60 days is feasible.",
             feasible_due_at=NOW + timedelta(days=60),
+        ),
+        CommitmentFulfilled(
+            **ids,
+            commitment_id="cmt-1",
+            reported_by=PRODUCTION,
+            kept=False,
+            note="Ranking reached page two only.",
+        ),
+        CommitmentCancelled(
+            **ids, commitment_id="cmt-1", cancelled_by=MANAGER, reason="Deposit refunded."
         ),
         CommitmentStatusChanged(
             **ids,

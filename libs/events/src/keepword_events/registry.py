@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Final
 
 from .base import Event
-from .commitments import CommitmentAnswered, CommitmentDeclared, CommitmentStatusChanged
+from .commitments import (
+    CommitmentAnswered,
+    CommitmentCancelled,
+    CommitmentDeclared,
+    CommitmentFulfilled,
+    CommitmentStatusChanged,
+)
 from .escalations import (
     EscalationDecided,
     EscalationOpened,
@@ -21,6 +27,8 @@ EVENT_MODELS: Final[tuple[type[Event], ...]] = (
     ReplySent,
     CommitmentDeclared,
     CommitmentAnswered,
+    CommitmentFulfilled,
+    CommitmentCancelled,
     CommitmentStatusChanged,
     EscalationOpened,
     EscalationWarned,

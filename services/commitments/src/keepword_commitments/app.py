@@ -1,36 +1,97 @@
-"""Assembles the commitments service: its broker, its routes, its lifespan."""
+"""Assembles commitments: the ledger consuming requests and messages, its outbox relay, its
+timers and its read API."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from keepword_events import Envelope, Event, topics
+from keepword_platform.database import Connection
 from keepword_platform.kafka import make_broker
-from keepword_platform.service import ServiceSpec, create_service_app, serve
+from keepword_platform.messaging import store, timers
+from keepword_platform.messaging.consumer import EventConsumer, outgoing
+from keepword_platform.messaging.subscription import relay_extension, subscribe
+from keepword_platform.problems import install_problem_handlers
+from keepword_platform.service import (
+    Extension,
+    Runtime,
+    ServiceSpec,
+    create_service_app,
+    serve,
+)
 from keepword_platform.settings import CommitmentsSettings
 
-SERVICE = "commitments"
-SCHEMA = "commitments"
-MIGRATIONS = ("keepword_commitments",)
+from .handlers import SCHEMA, SOURCE, Ledger, wants
+from .routes import router
 
-SPEC = ServiceSpec(
-    name=SERVICE,
-    schema=SCHEMA,
-    migrations_packages=MIGRATIONS,
-    title="Keepword commitments",
-    description="The promise ledger: what was promised versus what production confirmed.",
-)
+SERVICE = "commitments"
+MIGRATIONS = ("keepword_platform.messaging", "keepword_commitments")
+INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
+
+
+async def _enqueue(conn: Connection, caused: Sequence[Event | Envelope[Event]]) -> None:
+    await store.enqueue(conn, SCHEMA, [outgoing(item, SOURCE) for item in caused])
+
+
+def _run_timers(ledger: Ledger) -> Extension:
+    @contextlib.asynccontextmanager
+    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
+        task = asyncio.create_task(
+            timers.run_timers(
+                lambda: runtime.db, SCHEMA, ledger.on_timer, _enqueue, lambda: datetime.now(UTC)
+            ),
+            name="commitment-timers",
+        )
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifetime
+
+
+def _wire(settings: CommitmentsSettings) -> tuple[FastAPI, KafkaBroker]:
+    broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
+    holder: dict[str, Runtime] = {}
+    ledger = Ledger(company=lambda: holder["runtime"].company)
+    spec = ServiceSpec(
+        name=SERVICE,
+        schema=SCHEMA,
+        migrations_packages=MIGRATIONS,
+        routers=(router,),
+        extensions=(relay_extension(SCHEMA), _run_timers(ledger)),
+        title="Keepword commitments",
+        description="The promise ledger: what was promised versus what production confirmed.",
+    )
+    app = create_service_app(spec, settings, broker)
+    runtime: Runtime = app.state.runtime
+    holder["runtime"] = runtime
+    subscribe(
+        broker,
+        EventConsumer(SERVICE, SCHEMA, lambda: runtime.db, ledger.on_event, wants=wants),
+        INPUTS,
+        description="Promises declared and answered, and staff replies to scan for promises.",
+    )
+    install_problem_handlers(app)
+    return app, broker
 
 
 def create_app(settings: CommitmentsSettings | None = None) -> FastAPI:
     """The commitments service as an ASGI app; connections open when the app starts."""
-    settings = settings or CommitmentsSettings()
-    broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
-    return create_service_app(SPEC, settings, broker)
+    return _wire(settings or CommitmentsSettings())[0]
 
 
 def asyncapi_app() -> FastStream:
     """The service's FastStream app, for AsyncAPI: `faststream docs gen --factory`."""
-    return FastStream(make_broker(CommitmentsSettings(), client_id=f"keepword-{SERVICE}"))
+    return FastStream(_wire(CommitmentsSettings())[1])
 
 
 def main() -> None:

@@ -16,8 +16,10 @@ How a reply is read:
    every guard: "We can't guarantee rankings, but we will reply within 24 hours" is one
    negated guarantee and one real promise.
 3. Each rule is a regular expression for one way of promising one kind of thing. Most rules
-   name a first-party subject ("we", "I", "our team", "your account manager"), then up to four
-   words (the *middle*: "will", "'ll definitely", "'ll try to"), then the verb.
+   name a first-party subject ("we", "I", "our team", "your account manager", a colleague's
+   name before "will"), then up to six words (the *middle*: "will", "'ll definitely", "'ll
+   try to", "'re committed to"), then the verb in any of its forms ("send", "sending"). A
+   rule is only tried on clauses that contain one of its cue words, which keeps it fast.
 4. Guards reject a candidate for a stated reason: conditional, question, third party, request
    to the customer, negation, past tense, hedge, no commitment word, no time frame.
 5. One promise per clause; the first rule in `RULES` order wins (refund before delivery, etc.).
@@ -36,7 +38,10 @@ Decisions (documented because reasonable people would choose otherwise):
   with no due time): "our team will review your site" gives the ledger nothing to check.
   Refund, callback, outcome and price promises count without one.
 - "can" is ability, not commitment ("we can have it ready by Friday" is not recorded).
-- A present-tense house policy with a time frame is a promise ("we ship within 24 hours").
+- A present-tense house policy or a present-progressive plan with a time frame is a promise
+  ("we ship within 24 hours", "we're sending it on Friday").
+- Staff write the replies, so a capitalised name right before "will" ("Casey will call you")
+  is taken to be a colleague; pronouns, "Google" and words such as "Nothing" are not.
 
 Due times (all computed in the company's time zone, returned in UTC):
 
@@ -79,6 +84,8 @@ from keepword_events import CommitmentKind
 
 __all__ = [
     "END_OF_BUSINESS",
+    "LATE_END_OF_DAY",
+    "NEEDS_CONFIRMATION",
     "PARTS_OF_DAY",
     "RULES",
     "Candidate",
@@ -86,6 +93,7 @@ __all__ = [
     "PromiseRule",
     "explain_promises",
     "find_promises",
+    "parse_quantity",
 ]
 
 END_OF_BUSINESS = time(17, 0)
@@ -123,7 +131,8 @@ class FoundPromise:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A rule's match and what became of it: `rejected_by` names the guard, or is None."""
+    """A rule's match and what became of it: `rejected_by` names the guard, or is None.
+    Due times are only worked out for accepted candidates."""
 
     promise: FoundPromise
     rejected_by: str | None
@@ -135,6 +144,9 @@ class PromiseRule:
 
     name: str
     kind: CommitmentKind
+    # Words one of which every match contains: a clause without any is not searched, which
+    # keeps a long reply fast (most clauses of a reply promise nothing).
+    cues: frozenset[str]
     pattern: re.Pattern[str]
     needs_time: bool = False  # only a promise with a time frame ("by Friday", "shortly")
     # The pattern has a first-party subject and a `mid` group between subject and verb, which
@@ -154,10 +166,14 @@ _FIRST_PARTY = r"""
   | (?:someone|somebody|a\s+colleague|a\s+member|one)
       \s+(?:of|from|on|in)\s+(?:us|our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|colleagues))
   | someone | somebody
-  | our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|specialists?|experts?|developers?|devs|engineers?
+  | our\s+(?:[\w-]+\s+){0,2}(?:team|staff|specialists?|experts?|developers?|devs|engineers?
         |designers?|writers?|copywriters?|analysts?|consultants?|managers?|department|office
         |agency|company|support|people|accounts|billing|finance)
   | (?:your|the)\s+(?:dedicated\s+)?(?:account|project|campaign|client\s+success)\s+manager
+  | the\s+(?:[\w-]+\s+){0,2}team
+  | (?!(?:it|this|that|these|those|there|everything|everyone|nothing|nobody|no|none|someone
+        |google|they|he|she|you|your)\b)
+    (?-i:[A-Z][a-z]+)(?=\s+(?:will|is\s+going\s+to)\b|'ll\b)  # a colleague: "Casey will"
 """
 
 _QTY = r"""
@@ -166,7 +182,7 @@ _QTY = r"""
       (?:[-\s](?:one|two|three|four|five|six|seven|eight|nine)\b)?
   | eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen
   | ten|one|two|three|four|five|six|seven|eight|nine
-  | a\s+couple(?:\s+of)? | a\s+few | half\s+an? | an? 
+  | a\s+couple(?:\s+of)? | a\s+few | half\s+an? | an?
 """
 _UNIT = r"""
     business\s+days? | working\s+days? | work\s+days? | weekdays?
@@ -182,22 +198,30 @@ _OUTCOME = r"""
       | \#\s?1\b)
 """
 
+_MONTH = r"""(?:january|february|march|april|may|june|july|august|september|october|november
+    |december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"""
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_PART = r"(?:morning|afternoon|evening|night)"
+
 _COMMITMENT = re.compile(
-    r"\b(?:will|shall|going\s+to|promises?|commits?\s+to|guarantees?|pledges?|undertakes?)\b"
-    r"|['’]ll\b",
-    re.IGNORECASE,
+    r"""\b(?:will|shall|going\s+to|promises?|commits?\s+to|committed\s+to|guarantees?|pledges?
+        |undertakes?)\b"""
+    r"|'ll\b",
+    _FLAGS,
 )
-# A present-tense house policy ("we ship within 24 hours") has nothing or one of these between
-# the subject and the verb.
-_POLICY_MIDDLE = re.compile(r"\s*(?:always|also|now|then)?\s*", re.IGNORECASE)
+# A house policy in the present tense ("we ship within 24 hours") or a plan in the present
+# progressive ("we're sending it on Friday") has at most these between subject and verb.
+_POLICY_MIDDLE = re.compile(
+    r"\s*(?:'re|'m|are|am|is)?\s*(?:always|also|now|then)?\s*", re.IGNORECASE
+)
 _NEGATION = re.compile(
-    r"\b(?:not|never|no|cannot|nobody|nothing|unable|neither|nor)\b|n['’]t\b", re.IGNORECASE
+    r"\b(?:not|never|no|cannot|nobody|nothing|unable|neither|nor)\b|n't\b", re.IGNORECASE
 )
 _HEDGE = re.compile(
     r"""\b(?:hope|hoping|hopefully|try|trying|tries|aim|aiming|attempt|best|may|might|could
         |should|would|probably|possibly|perhaps|maybe|ideally|usually|typically|normally
         |generally|often|sometimes|tend|tends|intend|plan|planning|want|wish|expect|likely
-        |think|believe|suppose|guess|reckon|estimate|anticipate)\b|['’]d\b""",
+        |think|believe|suppose|guess|reckon|estimate|anticipate)\b|'d\b""",
     _FLAGS,
 )
 # Hedges that may stand anywhere in the sentence, even after the promise or in an if-clause.
@@ -214,7 +238,8 @@ _PAST_TIME = re.compile(
     _FLAGS,
 )
 _THIRD_PARTY = re.compile(
-    r"""\b(?:they|he|she|competitors?|rivals?|google|nobody|no\s+one
+    r"""\b(?:they|he|she|competitors?|rivals?|google|nobody|no\s+one|everyone|everybody|anyone
+        |anybody|people
         |(?:other|another|some|many|most|cheap|rival|those|these)\s+(?:[\w-]+\s+)?
             (?:agenc(?:y|ies)|compan(?:y|ies)|firms?|vendors?|providers?|freelancers?
             |consultants?|people|guys)
@@ -226,7 +251,7 @@ _THIRD_PARTY = re.compile(
 )
 _REQUEST = re.compile(
     r"""\b(?:please|kindly)\b(?!\s+(?:note|be\s+assured|rest\s+assured|be\s+aware))
-      | \b(?:can|could|would|will)\s+you\b | \byou\s+(?:need|must|have|should|ought)\b""",
+      | \b(?:can|could|would|will)\s+you\b | \byou\s+(?:need|must|have\s+to|should|ought)\b""",
     _FLAGS,
 )
 _CONDITION = re.compile(
@@ -246,26 +271,64 @@ _QUESTION_OPENER = re.compile(
 # ---------------------------------------------------------------------------------------------
 
 
+def _inflections(verb: str) -> list[str]:
+    """Base, third-person and -ing forms ("send", "sends", "sending"): what may follow "we'll",
+    "our team" and "we're committed to". The spelling rules err towards too many forms
+    ("shiping" besides "shipping"), which costs nothing."""
+    irregular = {"be": ["be", "is", "are", "being"], "have": ["have", "has", "having"]}
+    if verb in irregular:
+        return irregular[verb]
+    third = verb + ("es" if verb.endswith(("s", "sh", "ch", "x", "o")) else "s")
+    if re.search(r"[^aeiou]y$", verb):
+        third = verb[:-1] + "ies"
+    stem = verb[:-1] if verb.endswith("e") and not verb.endswith("ee") else verb
+    forms = [verb, third, stem + "ing"]
+    if re.search(r"[^aeiou][aeiou][bdgmnpt]$", verb):
+        forms.append(verb + verb[-1] + "ing")
+    return forms
+
+
+def _verbs(*phrases: str) -> str:
+    """Verb phrases as alternatives: the first word in all its forms, a space meaning any
+    whitespace ("get back to you" also matches "getting back to you")."""
+    alternatives = []
+    for phrase in phrases:
+        verb, _, rest = phrase.partition(" ")
+        forms = "|".join(_inflections(verb))
+        words = "".join(rf"\s+{word}" for word in rest.split(" ") if word)
+        alternatives.append(f"(?:{forms}){words}")
+    return "|".join(alternatives)
+
+
 def _we(verb: str) -> str:
-    """First-party subject, up to four words of middle, the verb."""
+    """First-party subject, up to six words of middle, the verb."""
     return (
-        rf"(?<![\w'’])(?P<subj>{_FIRST_PARTY})"
-        rf"(?P<mid>(?:['’](?:ll|re|m|d|ve)\b)?(?:\s+[\w'’-]+){{0,4}}?)\s+(?P<verb>{verb})\b"
+        rf"(?<![\w'])(?P<subj>{_FIRST_PARTY})"
+        rf"(?P<mid>(?:'(?:ll|re|m|d|ve)\b)?(?:\s+[\w'-]+){{0,6}}?)\s+(?P<verb>{verb})\b"
     )
 
 
 def _you(verb: str) -> str:
-    """The customer as grammatical subject of our promise: "you'll hear from us"."""
+    """The customer as grammatical subject of our promise: "you'll hear from us", "we'll make
+    sure you get an answer"."""
     return (
-        r"\byou(?:['’]ll|\s+will|['’]re\s+going\s+to|\s+are\s+going\s+to)"
+        r"(?:\byou(?:'ll|\s+will|'re\s+going\s+to|\s+are\s+going\s+to)"
+        r"|\b(?:make\s+sure|ensure)\s+(?:that\s+)?you)"
         rf"(?:\s+(?:\w+ly|also|then|still))?\s+(?:{verb})\b"
     )
 
 
-def _rule(name: str, kind: CommitmentKind, pattern: str, **flags: bool) -> PromiseRule:
-    return PromiseRule(name, kind, re.compile(pattern, _FLAGS), **flags)
+def _rule(name: str, kind: CommitmentKind, cues: str, pattern: str, **flags: bool) -> PromiseRule:
+    words = frozenset(form for cue in cues.split() for form in _inflections(cue))
+    return PromiseRule(name, kind, words, re.compile(pattern, _FLAGS), **flags)
 
 
+_REFUND = r"(?:a|the|your) (?:full |partial )?refund"
+_PRICE = r"(?:the|your|this|that|our) (?:[\w$,.-]+ ){0,2}?(?:price|rate|fee|quote|pricing)"
+_A_CALL = r"a (?:quick )?(?:call|phone call|callback)"
+_ANSWER = r"(?:an? |our |my )?(?:\w+ )?(?:answer|reply|response|update|feedback|decision)"
+_DELIVERED = r"(?:ready|done|finished|live|online|out|launched|published|up and running)"
+_TO_YOU = r"(?:to|with|over to|back to) you"
 _DELIVERABLE_STATE = r"""ready|done|finished|complete|completed|delivered|shipped|live|published
     |launched|sent|uploaded|submitted|available|online|handed\s+over|in\s+your\s+inbox
     |with\s+you|back\s+to\s+you|up\s+and\s+running"""
@@ -275,19 +338,29 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "refund.we_refund",
         CommitmentKind.REFUND,
+        "refund reimburse repay pay return credit money",
         _we(
-            r"""refund|reimburse|repay|pay\s+you\s+back
-            |return\s+(?:your|the)\s+(?:[\w$,.-]+\s+){0,2}?(?:deposit|money|payment|fees?)
-            |credit\s+(?:[\w$,.-]+\s+){0,5}?back
-            |give\s+you\s+(?:your\s+money\s+back|a\s+(?:full\s+|partial\s+)?refund)
-            |(?:issue|process|send|offer|arrange)\s+(?:you\s+)?(?:a|the|your)\s+
-                (?:full\s+|partial\s+)?refund"""
+            _verbs(
+                "refund",
+                "reimburse",
+                "repay",
+                "pay you back",
+                r"return (?:your|the) (?:[\w$,.-]+ ){0,2}?(?:deposit|money|payment|fees?)",
+                r"credit (?:[\w$,.-]+ ){0,5}?back",
+                f"give you (?:your money back|{_REFUND})",
+                f"issue (?:you )?{_REFUND}",
+                f"process {_REFUND}",
+                f"send (?:you )?{_REFUND}",
+                f"offer (?:you )?{_REFUND}",
+                f"arrange {_REFUND}",
+            )
         ),
         subject_frame=True,
     ),
     _rule(
         "refund.you_get_money_back",
         CommitmentKind.REFUND,
+        "back refund credit",
         _you(
             r"""(?:get|receive|have)\s+(?:
                 (?:your|the)\s+(?:[\w$,.-]+\s+){0,2}?(?:money|deposit|payment|fees?)\s+back
@@ -297,6 +370,7 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "refund.passive",
         CommitmentKind.REFUND,
+        "refunded returned credited reimbursed processed paid sent back",
         r"""\b(?:your|the)\s+(?:[\w$,.-]+\s+){0,2}?(?:deposit|refund|money|payment|fees?)\s+
             (?P<mid>will|shall|is\s+going\s+to)\s+be\s+(?:\w+ly\s+)?
             (?:refunded|returned|credited|reimbursed|processed|paid\s+back|sent\s+back|back)\b""",
@@ -305,24 +379,29 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "price.we_hold_price",
         CommitmentKind.PRICE,
+        "price rate fee quote pricing discount match",
         _we(
-            r"""match\s+(?:any|a|their)\s+(?:[\w-]+\s+)?(?:lower|cheaper|better)\s+
-                (?:price|quote|offer|rate)s?
-            | price[-\s]match
-            | (?:lock|freeze)\s+(?:in\s+)?(?:the|your|this|that|our)\s+(?:[\w$,.-]+\s+){0,2}?
-                (?:price|rate|fee|quote|pricing)
-            | (?:honou?r|hold|guarantee)\s+(?:the|this|that|your|our)\s+(?:[\w$,.-]+\s+){0,2}?
-                (?:price|rate|quote|discount|fee|pricing)
-            | keep\s+(?:the|this|your)\s+(?:[\w$,.-]+\s+){0,2}?(?:price|rate|fee)\s+
-                (?:at|the\s+same|unchanged|fixed)"""
+            _verbs(
+                r"match (?:any|a|their) (?:[\w-]+ )?(?:lower|cheaper|better) "
+                r"(?:price|quote|offer|rate)s?",
+                "price-match",
+                f"lock (?:in )?{_PRICE}",
+                f"freeze {_PRICE}",
+                f"honour {_PRICE}",
+                f"honor {_PRICE}",
+                f"hold {_PRICE}",
+                f"guarantee {_PRICE}",
+                f"keep {_PRICE} (?:at|the same|unchanged|fixed)",
+            )
         ),
         subject_frame=True,
     ),
     _rule(
         "price.we_wont_raise",
         CommitmentKind.PRICE,
-        rf"""(?<![\w'’])(?P<subj>{_FIRST_PARTY})
-            (?P<mid>['’]ll\s+not|\s+will\s+not|\s+will\s+never|\s+won['’]t|\s+shall\s+not)\s+
+        "price rate fee fees pricing retainer",
+        rf"""(?<![\w'])(?P<subj>{_FIRST_PARTY})
+            (?P<mid>'ll\s+not|\s+will\s+not|\s+will\s+never|\s+won't|\s+shall\s+not)\s+
             (?P<verb>(?:raise|increase|change|put\s+up|touch)\s+(?:the|your|our|this)\s+
                 (?:[\w$,.-]+\s+){{0,2}}?(?:price|rate|fees?|pricing|retainer))\b""",
         verb_commits=True,
@@ -331,27 +410,40 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "price.price_is_locked",
         CommitmentKind.PRICE,
+        "price rate quote fee fees pricing discount retainer offer deal",
         r"""\b(?:the|your|this|that|our)\s+(?:[\w$,.-]+\s+){0,3}?
-            (?:price|rate|quote|fees?|pricing|discount|retainer)
+            (?:price|rate|quote|fees?|pricing|discount|retainer|offer|deal)
             (?:\s+of\s+\$?[\d,.]+(?:\s+(?:per|an?|/)\s*\w+)?)?\s+
-            (?P<mid>is|will\s+be|stays|will\s+stay|remains|will\s+remain)\s+(?:\w+ly\s+)?
-            (?:locked|fixed|frozen|guaranteed|held|honou?red|valid|the\s+same|unchanged)\b""",
+            (?:(?P<mid>is|will\s+be|stays|will\s+stay|remains|will\s+remain)\s+(?:\w+ly\s+)?
+                (?:locked|fixed|frozen|guaranteed|held|honou?red|valid|the\s+same|unchanged)
+              | (?:won't|will\s+not|will\s+never)\s+(?:change|go\s+up|increase|rise))\b""",
     ),
     # -- callback -------------------------------------------------------------------------
     _rule(
         "callback.we_call_you",
         CommitmentKind.CALLBACK,
+        "call phone ring telephone callback",
         _we(
-            r"""(?:call|phone|ring|telephone)\s+you(?:\s+back)?
-            | give\s+you\s+a\s+(?:quick\s+)?(?:call|ring|buzz)
-            | (?:set\s+up|schedule|book|arrange)\s+a\s+(?:quick\s+)?(?:call|phone\s+call|callback)"""
+            _verbs(
+                "call you(?: back)?",
+                "phone you(?: back)?",
+                "ring you(?: back)?",
+                "telephone you",
+                "give you a (?:quick )?(?:call|ring|buzz)",
+                f"set up {_A_CALL}",
+                f"schedule {_A_CALL}",
+                f"book {_A_CALL}",
+                f"arrange {_A_CALL}",
+            )
         ),
         subject_frame=True,
     ),
     _rule(
         "callback.expect_a_call",
         CommitmentKind.CALLBACK,
-        r"""(?:\bplease\s+)?\bexpect\s+a\s+(?:quick\s+)?(?:call|phone\s+call|ring|callback)\b
+        "call ring callback",
+        r"""(?:\bplease\s+)?\b(?:expect|count\s+on)\s+a\s+(?:quick\s+)?
+            (?:call|phone\s+call|ring|callback)\b
           | """
         + _you(r"(?:get|receive)\s+a\s+(?:quick\s+)?(?:call|phone\s+call|ring|callback)"),
     ),
@@ -359,13 +451,31 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "response.we_respond",
         CommitmentKind.RESPONSE_TIME,
+        (
+            "respond reply answer back touch revert follow know update confirm feedback "
+            "response decision drop email message write"
+        ),
         _we(
-            r"""respond(?:s)? | repl(?:y|ies) | answer(?:s)?(?!\s+(?:the\s+)?phone)
-            | gets?\s+back\s+to\s+you | come\s+back\s+to\s+you | (?:be|get)\s+in\s+touch
-            | revert | follows?\s+up | let\s+you\s+know | update\s+you | confirm
-            | send\s+you\s+(?:an?\s+|our\s+|my\s+)?(?:\w+\s+)?
-                (?:answer|reply|response|update|feedback|decision)
-            | get\s+you\s+(?:an?\s+|our\s+)?(?:answer|reply|response|update|decision)"""
+            _verbs(
+                "respond",
+                "reply",
+                "answer",
+                "get back to you",
+                "come back to you",
+                "be (?:back )?in touch",
+                "get in touch",
+                "revert",
+                "follow up",
+                "let you know",
+                "update you",
+                "confirm",
+                r"drop you (?:a|an) (?:\w+ )?(?:line|note|email|message)",
+                "email you",
+                "message you",
+                "write (?:back )?to you",
+                f"send you {_ANSWER}",
+                f"get you {_ANSWER}",
+            )
         ),
         needs_time=True,
         subject_frame=True,
@@ -373,6 +483,7 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "response.you_hear_from_us",
         CommitmentKind.RESPONSE_TIME,
+        "hear answer reply response update decision",
         _you(
             r"""hear\s+(?:back\s+)?from\s+(?:us|me|our\b|someone|one\s+of\s+us|the\s+team)
             | (?:get|receive|have)\s+(?:an?|our|my)\s+(?:\w+\s+)?
@@ -383,7 +494,8 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "response.expect_an_answer",
         CommitmentKind.RESPONSE_TIME,
-        r"""(?:\bplease\s+)?\bexpect\s+(?:an?|our|my)\s+(?:\w+\s+)?
+        "expect count",
+        r"""(?:\bplease\s+)?\b(?:expect|count\s+on)\s+(?:an?|our|my)\s+(?:\w+\s+)?
             (?:answer|reply|response|update|decision)\b""",
         needs_time=True,
     ),
@@ -391,13 +503,34 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "delivery.we_deliver",
         CommitmentKind.DELIVERY,
+        (
+            "ship deliver send launch publish finish complete finalise finalize submit upload "
+            "hand roll implement migrate build write go set have get"
+        ),
         _we(
-            r"""(?:ship|deliver|send|launch|publish|finish|complete|finali[sz]e|submit|upload
-                |hand\s+over|roll\s+out|implement|migrate|build|write|go\s+live|set\s+up)(?:e?s)?
-            | have\s+(?:[\w$,.-]+\s+){1,8}?(?:ready|done|finished|live|to\s+you|with\s+you
-                |over\s+to\s+you|back\s+to\s+you)
-            | get\s+(?:[\w$,.-]+\s+){1,6}?(?:live|done|finished|ready|launched|published|out
-                |to\s+you|over\s+to\s+you|back\s+to\s+you)"""
+            _verbs(
+                "ship",
+                "deliver",
+                "send",
+                "launch",
+                "publish",
+                "finish",
+                "complete",
+                "finalise",
+                "finalize",
+                "submit",
+                "upload",
+                "hand over",
+                "roll out",
+                "implement",
+                "migrate",
+                "build",
+                "write",
+                "go live",
+                "set up",
+                rf"have (?:[\w$,.-]+ ){{1,8}}?(?:{_DELIVERED}|{_TO_YOU})",
+                rf"get (?:[\w$,.-]+ ){{1,6}}?(?:(?:back )?{_DELIVERED}|{_TO_YOU})",
+            )
         ),
         needs_time=True,
         subject_frame=True,
@@ -405,21 +538,26 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "delivery.it_will_be_ready",
         CommitmentKind.DELIVERY,
+        "be arrive go launch ship reach",
         rf"""\b(?:your|the|our|this|these|all|it|everything|the\s+rest)\b
             (?:\s+[\w$,.%-]+){{0,5}}?\s*
-            (?P<mid>['’]ll|\s+will|\s+shall|\s+is\s+going\s+to|\s+are\s+going\s+to)
-            (?:\s+\w+ly)?\s+(?:be\s+(?:{_DELIVERABLE_STATE})|arrive|go\s+live|launch|ship)\b""",
+            (?:(?P<mid>'ll|\s+will|\s+shall|\s+is\s+going\s+to|\s+are\s+going\s+to)
+                (?:\s+\w+ly)?\s+(?:be\s+(?:{_DELIVERABLE_STATE})|arrive|go\s+live|launch|ship
+                |reach\s+you)
+              | \s+(?:goes\s+live|go\s+live|launches|ships|arrives|reaches\s+you))\b""",
         needs_time=True,
     ),
     _rule(
         "delivery.you_receive_it",
         CommitmentKind.DELIVERY,
+        "get receive have",
         _you(r"(?:get|receive|have)\s+(?:the|your|our|it|them|a\s+draft|a\s+copy)"),
         needs_time=True,
     ),
     _rule(
         "delivery.delivery_within",
         CommitmentKind.DELIVERY,
+        "delivery turnaround completion live",
         r"\b(?:guarantee[sd]?\s+)?(?:delivery|turnaround|completion|go-live)\b",
         needs_time=True,
     ),
@@ -427,14 +565,25 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "outcome.we_guarantee_results",
         CommitmentKind.OUTCOME,
+        "guarantee promise",
         _we(rf"(?:guarantee|promise)s?\b[^.;!?]{{0,80}}?{_OUTCOME}"),
         subject_frame=True,
         verb_commits=True,
     ),
-    _rule("outcome.you_will_rank", CommitmentKind.OUTCOME, _you(r"rank|outrank|dominate|be\s+ranked")),
+    _rule(
+        "outcome.you_will_rank",
+        CommitmentKind.OUTCOME,
+        "rank outrank dominate ranked",
+        _you(r"rank|outrank|dominate|be\s+rank(?:ed|ing)"),
+    ),
     _rule(
         "outcome.you_will_see_results",
         CommitmentKind.OUTCOME,
+        (
+            "rank ranking rankings ranked page first front top number traffic visitor visits "
+            "leads enquiries inquiries conversion conversions sales revenue results "
+            "visibility roi clicks bookings increase growth 1"
+        ),
         _you(
             rf"""(?:see|get|reach|hit|appear|be\s+on|be\s+in|double|triple|increase|grow|gain
                 |climb|receive|have|enjoy)\b[^.;!?]{{0,60}}?{_OUTCOME}"""
@@ -443,21 +592,24 @@ RULES: tuple[PromiseRule, ...] = (
     _rule(
         "outcome.your_site_will_rank",
         CommitmentKind.OUTCOME,
+        "rank double triple increase grow improve rise climb go be appear reach hit show",
         rf"""\b(?:your|the)\s+(?:[\w-]+\s+){{0,2}}?(?:site|website|business|page|pages|shop
                 |store|brand|listing|company|practice|traffic|rankings?|leads|enquiries
                 |inquiries|sales|revenue|conversions|visibility)\s*
-            (?P<mid>['’]ll|\s+will|\s+is\s+going\s+to|\s+are\s+going\s+to)\s+(?:\w+ly\s+)?
+            (?P<mid>'ll|\s+will|\s+is\s+going\s+to|\s+are\s+going\s+to)\s+(?:\w+ly\s+)?
             (?:(?:rank|double|triple|increase|grow|improve|rise|climb|go\s+up)\b
               | (?:be\s+(?:on|in|at)|appear|reach|hit|show\s+up)\b[^.;!?]{{0,40}}?{_OUTCOME})""",
     ),
     _rule(
         "outcome.guaranteed_results",
         CommitmentKind.OUTCOME,
+        "guaranteed",
         rf"\bguaranteed\s+(?:[\w%-]+\s+){{0,3}}?{_OUTCOME}",
     ),
     _rule(
         "outcome.top_ranking_in",
         CommitmentKind.OUTCOME,
+        "top first page number 1",
         rf"""(?<![\w#])(?:top|first[-\s]page|page[-\s](?:one|1)|\#1|number[-\s]one)\s+
             (?:[\w-]+\s+)?(?:rankings?|positions?|spots?|results?|placements?)\s+
             (?:in|within)\s+(?:{_QTY})[\s-]*(?:{_UNIT})\b""",
@@ -476,21 +628,25 @@ _REPLY_HEADER = re.compile(
         | From:[^\n]*\n(?:[^\n]*\n){0,4}?[ \t]*(?:Sent|Date):)""",
     re.MULTILINE | re.IGNORECASE | re.VERBOSE,
 )
-_QUOTATION = re.compile(r'"[^"\n]{1,500}"|“[^”]{1,500}”')
+_QUOTATION = re.compile(r'"[^"\n]{1,500}"')
+# Typographic quotes as plain ones, so that the rules need only one spelling of "we'll".
+_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _NOT_NEWLINE = re.compile(r"[^\n]")
+_WORD = re.compile(r"\w+")
 
 _SENTENCE_BREAK = re.compile(
-    r"""[.!?]+["'”’)\]]*(?=\s|$)          # terminal punctuation
+    r"""[.!?]+["')\]]*(?=\s|$)            # terminal punctuation
       | \n[ \t]*\n                         # blank line
       | (?<=[,:])[ \t]*\n(?=[ \t]*[A-Z])   # "Hi Dana," on its own line
-      | \n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t]) # a bullet""",
+      | \n(?=[ \t]*(?:[-*\u2022]|\d+[.)])[ \t]) # a bullet""",
     re.VERBOSE,
 )
 _ABBREVIATION = re.compile(
     r"(?:\b(?:a\.m|p\.m|e\.g|i\.e|mr|mrs|ms|dr|vs|approx|no|inc|ltd|st|jr))$", re.IGNORECASE
 )
 _CLAUSE_BREAK = re.compile(
-    r"""[,;:()](?=\s) | \s[-–—]+\s | —
+    rf"""[;:()](?=\s) | \s[-\u2013\u2014]+\s | \u2014
+      | ,(?=\s)(?!\s+(?:{_MONTH}\b|\d))  # not the comma of "Friday, March 13"
       | \s(?=(?:but|so|because|although|though|however|whereas|unless|if|whether|while
              |otherwise)\b)
       | \s(?=(?:and|or)\s+(?:we|I|you|they|he|she|it)\b)""",
@@ -503,7 +659,9 @@ def _blank(match: re.Match[str]) -> str:
 
 
 def _mask_quoted(text: str) -> str:
-    """The text with other people's words replaced by spaces; offsets are unchanged."""
+    """The text with other people's words replaced by spaces and typographic quotes made
+    plain; offsets are unchanged."""
+    text = text.translate(_PLAIN_QUOTES)
     header = _REPLY_HEADER.search(text)
     if header:
         text = text[: header.start()] + _NOT_NEWLINE.sub(" ", text[header.start() :])
@@ -522,7 +680,8 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
 def _sentences(masked: str) -> Iterator[tuple[int, int]]:
     start = 0
     for brk in _SENTENCE_BREAK.finditer(masked):
-        if brk.group().startswith(".") and _ABBREVIATION.search(masked, 0, brk.start()):
+        word_start = max(0, brk.start() - 8)  # the abbreviations are short
+        if brk.group().startswith(".") and _ABBREVIATION.search(masked, word_start, brk.start()):
             continue  # "10 a.m. tomorrow" does not end a sentence
         if (span := _trimmed(masked, start, brk.end())) is not None:
             yield span
@@ -546,22 +705,18 @@ def _clauses(masked: str, start: int, end: int) -> list[tuple[int, int]]:
 # Time expressions: finding them
 # ---------------------------------------------------------------------------------------------
 
-_MONTH = r"""(?:january|february|march|april|may|june|july|august|september|october|november
-    |december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"""
-_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_PART = r"(?:morning|afternoon|evening|night)"
 
 _DURATION = re.compile(
     rf"""\b(?:within|in|inside(?:\s+of)?|in\s+under|under|in\s+less\s+than|less\s+than
             |no\s+more\s+than|at\s+most)\s+
         (?:(?:the\s+)?(?:next|coming)\s+)?
-        (?:(?P<qty>{_QTY})(?:\s*(?:-|–|to|or)\s*(?P<qty2>{_QTY}))?[\s-]*(?P<unit>{_UNIT})\b
+        (?:(?P<qty>{_QTY})(?:\s*(?:-|\u2013|to|or)\s*(?P<qty2>{_QTY}))?[\s-]*(?P<unit>{_UNIT})\b
           | the\s+(?P<the_unit>hour|day|week|month)\b)
-        (?P<anchor>\s+(?:of|after|from|following)\s+(?!now\b|today\b|this\b)[\w'’]+)?""",
+        (?P<anchor>\s+(?:of|after|from|following)\s+(?!now\b|today\b|this\b)[\w']+)?""",
     _FLAGS,
 )
 _CLOCK = re.compile(
-    r"""\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>[ap])\.?m\b\.?
+    r"""\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>[ap])(?:\.m\.|\.?m\b)
       | \b(?P<h24>\d{1,2}):(?P<m24>\d{2})\b
       | \b(?P<named>noon|midday|midnight)\b""",
     _FLAGS,
@@ -648,18 +803,18 @@ def _joinable(masked: str, first: _TimePhrase, second: _TimePhrase) -> bool:
 
 
 def _phrase_for(
-    masked: str, clauses: list[tuple[int, int]], clause: tuple[int, int], trigger: int
+    masked: str, clauses: list[tuple[int, int]], phrases: list[_TimePhrase], trigger: int
 ) -> _TimePhrase | None:
-    """The time phrase a promise refers to: in its clause, after the trigger rather than
-    before; failing that, a sentence-opening clause that is only a time ("By Friday, ...")."""
-    phrases = _time_phrases(masked, *clause)
+    """The time phrase a promise refers to: in its clause (`phrases`), after the trigger
+    rather than before; failing that, a sentence-opening clause that is only a time phrase
+    ("By Friday, you'll have it")."""
     after = [p for p in phrases if p.end > trigger]
     if after:
         return after[0]
     if phrases:
         return phrases[-1]
     opening = clauses[0]
-    if opening == clause:
+    if opening[1] > trigger:  # the trigger's own clause opens the sentence
         return None
     leading = _time_phrases(masked, *opening)
     if len(leading) != 1:
@@ -672,20 +827,16 @@ def _phrase_for(
 # Time expressions: resolving them
 # ---------------------------------------------------------------------------------------------
 
-_SMALL_NUMBERS = {
-    word: value
-    for value, word in enumerate(
-        """zero one two three four five six seven eight nine ten eleven twelve thirteen
-        fourteen fifteen sixteen seventeen eighteen nineteen""".split()
-    )
-}
+_ONES = "zero one two three four five six seven eight nine"
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen"
+_SMALL_NUMBERS = {word: value for value, word in enumerate(f"{_ONES} {_TEENS}".split())}
 _TENS = {
     word: 10 * value
     for value, word in enumerate(
-        "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2
     )
 }
-_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -756,7 +907,8 @@ def _due_after_duration(m: re.Match[str], local: datetime, sent_at: datetime) ->
     unit = " ".join(m.group("unit").lower().split())
     if unit.startswith(("min", "h")):  # elapsed time, across DST switches too
         minutes = amount if unit.startswith("min") else amount * 60
-        return (sent_at + timedelta(minutes=minutes)).astimezone(UTC)
+        # In UTC: adding to a zoned datetime would be wall-clock arithmetic.
+        return sent_at.astimezone(UTC) + timedelta(minutes=minutes)
     if unit.startswith(("business", "working", "work", "weekday")):
         return _add_business_days(local, math.ceil(amount)).astimezone(UTC)
     if unit.startswith("day"):
@@ -769,7 +921,7 @@ def _due_after_duration(m: re.Match[str], local: datetime, sent_at: datetime) ->
 
 def _due_within_the(unit: str, local: datetime) -> datetime:
     if unit == "hour":
-        return (local + timedelta(hours=1)).astimezone(UTC)
+        return local.astimezone(UTC) + timedelta(hours=1)
     if unit == "day":
         return _on_day(local.date(), None, local)
     if unit == "week":
@@ -811,22 +963,28 @@ def _named_month_end(today: date, name: str) -> date:
     return date(year, month, _last_day(year, month))
 
 
-@lru_cache(maxsize=1024)
-def _calendar_date(phrase: str, today: date) -> date | None:
-    """ "March 20", "20th of March", "3/15" with dateparser: English, US order, future.
-
-    The base is the day before sending so that a date naming the sending day is that day,
-    not the same day next year."""
-    parser = DateDataParser(
+@lru_cache(maxsize=8)
+def _date_parser(today: date) -> DateDataParser:
+    """dateparser for calendar dates: English only (no language detection), US day order,
+    preferring the future, and only its absolute-date parser, since relative phrases never
+    reach it. The base is the day before sending, so that a date naming the sending day is
+    that day and not the same day next year."""
+    return DateDataParser(
         languages=["en"],
         settings={
             "RELATIVE_BASE": datetime.combine(today - timedelta(days=1), time(12)),
             "PREFER_DATES_FROM": "future",
             "DATE_ORDER": "MDY",
             "REQUIRE_PARTS": ["day", "month"],
+            "PARSERS": ["absolute-time"],
         },
     )
-    parsed = parser.get_date_data(phrase).date_obj
+
+
+@lru_cache(maxsize=1024)
+def _calendar_date(phrase: str, today: date) -> date | None:
+    """ "March 20", "20th of March", "3/15" as a date on or after `today`."""
+    parsed = _date_parser(today).get_date_data(phrase).date_obj
     return parsed.date() if isinstance(parsed, datetime) else None
 
 
@@ -939,7 +1097,7 @@ def _conditional(c: _Match) -> bool:
 
 
 def _question(c: _Match) -> bool:
-    sentence = c.masked[c.sentence[0] : c.sentence[1]].rstrip("\"'”’)] ")
+    sentence = c.masked[c.sentence[0] : c.sentence[1]].rstrip("\"')] ")
     if not sentence.endswith("?"):
         return False
     return c.is_last_clause or _QUESTION_OPENER.match(sentence) is not None
@@ -959,7 +1117,9 @@ def _negated(c: _Match) -> bool:
 
 def _past(c: _Match) -> bool:
     clause = c.masked[c.clause[0] : c.clause[1]]
-    return _PAST_AUXILIARY.search(c.before_verb) is not None or _PAST_TIME.search(clause) is not None
+    return (
+        _PAST_AUXILIARY.search(c.before_verb) is not None or _PAST_TIME.search(clause) is not None
+    )
 
 
 def _hedged(c: _Match) -> bool:
@@ -1036,9 +1196,15 @@ def _matches(
     masked: str, sentence: tuple[int, int], clauses: list[tuple[int, int]], index: int
 ) -> Iterator[_Match]:
     clause, is_last = clauses[index], index == len(clauses) - 1
+    words = {word.lower() for word in _WORD.findall(masked, *clause)}
+    phrases: list[_TimePhrase] | None = None  # found once, and only if some rule matched
     for rule in RULES:
+        if rule.cues.isdisjoint(words):
+            continue
         for m in rule.pattern.finditer(masked, *clause):
-            phrase = _phrase_for(masked, clauses, clause, m.start())
+            if phrases is None:
+                phrases = _time_phrases(masked, *clause)
+            phrase = _phrase_for(masked, clauses, phrases, m.start())
             yield _Match(rule, m, masked, sentence, clause, is_last, phrase)
 
 

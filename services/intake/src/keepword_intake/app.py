@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from keepword_platform.kafka import make_broker
+from keepword_platform.problems import install_problem_handlers
 from keepword_platform.service import (
     Extension,
     Runtime,
@@ -25,7 +26,6 @@ from . import repository
 from .auth import ApiKeyAuthenticator
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
-from .problems import install_problem_handlers
 from .producer import FailFastProducer
 from .publishing import EventPublisher
 from .routes import Intake, router

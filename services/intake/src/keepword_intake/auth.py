@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 
 import asyncpg
+from keepword_platform.problems import unauthorized
 
 from .api_key_store import authenticate
-from .problems import unauthorized
 
 
 class ApiKeyAuthenticator:

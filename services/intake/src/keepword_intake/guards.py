@@ -6,10 +6,9 @@ and a chunked request that grows past the limit is cut off as soon as it does.
 
 from __future__ import annotations
 
+from keepword_platform.problems import Problem
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from .problems import Problem
 
 
 class _BodyTooLarge(HTTPException):

@@ -9,11 +9,11 @@ from typing import Any
 
 import asyncpg
 from fastapi.responses import Response
+from keepword_platform.problems import Problem
 from pydantic_core import to_json
 
 from . import repository
 from .facts import fingerprint
-from .problems import Problem
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 

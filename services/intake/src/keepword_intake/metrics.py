@@ -5,9 +5,6 @@ from __future__ import annotations
 from prometheus_client import Counter, Histogram
 
 REQUESTS = Counter("keepword_intake_requests_total", "API requests answered.", ["route", "status"])
-REJECTS = Counter(
-    "keepword_intake_rejects_total", "Requests or emails refused, by reason.", ["reason"]
-)
 PUBLISH_SECONDS = Histogram(
     "keepword_intake_publish_seconds",
     "Time from handing an event to Kafka until its acknowledgement.",

@@ -11,6 +11,7 @@ import asyncpg
 import structlog
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
+from keepword_platform.problems import Problem, broker_unavailable, field_errors
 from pydantic import TypeAdapter, ValidationError
 
 from . import facts, repository
@@ -28,7 +29,6 @@ from .contract import (
     ThreadId,
 )
 from .idempotency import respond_once
-from .problems import Problem, broker_unavailable, field_errors
 from .publishing import BrokerUnavailable, EventPublisher
 
 log = structlog.get_logger(__name__)

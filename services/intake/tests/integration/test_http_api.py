@@ -343,7 +343,7 @@ async def test_healthz_and_metrics(intake: IntakeClient) -> None:
     assert "keepword_intake_publish_seconds_bucket" in metrics.text
     await intake.http.post("/v1/messages", json=inbound())
     metrics = await intake.http.get("/metrics/")
-    assert 'keepword_intake_rejects_total{reason="unauthorized"}' in metrics.text
+    assert 'keepword_http_problems_total{reason="unauthorized"}' in metrics.text
 
 
 async def test_openapi_documents_the_api(intake: IntakeClient) -> None:

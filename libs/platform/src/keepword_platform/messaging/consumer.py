@@ -62,7 +62,15 @@ class Rejected(Exception):
     """The handler refuses the event for a business reason; it goes to the dead-letter topic."""
 
 
-Handler = Callable[[Connection, Envelope[Event]], Awaitable[Sequence[Event]]]
+# What a handler causes: events (enveloped here) or envelopes it made itself to know their ids.
+Caused = Sequence[Event | Envelope[Event]]
+Handler = Callable[[Connection, Envelope[Event]], Awaitable[Caused]]
+
+
+def outgoing(item: Event | Envelope[Event], source: str) -> Outgoing:
+    """The outbox row of something a handler caused."""
+    envelope = item if isinstance(item, Envelope) else new_envelope(item, source=source)
+    return Outgoing(event_id=envelope.id, record=encode(envelope))
 
 
 @dataclass
@@ -73,6 +81,7 @@ class EventConsumer:
     schema: str
     pool: Callable[[], asyncpg.Pool]
     handler: Handler
+    wants: Callable[[Envelope[Event]], bool] = lambda _envelope: True
     max_attempts: int = 3
     retry_pause_seconds: float = 2.0
 
@@ -104,6 +113,9 @@ class EventConsumer:
         except EventDecodeError as error:
             await self._dead_letter(conn, record, None, f"undecodable: {error.reason}", attempts=1)
             return
+        if not self.wants(envelope):
+            HANDLED.labels(service=self.service, outcome="ignored").inc()
+            return  # not an event this service acts on: no inbox row, no transaction
         for attempt in range(1, self.max_attempts + 1):
             try:
                 async with conn.transaction():  # a savepoint: this event's effects, or none
@@ -113,7 +125,9 @@ class EventConsumer:
                         HANDLED.labels(service=self.service, outcome="duplicate").inc()
                         return
                     caused = await self.handler(conn, envelope)
-                    await store.enqueue(conn, self.schema, [self._outgoing(e) for e in caused])
+                    await store.enqueue(
+                        conn, self.schema, [outgoing(item, self.source) for item in caused]
+                    )
                 HANDLED.labels(service=self.service, outcome="handled").inc()
                 return
             except Rejected as refusal:
@@ -131,10 +145,6 @@ class EventConsumer:
                 if attempt == self.max_attempts:
                     reason = f"handler failed {attempt} times: {error!r}"
                     await self._dead_letter(conn, record, envelope, reason, attempt)
-
-    def _outgoing(self, event: Event) -> Outgoing:
-        envelope = new_envelope(event, source=self.source)
-        return Outgoing(event_id=envelope.id, record=encode(envelope))
 
     async def _dead_letter(
         self,

@@ -11,6 +11,7 @@ from aiokafka.structs import RecordMetadata
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.params import NoCast
 from keepword_events import KafkaRecord
 
 from keepword_platform.messaging.consumer import EventConsumer
@@ -33,7 +34,7 @@ def subscribe(
     consumer group starts from the beginning of the topics rather than skipping what is there.
     """
 
-    async def on_records(body: list[bytes], message: KafkaMessage) -> None:
+    async def on_records(body: NoCast[Any], message: KafkaMessage) -> None:
         raw: Any = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
         await consumer.handle_batch(records)
@@ -47,7 +48,14 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         description=description or None,
+        decoder=_undecoded,
     )(on_records)
+
+
+async def _undecoded(message: Any) -> Any:
+    # The consumer decodes CloudEvents itself (and dead-letters what it cannot read); FastStream's
+    # own JSON decoding of every body would be wasted work, and would fail on a poison record.
+    return message.body
 
 
 def broker_sender(broker: KafkaBroker) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from keepword_events import Event
+from keepword_events import Envelope, Event
 
 from keepword_platform.database import Connection
 
@@ -68,8 +68,8 @@ async def cancel_timers(conn: Connection, schema: str, subject: str) -> None:
     await conn.execute(f"DELETE FROM {_table(schema)} WHERE subject = $1", subject)  # noqa: S608
 
 
-TimerHandler = Callable[[Connection, Timer], Awaitable[Sequence[Event]]]
-Enqueue = Callable[[Connection, Sequence[Event]], Awaitable[None]]
+TimerHandler = Callable[[Connection, Timer], Awaitable[Sequence[Event | Envelope[Event]]]]
+Enqueue = Callable[[Connection, Sequence[Event | Envelope[Event]]], Awaitable[None]]
 
 
 async def fire_due(

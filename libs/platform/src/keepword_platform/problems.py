@@ -1,4 +1,4 @@
-"""RFC 9457 problem documents for every error the API returns."""
+"""RFC 9457 problem documents for every error a Keepword HTTP API returns."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .metrics import REJECTS
+PROBLEMS = Counter(
+    "keepword_http_problems_total",
+    "Requests answered with a problem document, by reason.",
+    ["reason"],
+)
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://keepword.example/problems/"
@@ -41,7 +46,7 @@ class Problem(Exception):
 
     def response(self, instance: str | None = None) -> JSONResponse:
         """The problem as an HTTP response (and one more reject counted under its slug)."""
-        REJECTS.labels(reason=self.slug).inc()
+        PROBLEMS.labels(reason=self.slug).inc()
         body: dict[str, Any] = {
             "type": _TYPE_BASE + self.slug,
             "title": self.title,
