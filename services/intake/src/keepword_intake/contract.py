@@ -67,6 +67,9 @@ class CommitmentIn(_Body):
     text: str = Field(min_length=1, max_length=5000)
     due_at: AwareDatetime
     customer: Customer | None = None
+    supersedes: ThreadId | None = Field(
+        default=None, description="The commitment these new terms renegotiate."
+    )
 
     @model_validator(mode="after")
     def _made_by_staff(self) -> CommitmentIn:
@@ -95,6 +98,35 @@ class AnswerIn(_Body):
         if self.answered_by.role is Role.CUSTOMER:
             raise ValueError("an answer is given by staff (answered_by.role), not the customer")
         return self
+
+
+class _StaffFact(_Body):
+    thread_id: ThreadId | None = Field(
+        default=None, description="Needed only for commitments not declared through intake."
+    )
+
+    @model_validator(mode="after")
+    def _by_staff(self) -> _StaffFact:
+        for name in ("reported_by", "cancelled_by"):
+            person = getattr(self, name, None)
+            if isinstance(person, Person) and person.role is Role.CUSTOMER:
+                raise ValueError(f"{name} must be staff, not the customer")
+        return self
+
+
+class FulfilmentIn(_StaffFact):
+    """Whoever delivers reports whether a promise was kept."""
+
+    reported_by: Person
+    kept: bool
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class CancellationIn(_StaffFact):
+    """A promise is withdrawn."""
+
+    cancelled_by: Person
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class MessageAccepted(BaseModel):

@@ -10,14 +10,16 @@ from typing import Any
 
 from keepword_events import (
     CommitmentAnswered,
+    CommitmentCancelled,
     CommitmentDeclared,
+    CommitmentFulfilled,
     Direction,
     MessageReceived,
     ReplySent,
 )
 from keepword_events.thread_refs import new_thread_id
 
-from .contract import AnswerIn, CommitmentIn, MessageIn
+from .contract import AnswerIn, CancellationIn, CommitmentIn, FulfilmentIn, MessageIn
 
 
 def new_id(prefix: str) -> str:
@@ -96,6 +98,7 @@ def commitment_declared(body: CommitmentIn, commitment_id: str) -> CommitmentDec
         text=body.text,
         due_at=body.due_at,
         customer=body.customer,
+        supersedes=body.supersedes,
     )
 
 
@@ -109,6 +112,33 @@ def commitment_answered(body: AnswerIn, commitment_id: str, thread_id: str) -> C
         verdict=body.verdict,
         note=body.note,
         feasible_due_at=body.feasible_due_at,
+    )
+
+
+def commitment_fulfilled(
+    body: FulfilmentIn, commitment_id: str, thread_id: str
+) -> CommitmentFulfilled:
+    """The fact that a promise was reported kept or not."""
+    return CommitmentFulfilled(
+        thread_id=thread_id,
+        correlation_id=thread_id,
+        commitment_id=commitment_id,
+        reported_by=body.reported_by,
+        kept=body.kept,
+        note=body.note,
+    )
+
+
+def commitment_cancelled(
+    body: CancellationIn, commitment_id: str, thread_id: str
+) -> CommitmentCancelled:
+    """The fact that a promise was withdrawn."""
+    return CommitmentCancelled(
+        thread_id=thread_id,
+        correlation_id=thread_id,
+        commitment_id=commitment_id,
+        cancelled_by=body.cancelled_by,
+        reason=body.reason,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ import asyncpg
 import structlog
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
+from keepword_events import Event
 from keepword_platform.problems import Problem, broker_unavailable, field_errors
 from pydantic import TypeAdapter, ValidationError
 
@@ -20,13 +22,14 @@ from .contract import (
     MAX_BATCH,
     AnswerIn,
     BatchResult,
+    CancellationIn,
     CommitmentAccepted,
     CommitmentIn,
+    FulfilmentIn,
     MessageAccepted,
     MessageBatchIn,
     MessageBatchShape,
     MessageIn,
-    ThreadId,
 )
 from .idempotency import respond_once
 from .publishing import BrokerUnavailable, EventPublisher
@@ -262,48 +265,43 @@ async def post_commitment(
 
 
 CommitmentId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
+_UNKNOWN: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown commitment and no thread_id given."}
+}
 
 
-@router.post(
-    "/commitments/{commitment_id}/answer",
-    status_code=202,
-    response_model=CommitmentAccepted,
-    tags=["commitments"],
-    responses={404: {"description": "Unknown commitment and no thread_id given."}},
-)
-async def post_answer(
-    commitment_id: CommitmentId,
-    body: AnswerIn,
-    intake: IntakeDep,
-    client: ClientDep,
-    idempotency_key: IdempotencyKey = None,
+async def _commitment_fact(
+    intake: Intake,
+    client: str,
+    idempotency_key: str | None,
+    *,
+    commitment_id: str,
+    body: AnswerIn | FulfilmentIn | CancellationIn,
+    what: str,
+    event_of: Callable[[str], Event],
 ) -> Response:
-    """Production confirms, rejects or counters a promise."""
-    thread_id: ThreadId | None = body.thread_id or await repository.thread_of_commitment(
-        intake.db, commitment_id
-    )
+    """Publish a fact about an existing commitment (answer, fulfilment, cancellation)."""
+    thread_id = body.thread_id or await repository.thread_of_commitment(intake.db, commitment_id)
     if thread_id is None:
         raise Problem(
             404,
             "unknown-commitment",
             "Not Found",
             f"No commitment {commitment_id!r} was declared through intake; "
-            "send its thread_id with the answer.",
+            "send its thread_id with the request.",
         )
     known_thread: str = thread_id
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
-        event = facts.commitment_answered(body, commitment_id, known_thread)
         try:
-            await intake.publisher.publish(event, planned["event_id"])
+            await intake.publisher.publish(event_of(known_thread), planned["event_id"])
         except BrokerUnavailable:
             raise _unavailable() from None
         log.info(
-            "commitment answered",
+            f"commitment {what}",
             thread_id=known_thread,
             event_id=planned["event_id"],
             commitment_id=commitment_id,
-            verdict=body.verdict.value,
         )
         return planned
 
@@ -311,7 +309,7 @@ async def post_answer(
         intake.db,
         client=client,
         key=idempotency_key,
-        route=f"POST /v1/commitments/{commitment_id}/answer",
+        route=f"POST /v1/commitments/{commitment_id}/{what}",
         canonical_body=body.model_dump_json(),
         planned={
             "commitment_id": commitment_id,
@@ -321,4 +319,82 @@ async def post_answer(
         status_code=202,
         act=act,
         abandon_after=intake.idempotency_abandon_after,
+    )
+
+
+@router.post(
+    "/commitments/{commitment_id}/answer",
+    status_code=202,
+    response_model=CommitmentAccepted,
+    tags=["commitments"],
+    responses=_UNKNOWN,
+)
+async def post_answer(
+    commitment_id: CommitmentId,
+    body: AnswerIn,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Production confirms, rejects or counters a promise."""
+    return await _commitment_fact(
+        intake,
+        client,
+        idempotency_key,
+        commitment_id=commitment_id,
+        body=body,
+        what="answer",
+        event_of=lambda thread: facts.commitment_answered(body, commitment_id, thread),
+    )
+
+
+@router.post(
+    "/commitments/{commitment_id}/fulfilment",
+    status_code=202,
+    response_model=CommitmentAccepted,
+    tags=["commitments"],
+    responses=_UNKNOWN,
+)
+async def post_fulfilment(
+    commitment_id: CommitmentId,
+    body: FulfilmentIn,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Report a delivery or outcome promise kept (or not)."""
+    return await _commitment_fact(
+        intake,
+        client,
+        idempotency_key,
+        commitment_id=commitment_id,
+        body=body,
+        what="fulfilment",
+        event_of=lambda thread: facts.commitment_fulfilled(body, commitment_id, thread),
+    )
+
+
+@router.post(
+    "/commitments/{commitment_id}/cancel",
+    status_code=202,
+    response_model=CommitmentAccepted,
+    tags=["commitments"],
+    responses=_UNKNOWN,
+)
+async def post_cancel(
+    commitment_id: CommitmentId,
+    body: CancellationIn,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Withdraw a promise (for example after a refund)."""
+    return await _commitment_fact(
+        intake,
+        client,
+        idempotency_key,
+        commitment_id=commitment_id,
+        body=body,
+        what="cancel",
+        event_of=lambda thread: facts.commitment_cancelled(body, commitment_id, thread),
     )

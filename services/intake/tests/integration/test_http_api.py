@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from keepword_events import (
     CommitmentAnswered,
+    CommitmentCancelled,
     CommitmentDeclared,
+    CommitmentFulfilled,
     MessageReceived,
     ReplySent,
     Verdict,
@@ -118,6 +120,57 @@ async def test_commitment_then_answer_by_id_alone(intake: IntakeClient) -> None:
     assert answer.commitment_id == declaration.commitment_id == commitment_id
     assert answer.verdict is Verdict.COUNTERED
     assert events[0].data.thread_id == events[1].data.thread_id == thread
+
+
+async def test_renegotiation_fulfilment_and_cancellation(intake: IntakeClient) -> None:
+    thread = f"thr-{uuid.uuid4().hex[:16]}"
+    async with TopicProbe(intake_bootstrap(intake), [topics.COMMITMENT_REQUESTS]) as probe:
+        first = (
+            await intake.http.post("/v1/commitments", json=promise(thread), headers=intake.auth)
+        ).json()
+        renewed = await intake.http.post(
+            "/v1/commitments",
+            json=promise(thread)
+            | {"text": "Page two in 60 days", "supersedes": first["commitment_id"]},
+            headers=intake.auth,
+        )
+        second = renewed.json()["commitment_id"]
+        fulfilled = await intake.http.post(
+            f"/v1/commitments/{second}/fulfilment",
+            json={
+                "reported_by": {"email": "pat@brightline.example", "role": "production"},
+                "kept": True,
+                "note": "Page two reached.",
+            },
+            headers=intake.auth,
+        )
+        cancelled = await intake.http.post(
+            f"/v1/commitments/{first['commitment_id']}/cancel",
+            json={
+                "cancelled_by": {"email": "morgan@brightline.example", "role": "management"},
+                "reason": "Deposit refunded.",
+            },
+            headers=intake.auth,
+        )
+        by_customer = await intake.http.post(
+            f"/v1/commitments/{second}/cancel",
+            json={
+                "cancelled_by": {"email": "dana@example.com", "role": "customer"},
+                "reason": "I changed my mind.",
+            },
+            headers=intake.auth,
+        )
+        events = [e.data for e in await probe.events()]
+
+    assert [renewed.status_code, fulfilled.status_code, cancelled.status_code] == [202, 202, 202]
+    assert by_customer.status_code == 422
+    _first, redeclared, kept, withdrawn = events
+    assert isinstance(redeclared, CommitmentDeclared)
+    assert redeclared.supersedes == first["commitment_id"]
+    assert isinstance(kept, CommitmentFulfilled)
+    assert (kept.commitment_id, kept.kept, kept.thread_id) == (second, True, thread)
+    assert isinstance(withdrawn, CommitmentCancelled)
+    assert withdrawn.reason == "Deposit refunded."
 
 
 async def test_answering_an_unknown_commitment_needs_its_thread(intake: IntakeClient) -> None:
