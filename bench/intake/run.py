@@ -29,9 +29,9 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from keepword_events import MessageReceived, encode, new_envelope
-from keepword_intake import app as intake_app
-from keepword_intake.api_key_store import create_api_key
 from keepword_intake.producer import MAX_BATCH_BYTES
+from keepword_platform import auth
+from keepword_platform.auth.store import create_api_key
 from keepword_platform.migrations import apply_migrations
 from keepword_platform.settings import IntakeSettings
 from keepword_testkit.processes import start_service
@@ -65,7 +65,7 @@ def progress(text: str) -> None:
 async def api_key(database_url: str) -> str:
     conn = await asyncpg.connect(database_url)
     try:
-        await apply_migrations(conn, intake_app.SCHEMA, intake_app.MIGRATIONS)
+        await apply_migrations(conn, auth.SCHEMA, auth.MIGRATIONS)
         return (await create_api_key(conn, f"bench-{uuid.uuid4().hex[:8]}")).text
     finally:
         await conn.close()

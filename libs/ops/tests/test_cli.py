@@ -9,8 +9,8 @@ import uuid
 import asyncpg
 import pytest
 from keepword_events.topics import ALL_TOPICS
-from keepword_intake.api_key_store import authenticate
 from keepword_ops.cli import app
+from keepword_platform.auth.store import authenticate
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -50,7 +50,7 @@ def test_apikey_create_prints_the_key_once_and_stores_only_its_hash(database_url
     async def check() -> None:
         conn = await asyncpg.connect(database_url)
         try:
-            row = await conn.fetchrow("SELECT * FROM intake.api_keys WHERE name = $1", name)
+            row = await conn.fetchrow("SELECT * FROM auth.api_keys WHERE name = $1", name)
             assert row is not None
             assert secret not in str(dict(row))
             assert bytes(row["digest"]) == hashlib.sha256(secret.encode()).digest()

@@ -66,7 +66,7 @@ async def test_several_packages_share_a_schema(database_url: str, schema: str) -
         await conn.close()
 
     assert applied[0].startswith("keepword_platform.messaging:")
-    assert {"inbox", "outbox", "api_keys", "applied_migrations"} <= tables
+    assert {"inbox", "outbox", "idempotency_keys", "applied_migrations"} <= tables
 
 
 async def test_refuses_a_hostile_schema_name(database_url: str) -> None:

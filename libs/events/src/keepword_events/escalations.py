@@ -96,6 +96,11 @@ class EscalationRaised(EscalationFacts):
     previous_manager: Person | None = None
     reason: str = Field(max_length=2000)
     decide_by: datetime
+    customer: Customer | None = None
+    evidence: tuple[EvidenceItem, ...] = ()
+    options: tuple[Option, ...] = ()
+    unanswered_messages: int = Field(default=0, ge=0)
+    deposit: Money | None = None
 
 
 class EscalationDecided(EscalationFacts):

@@ -9,17 +9,18 @@ import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from keepword_commitments import app as commitments_app
 from keepword_escalation import app as escalation_app
-from keepword_intake import api_key_store
 from keepword_intake import app as intake_app
-from keepword_intake.api_key_store import ApiKeyInfo
 from keepword_notifier import app as notifier_app
-from keepword_platform import kafka
+from keepword_platform import auth, kafka
+from keepword_platform.auth import store as api_key_store
+from keepword_platform.auth.store import ApiKeyInfo
 from keepword_platform.migrations import apply_migrations
 
 # Each service's schema and the packages whose migrations it gets, from the services themselves.
 SERVICES = (intake_app, commitments_app, escalation_app, notifier_app)
-SERVICE_SCHEMAS: tuple[tuple[str, Sequence[str]], ...] = tuple(
-    (app.SCHEMA, app.MIGRATIONS) for app in SERVICES
+SERVICE_SCHEMAS: tuple[tuple[str, Sequence[str]], ...] = (
+    (auth.SCHEMA, auth.MIGRATIONS),
+    *((app.SCHEMA, app.MIGRATIONS) for app in SERVICES),
 )
 
 
@@ -51,7 +52,7 @@ async def migrate(url: str) -> dict[str, list[str]]:
 async def create_api_key(url: str, name: str) -> str:
     """A new API key's text (intake's migrations are applied first if needed)."""
     async with _database(url) as conn:
-        await apply_migrations(conn, intake_app.SCHEMA, intake_app.MIGRATIONS)
+        await apply_migrations(conn, auth.SCHEMA, auth.MIGRATIONS)
         try:
             key = await api_key_store.create_api_key(conn, name)
         except api_key_store.ApiKeyNameTaken as error:

@@ -59,6 +59,8 @@ class ServiceSpec:
     name: str
     schema: str
     migrations_packages: Sequence[str] = ()
+    # Shared schemas the service also needs, e.g. ("auth", ("keepword_platform.auth",)).
+    shared_schemas: Sequence[tuple[str, Sequence[str]]] = ()
     routers: Sequence[APIRouter] = ()
     extensions: Sequence[Extension] = ()
     title: str = ""
@@ -78,8 +80,10 @@ def create_service_app(
         async with AsyncExitStack() as stack:
             runtime.pool = await open_pool(settings.database_url)
             stack.push_async_callback(runtime.pool.close)
-            if spec.migrations_packages:
-                async with runtime.pool.acquire() as conn:
+            async with runtime.pool.acquire() as conn:
+                for schema, packages in spec.shared_schemas:
+                    await apply_migrations(conn, schema, packages)
+                if spec.migrations_packages:
                     await apply_migrations(conn, spec.schema, spec.migrations_packages)
             await broker.start()
             stack.push_async_callback(broker.stop)

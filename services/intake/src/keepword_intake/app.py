@@ -11,6 +11,8 @@ import structlog
 from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
+from keepword_platform import auth
+from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.kafka import make_broker
 from keepword_platform.problems import install_problem_handlers
 from keepword_platform.service import (
@@ -23,7 +25,6 @@ from keepword_platform.service import (
 from keepword_platform.settings import IntakeSettings
 
 from . import repository
-from .auth import ApiKeyAuthenticator
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
 from .producer import FailFastProducer
@@ -109,6 +110,7 @@ def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
             "The front door: customer messages, staff replies, promises and production's "
             "answers, published to Kafka and acknowledged only once the broker has them."
         ),
+        shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
         extensions=(
             _producer_lifetime(producer),
             _purge_idempotency_keys,

@@ -13,11 +13,11 @@ import structlog
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import Response
 from keepword_events import Event
+from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.problems import Problem, broker_unavailable, field_errors
 from pydantic import TypeAdapter, ValidationError
 
 from . import facts, repository
-from .auth import ApiKeyAuthenticator
 from .contract import (
     MAX_BATCH,
     AnswerIn,

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from keepword_intake.api_key_store import create_api_key
 from keepword_intake.app import create_app
+from keepword_platform.auth.store import create_api_key
 from keepword_platform.settings import IntakeSettings
 
 

@@ -18,7 +18,7 @@ from keepword_events import (
     Verdict,
     topics,
 )
-from keepword_intake.api_key_store import revoke_api_key
+from keepword_platform.auth.store import revoke_api_key
 from keepword_testkit.kafka_probe import TopicProbe
 
 from .conftest import IntakeClient

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from keepword_intake.api_keys import new_api_key, parse_api_key, secret_matches
+from keepword_platform.auth.keys import new_api_key, parse_api_key, secret_matches
 
 
 def test_a_new_key_parses_and_its_secret_matches_the_stored_digest() -> None:

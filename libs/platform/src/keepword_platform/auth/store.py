@@ -1,4 +1,4 @@
-"""API keys in PostgreSQL (schema `intake`)."""
+"""API keys in PostgreSQL (schema `auth`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
-from keepword_platform.database import Connection
 
-from .api_keys import NewApiKey, new_api_key, parse_api_key, secret_matches
+from keepword_platform.auth.keys import NewApiKey, new_api_key, parse_api_key, secret_matches
+from keepword_platform.database import Connection
 
 
 class ApiKeyNameTaken(ValueError):
@@ -30,7 +30,7 @@ async def create_api_key(conn: Connection | asyncpg.Pool, name: str) -> NewApiKe
     key = new_api_key()
     try:
         await conn.execute(
-            "INSERT INTO intake.api_keys (key_id, name, digest) VALUES ($1, $2, $3)",
+            "INSERT INTO auth.api_keys (key_id, name, digest) VALUES ($1, $2, $3)",
             key.key_id,
             name,
             key.digest,
@@ -43,7 +43,7 @@ async def create_api_key(conn: Connection | asyncpg.Pool, name: str) -> NewApiKe
 async def revoke_api_key(conn: Connection | asyncpg.Pool, name_or_id: str) -> int:
     """Revoke the active key with this name or key id; returns how many were revoked."""
     status: str = await conn.execute(
-        """UPDATE intake.api_keys SET revoked_at = now()
+        """UPDATE auth.api_keys SET revoked_at = now()
             WHERE revoked_at IS NULL AND (name = $1 OR key_id = $1)""",
         name_or_id,
     )
@@ -53,7 +53,7 @@ async def revoke_api_key(conn: Connection | asyncpg.Pool, name_or_id: str) -> in
 async def list_api_keys(conn: Connection | asyncpg.Pool) -> list[ApiKeyInfo]:
     """Every key ever made, newest first."""
     rows = await conn.fetch(
-        "SELECT key_id, name, created_at, revoked_at FROM intake.api_keys ORDER BY created_at DESC"
+        "SELECT key_id, name, created_at, revoked_at FROM auth.api_keys ORDER BY created_at DESC"
     )
     return [ApiKeyInfo(**dict(row)) for row in rows]
 
@@ -65,7 +65,7 @@ async def authenticate(conn: Connection | asyncpg.Pool, text: str) -> str | None
         return None
     key_id, secret = parsed
     row = await conn.fetchrow(
-        "SELECT name, digest FROM intake.api_keys WHERE key_id = $1 AND revoked_at IS NULL", key_id
+        "SELECT name, digest FROM auth.api_keys WHERE key_id = $1 AND revoked_at IS NULL", key_id
     )
     if row is None or not secret_matches(secret, row["digest"]):
         return None

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 
 import asyncpg
-from keepword_platform.problems import unauthorized
 
-from .api_key_store import authenticate
+from keepword_platform.auth.store import authenticate
+from keepword_platform.problems import unauthorized
 
 
 class ApiKeyAuthenticator:

@@ -1,0 +1,625 @@
+"""Commitments benchmark: the ledger end to end against a raw aiokafka consume-produce loop.
+
+    .venv/bin/python bench/commitments/run.py [--events 20000] [--profile]
+
+Needs the local stack (Kafka, PostgreSQL, topics, migrations): `make bench` provides it. Starts
+its own commitments process and lets it drain any backlog, then writes N `CommitmentDeclared`
+events to keepword.commitment-requests.v1 as fast as it can and times until the N-th
+status-changed event for them is on keepword.commitments.v1: consume, ledger transaction (inbox,
+ledger, history, timers, outbox), relay, publish. The baseline, in the same run, reads the same
+N records with a raw aiokafka consumer (fresh group) and publishes for each the status-changed
+event a naive service would emit (decoded and encoded the same way, no database) to a scratch
+topic. Prints a table, writes JSON to bench/results/. With --profile, samples the service with
+py-spy (`pip install py-spy`, outside the venv) during the first phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import TopicPartition
+from keepword_commitments import domain
+from keepword_commitments.handlers import SCHEMA, SOURCE, status_changed
+from keepword_events import (
+    CommitmentDeclared,
+    CommitmentKind,
+    CommitmentSource,
+    Customer,
+    KafkaRecord,
+    Person,
+    Role,
+    decode,
+    encode,
+    new_envelope,
+    topics,
+)
+from keepword_events.thread_refs import new_thread_id
+from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
+from keepword_platform.messaging import store, timers
+from keepword_platform.settings import CommitmentsSettings
+from keepword_testkit.processes import ServiceProcess, start_service
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE.parent / "results"
+GROUP = "keepword-commitments"
+SERVICE_INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
+BASELINE_TOPIC = "bench.commitments-baseline.v1"
+BASELINE_PARTITIONS = 6
+BATCH = 500  # the baseline's getmany size, the same as the service's subscriber
+PROMISES_PER_THREAD = 10
+STALL_SECONDS = 30.0  # no new output for this long: the run failed, say so rather than hang
+SETTLE_SECONDS = 120.0
+# Larger batches than aiokafka's 16 KiB default, as intake's producer uses: the pre-production
+# should be limited by the broker, not by request overhead.
+MAX_BATCH_BYTES = 512 * 1024
+PROFILED_PACKAGES = ("keepword", "asyncpg", "aiokafka", "faststream", "pydantic")
+
+SALES = Person(email="sam@keepword.example", name="Sam Sales", role=Role.SALES)
+CUSTOMER = Customer(email="dana@example.com", name="Dana Whitfield")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+_STARTED = time.monotonic()
+
+
+def progress(text: str) -> None:
+    print(f"[bench {time.monotonic() - _STARTED:5.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One phase's figures: events/s over the whole phase and per-event latency (ms)."""
+
+    events: int
+    elapsed_s: float
+    latencies_ms: list[float] = field(repr=False)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "events": self.events,
+            "elapsed_s": self.elapsed_s,
+            "rate": self.events / self.elapsed_s,
+            "p50_ms": statistics.median(self.latencies_ms),
+            "p99_ms": percentile(self.latencies_ms, 0.99),
+            "max_ms": max(self.latencies_ms),
+        }
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where the inputs landed: per partition the first offset and the offset after the last,
+    and each commitment's input record timestamp (ms)."""
+
+    first: dict[TopicPartition, int]
+    end: dict[TopicPartition, int]
+    timestamps: dict[str, int]
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+def commitment_ids(count: int, run: str) -> list[str]:
+    return [f"cmt-bench-{run}-{i}" for i in range(count)]
+
+
+def declarations(ids: Sequence[str]) -> list[KafkaRecord]:
+    """Response-time promises (they need no confirmation, so each makes one output at once),
+    a few per thread, on threads spread over every partition, due an hour from now."""
+    now = datetime.now(UTC)
+    threads = [new_thread_id() for _ in range(max(1, len(ids) // PROMISES_PER_THREAD))]
+    records = []
+    for i, commitment_id in enumerate(ids):
+        thread = threads[i % len(threads)]
+        event = CommitmentDeclared(
+            thread_id=thread,
+            correlation_id=thread,
+            commitment_id=commitment_id,
+            made_by=SALES,
+            kind=CommitmentKind.RESPONSE_TIME,
+            text="We will answer your question about the ranking report within the hour.",
+            due_at=now + timedelta(hours=1),
+            customer=CUSTOMER,
+        )
+        records.append(encode(new_envelope(event, source="/keepword/bench")))
+    return records
+
+
+def producer(bootstrap: str) -> AIOKafkaProducer:
+    """acks=all and idempotent, as every Keepword producer."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap, max_batch_size=MAX_BATCH_BYTES, **PRODUCER_OPTIONS
+    )
+
+
+async def produce(sender: AIOKafkaProducer, records: Sequence[KafkaRecord]) -> list[Any]:
+    """Send every record without waiting for each; returns their metadata once all are acked."""
+    pending = [
+        await sender.send(r.topic, r.value, key=r.key, headers=list(r.headers)) for r in records
+    ]
+    return list(await asyncio.gather(*pending))
+
+
+# --- the consumer group of the service --------------------------------------------------------
+
+
+async def partitions(bootstrap: str, names: Sequence[str]) -> list[TopicPartition]:
+    return [
+        TopicPartition(state.name, p)
+        for state in await describe_topics(bootstrap, names)
+        for p in range(state.partitions)
+    ]
+
+
+@dataclass
+class GroupState:
+    """How far the service's consumer group and its outbox are behind."""
+
+    lag: int
+    unpublished: int
+    members: int
+
+    @property
+    def settled(self) -> bool:
+        # One member: a second instance (another engineer's test) would take half the
+        # partitions, and its relay might be the one publishing our outbox rows.
+        return self.lag == 0 and self.unpublished == 0 and self.members == 1
+
+
+async def group_state(
+    admin: AIOKafkaAdminClient,
+    probe: AIOKafkaConsumer,
+    pool: asyncpg.Pool,
+    inputs: list[TopicPartition],
+) -> GroupState:
+    ends = await probe.end_offsets(inputs)
+    starts = await probe.beginning_offsets(inputs)
+    committed = await admin.list_consumer_group_offsets(GROUP, partitions=inputs)
+    lag = 0
+    for tp in inputs:
+        position = committed[tp].offset if tp in committed else -1
+        # Never committed: the group starts at the beginning (auto_offset_reset=earliest).
+        lag += ends[tp] - (position if position >= 0 else starts[tp])
+    groups = (await admin.describe_consumer_groups([GROUP]))[0].to_object()["groups"]
+    members = len(groups[0]["members"]) if groups else 0
+    return GroupState(lag, await store.unpublished_count(pool, SCHEMA), members)
+
+
+async def settle(bootstrap: str, database_url: str, patience_s: float) -> GroupState:
+    """Wait until the service has consumed and published everything that was there before."""
+    inputs = await partitions(bootstrap, SERVICE_INPUTS)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="keepword-bench")
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    await admin.start()
+    await probe.start()
+    try:
+        deadline = time.monotonic() + patience_s
+        next_report = 0.0
+        while True:
+            state = await group_state(admin, probe, pool, inputs)
+            if state.settled:
+                return state
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the service did not settle in {patience_s:.0f}s: {state}")
+            if time.monotonic() > next_report:
+                progress(f"waiting for the service to settle: {state}")
+                next_report = time.monotonic() + 5
+            await asyncio.sleep(0.5)
+    finally:
+        await probe.stop()
+        await admin.close()
+        await pool.close()
+
+
+# --- phase 1: the service end to end ---------------------------------------------------------
+
+
+@dataclass
+class Outputs:
+    """Status-changed records of this run's commitments as they appear on the output topic."""
+
+    wanted: set[str]
+    timestamps: dict[str, int] = field(default_factory=dict)
+    completed_at: float = 0.0  # perf_counter when the last wanted output was seen
+    last_progress: float = field(default_factory=time.perf_counter)
+
+
+def commitment_of(value: bytes | None) -> str | None:
+    # Every record on keepword.commitments.v1 is a status-changed event; reading one field of
+    # its JSON is all the matching needs (and keeps this reader well ahead of the service).
+    try:
+        found = json.loads(value or b"{}").get("commitment_id")
+    except ValueError:
+        return None
+    return found if isinstance(found, str) else None
+
+
+async def watch(consumer: AIOKafkaConsumer, outputs: Outputs) -> None:
+    """Collect the first output of each wanted commitment until all have appeared."""
+    while len(outputs.timestamps) < len(outputs.wanted):
+        batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+        for records in batches.values():
+            for record in records:
+                commitment = commitment_of(record.value)
+                if commitment in outputs.wanted and commitment not in outputs.timestamps:
+                    outputs.timestamps[commitment] = record.timestamp
+                    outputs.last_progress = time.perf_counter()
+    outputs.completed_at = time.perf_counter()
+
+
+async def output_reader(bootstrap: str) -> AIOKafkaConsumer:
+    """A group-less reader of the output topic positioned at its current end."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=100
+    )
+    await consumer.start()
+    tps = await partitions(bootstrap, [topics.COMMITMENTS])
+    consumer.assign(tps)
+    for tp, end in (await consumer.end_offsets(tps)).items():
+        consumer.seek(tp, end)
+    return consumer
+
+
+async def until_complete(task: asyncio.Task[None], outputs: Outputs) -> None:
+    """Wait for `task`; fail if no new output arrives for STALL_SECONDS."""
+    while not task.done():
+        await asyncio.wait({task}, timeout=1.0)
+        if time.perf_counter() - outputs.last_progress > STALL_SECONDS:
+            task.cancel()
+            raise SystemExit(
+                f"only {len(outputs.timestamps)} of {len(outputs.wanted)} outputs after "
+                f"{STALL_SECONDS:.0f}s without progress: see the service log and "
+                f"{topics.COMMITMENT_REQUESTS}.dlq"
+            )
+    task.result()
+
+
+def written(ids: Sequence[str], metadata: Sequence[Any]) -> Written:
+    first: dict[TopicPartition, int] = {}
+    end: dict[TopicPartition, int] = {}
+    for meta in metadata:
+        tp = TopicPartition(meta.topic, meta.partition)
+        first[tp] = min(first.get(tp, meta.offset), meta.offset)
+        end[tp] = max(end.get(tp, 0), meta.offset + 1)
+    return Written(first, end, {i: m.timestamp for i, m in zip(ids, metadata, strict=True)})
+
+
+async def keepword_phase(bootstrap: str, ids: list[str]) -> tuple[Measured, Written, float]:
+    """Pre-produce the declarations and time until every status change is out."""
+    records = declarations(ids)
+    outputs = Outputs(wanted=set(ids))
+    reader = await output_reader(bootstrap)
+    sender = producer(bootstrap)
+    await sender.start()
+    try:
+        task = asyncio.create_task(watch(reader, outputs))
+        started = time.perf_counter()
+        metadata = await produce(sender, records)
+        produced_s = time.perf_counter() - started
+        progress(f"produced {len(records):,} inputs in {produced_s:.1f}s; waiting for outputs")
+        await until_complete(task, outputs)
+    finally:
+        await sender.stop()
+        await reader.stop()
+    inputs = written(ids, metadata)
+    latencies = [float(outputs.timestamps[i] - inputs.timestamps[i]) for i in ids]
+    return Measured(len(ids), outputs.completed_at - started, latencies), inputs, produced_s
+
+
+# --- phase 2: the baseline --------------------------------------------------------------------
+
+
+def naive_output(record: Any) -> KafkaRecord:
+    """What a service without a database would publish for a declaration: the same
+    status-changed event, built by the same rules and encoded by the same codec."""
+    envelope = decode(record.value, record.headers)
+    data = envelope.data
+    if not isinstance(data, CommitmentDeclared):
+        raise TypeError(f"unexpected {envelope.type} in the benchmark's inputs")
+    change = domain.declare(
+        commitment_id=data.commitment_id,
+        thread_id=data.thread_id,
+        kind=data.kind,
+        text=data.text,
+        made_by=data.made_by,
+        customer=data.customer,
+        due_at=data.due_at,
+        source=CommitmentSource(kind="declared"),
+        at=envelope.time,
+    )
+    event = status_changed(change, causation_id=envelope.id)
+    return encode(new_envelope(event, source=SOURCE))
+
+
+async def baseline_reader(bootstrap: str, inputs: Written) -> AIOKafkaConsumer:
+    """A fresh consumer group, positioned where the inputs were written."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-commitments-baseline-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=100,
+    )
+    await consumer.start()
+    consumer.assign(list(inputs.first))
+    for tp, offset in inputs.first.items():
+        consumer.seek(tp, offset)
+    return consumer
+
+
+async def relay_batch(
+    sender: AIOKafkaProducer, batch: dict[TopicPartition, list[Any]], inputs: Written
+) -> list[tuple[int, int]]:
+    """Publish one output per input of `batch`; returns (input ts, output ts) once all acked."""
+    sent = []
+    for tp, records in batch.items():
+        for record in records:
+            if record.offset >= inputs.end[tp]:
+                continue  # written after our inputs (someone else's): not part of the run
+            out = naive_output(record)
+            future = await sender.send(
+                BASELINE_TOPIC, out.value, key=out.key, headers=list(out.headers)
+            )
+            sent.append((record.timestamp, future))
+    metadata = await asyncio.gather(*(future for _, future in sent))
+    return [(ts, meta.timestamp) for (ts, _), meta in zip(sent, metadata, strict=True)]
+
+
+async def baseline_phase(bootstrap: str, inputs: Written) -> Measured:
+    """Consume the same inputs, produce one output each, commit after every batch."""
+    await create_topics(bootstrap, BASELINE_PARTITIONS, [BASELINE_TOPIC])
+    reader = await baseline_reader(bootstrap, inputs)
+    sender = producer(bootstrap)
+    await sender.start()
+    pairs: list[tuple[int, int]] = []
+    started = started_ms = 0.0
+    try:
+        while len(pairs) < len(inputs.timestamps):
+            batch = await reader.getmany(timeout_ms=1000, max_records=BATCH)
+            if batch and not pairs:
+                started, started_ms = time.perf_counter(), time.time() * 1000
+            pairs += await relay_batch(sender, batch, inputs)
+            await reader.commit()
+        elapsed = time.perf_counter() - started
+    finally:
+        await sender.stop()
+        await reader.stop()
+    # The inputs already wait when the baseline starts; measured from their own timestamps the
+    # latency would include phase 1. Shifting their production schedule to the baseline's first
+    # consume compares like with like: the same arrival pattern, handled by each pipeline.
+    first_in = min(inputs.timestamps.values())
+    latencies = [out_ts - (started_ms + in_ts - first_in) for in_ts, out_ts in pairs]
+    return Measured(len(pairs), elapsed, latencies)
+
+
+# --- the profile ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sampled(pid: int, path: Path | None) -> Iterator[None]:
+    """Sample `pid` with py-spy into `path` while the block runs (not at all without a path)."""
+    if path is None:
+        yield
+        return
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy: `pip install py-spy` (not into .venv)")
+    # -d is only a backstop: SIGINT ends the sampling when the phase ends, and py-spy then
+    # writes what it has.
+    command = [spy, "record", "-p", str(pid), "--format", "raw", "-o", str(path)]
+    command += ["-d", "600", "-r", "200"]
+    process = subprocess.Popen(  # noqa: S603 - py-spy, found on PATH, with our own arguments
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    time.sleep(1.0)  # py-spy attaches before the phase starts
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=60)
+        if process.returncode != 0:
+            progress(f"py-spy failed ({process.returncode}): {errors.decode()[-1000:]}")
+
+
+_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*?)(?::\d+)?\)$")
+_SHORTER = re.compile(r"^.*?/(?:site-packages|src|lib/python3\.\d+)/")
+
+
+def frame_name(frame: str) -> str:
+    """`function (file:line)` as `function (package/module.py)`: lines of one function merge."""
+    match = _FRAME.match(frame)
+    if not match:
+        return frame
+    return f"{match['function']} ({_SHORTER.sub('', match['file'])})"
+
+
+def profile_summary(path: Path, top_self: int = 15, top_inclusive: int = 30) -> dict[str, Any]:
+    """Self and inclusive sample shares per function, from py-spy's raw (collapsed) output."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = [frame_name(f) for f in stack.split(";")]
+        total += count
+        own[frames[-1]] += count
+        for name in set(frames):
+            inclusive[name] += count
+    ours = Counter(
+        {name: n for name, n in inclusive.items() if any(p in name for p in PROFILED_PACKAGES)}
+    )
+    share = 100.0 / max(total, 1)
+    return {
+        "samples": total,
+        "self": [(name, n * share) for name, n in own.most_common(top_self)],
+        "inclusive": [(name, n * share) for name, n in ours.most_common(top_inclusive)],
+    }
+
+
+# --- CPU used by each party, to tell a busy service from a waiting one -------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_program(service_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the service, of every PostgreSQL process and of Kafka (java)."""
+    totals = {"service": cpu_seconds(service_pid), "postgres": 0.0, "kafka": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            program = (entry / "comm").read_text().strip()
+            if program in ("postgres", "java"):
+                key = "postgres" if program == "postgres" else "kafka"
+                totals[key] += cpu_seconds(int(entry.name))
+    return totals
+
+
+# --- clean-up ---------------------------------------------------------------------------------
+
+
+async def cancel_bench_timers(database_url: str, ids: Sequence[str]) -> None:
+    """The benchmark's promises fall due in an hour: cancel their timers, or any commitments
+    process started later (a test, the next run) would spend its time breaking them."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            for commitment_id in ids:
+                await timers.cancel_timers(conn, SCHEMA, commitment_id)
+    finally:
+        await conn.close()
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def run_service_phase(
+    settings: CommitmentsSettings, ids: list[str], profile: Path | None
+) -> tuple[Measured, Written, dict[str, Any]]:
+    """Phase 1 with its own commitments process, stopped at the end whatever happens."""
+    progress("starting commitments (one process)")
+    # INFO, as in production: whatever the service logs per event is part of the cost.
+    service = start_service(
+        "commitments", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"}
+    )
+    try:
+        service.wait_healthy(timeout=60)
+        state = asyncio.run(settle(settings.kafka_bootstrap, settings.database_url, SETTLE_SECONDS))
+        progress(f"settled ({state}); phase 1: {len(ids):,} declarations through the service")
+        return measure_service(service, settings, ids, profile)
+    finally:
+        service.stop()
+
+
+def measure_service(
+    service: ServiceProcess, settings: CommitmentsSettings, ids: list[str], profile: Path | None
+) -> tuple[Measured, Written, dict[str, Any]]:
+    with sampled(service.process.pid, profile):
+        cpu_before = cpu_by_program(service.process.pid)
+        measured, inputs, produced_s = asyncio.run(keepword_phase(settings.kafka_bootstrap, ids))
+        cpu_after = cpu_by_program(service.process.pid)
+    cpu = {k: (cpu_after[k] - cpu_before[k]) / measured.elapsed_s for k in cpu_before}
+    context = {"produce_s": produced_s, "cpu_cores_busy": cpu}
+    return measured, inputs, context
+
+
+def print_table(keepword: dict[str, float], baseline: dict[str, float], ratio: float) -> None:
+    print("| measure | events/s | p50 (ms) | p99 (ms) | elapsed (s) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label, row in (
+        ("commitments, end to end (consume → ledger → outbox → relay → publish)", keepword),
+        ("raw aiokafka consume → produce (decode + encode, commit per 500)", baseline),
+    ):
+        print(
+            f"| {label} | {row['rate']:,.0f} | {row['p50_ms']:,.0f} | {row['p99_ms']:,.0f} "
+            f"| {row['elapsed_s']:.1f} |"
+        )
+    print(f"\ncommitments / baseline = {ratio:.1%}")
+
+
+def print_profile(summary: dict[str, Any]) -> None:
+    print(f"\nprofile of the service during phase 1: {summary['samples']:,} busy samples")
+    for title, rows in (("self time", summary["self"]), ("inclusive", summary["inclusive"])):
+        print(f"\n| {title} | % of samples |\n| --- | ---: |")
+        for name, share in rows:
+            print(f"| `{name}` | {share:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000, help="declarations to process")
+    parser.add_argument("--profile", action="store_true", help="sample the service with py-spy")
+    args = parser.parse_args()
+
+    settings = CommitmentsSettings()
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    ids = commitment_ids(args.events, uuid.uuid4().hex[:8])
+    profile = RESULTS / "logs" / f"commitments-{stamp}.pyspy.raw" if args.profile else None
+    try:
+        measured, inputs, context = run_service_phase(settings, ids, profile)
+        progress("baseline: raw aiokafka consume → produce, fresh group, same inputs")
+        baseline = asyncio.run(baseline_phase(settings.kafka_bootstrap, inputs)).summary()
+    finally:
+        progress("cancelling the benchmark promises' timers")
+        asyncio.run(cancel_bench_timers(settings.database_url, ids))
+
+    keepword = measured.summary()
+    ratio = keepword["rate"] / baseline["rate"]
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count()},
+        "settings": vars(args),
+        "keepword": keepword | context,
+        "baseline": baseline,
+        "ratio": ratio,
+    }
+    if profile is not None:
+        result["profile"] = profile_summary(profile) | {"raw": str(profile)}
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"commitments-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2))
+
+    print_table(keepword, baseline, ratio)
+    busy = ", ".join(f"{k} {v:.2f}" for k, v in context["cpu_cores_busy"].items())
+    print(f"CPU cores busy during phase 1: {busy} (of {os.cpu_count()})")
+    if profile is not None:
+        print_profile(result["profile"])
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
