@@ -132,3 +132,26 @@ def catalog_topics(kafka_bootstrap: str) -> str:
     """The broker, with every topic of the catalog provisioned."""
     asyncio.run(create_topics(kafka_bootstrap, KeepwordSettings().topic_partitions))
     return kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def fresh_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private broker of this test session, started empty, with the catalog's topics.
+
+    For services that read their input topics from the beginning (a new consumer group starts
+    at the earliest offset): on a shared broker with a long history they would first work
+    through all of it.
+    """
+    from keepword_testkit.local_kafka import LocalKafka
+    from keepword_testkit.processes import free_port
+
+    broker = LocalKafka(
+        tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port()
+    )
+    broker.start()
+    try:
+        asyncio.run(create_topics(broker.bootstrap, KeepwordSettings().topic_partitions))
+        yield broker.bootstrap
+    finally:
+        with contextlib.suppress(Exception):
+            broker.stop()

@@ -1,36 +1,104 @@
-"""Assembles the escalation service: its broker, its routes, its lifespan."""
+"""Assembles escalation: thread clocks and rules consuming messages and the ledger's changes,
+durable deadlines, the outbox relay, and the read API."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from keepword_events import Envelope, Event, topics
+from keepword_platform import auth
+from keepword_platform.auth.authenticator import ApiKeyAuthenticator
+from keepword_platform.database import Connection
 from keepword_platform.kafka import make_broker
-from keepword_platform.service import ServiceSpec, create_service_app, serve
+from keepword_platform.messaging import store, timers
+from keepword_platform.messaging.consumer import EventConsumer, outgoing
+from keepword_platform.messaging.subscription import relay_extension, subscribe
+from keepword_platform.problems import install_problem_handlers
+from keepword_platform.service import (
+    Extension,
+    Runtime,
+    ServiceSpec,
+    create_service_app,
+    serve,
+)
 from keepword_platform.settings import EscalationSettings
 
-SERVICE = "escalation"
-SCHEMA = "escalation"
-MIGRATIONS = ("keepword_escalation",)
+from .routes import router
+from .watch import SCHEMA, SOURCE, Watch, wants
 
-SPEC = ServiceSpec(
-    name=SERVICE,
-    schema=SCHEMA,
-    migrations_packages=MIGRATIONS,
-    title="Keepword escalation",
-    description="Catches stalled and 'handle it' threads and routes them up the management chain.",
-)
+SERVICE = "escalation"
+MIGRATIONS = ("keepword_platform.messaging", "keepword_escalation")
+INPUTS = (topics.MESSAGES, topics.COMMITMENTS)
+
+
+async def _enqueue(conn: Connection, caused: Sequence[Event | Envelope[Event]]) -> None:
+    await store.enqueue(conn, SCHEMA, [outgoing(item, SOURCE) for item in caused])
+
+
+def _deadlines(watch: Watch) -> Extension:
+    @contextlib.asynccontextmanager
+    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
+        task = asyncio.create_task(
+            timers.run_timers(
+                lambda: runtime.db, SCHEMA, watch.on_timer, _enqueue, lambda: datetime.now(UTC)
+            ),
+            name="escalation-deadlines",
+        )
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifetime
+
+
+def _wire(settings: EscalationSettings) -> tuple[FastAPI, KafkaBroker]:
+    broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
+    holder: dict[str, Runtime] = {}
+    watch = Watch(company=lambda: holder["runtime"].company)
+    spec = ServiceSpec(
+        name=SERVICE,
+        schema=SCHEMA,
+        migrations_packages=MIGRATIONS,
+        shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
+        routers=(router,),
+        extensions=(relay_extension(SCHEMA), _deadlines(watch)),
+        title="Keepword escalation",
+        description="Catches stalled and 'handle it' threads and routes them up the chain.",
+    )
+    app = create_service_app(spec, settings, broker)
+    runtime: Runtime = app.state.runtime
+    holder["runtime"] = runtime
+    runtime.extras["watch"] = watch
+    runtime.extras["authenticator"] = ApiKeyAuthenticator(
+        lambda: runtime.db, settings.api_key_cache_seconds
+    )
+    subscribe(
+        broker,
+        EventConsumer(SERVICE, SCHEMA, lambda: runtime.db, watch.on_event, wants=wants),
+        INPUTS,
+        description="Customer messages, staff replies and the ledger's changes.",
+    )
+    install_problem_handlers(app)
+    return app, broker
 
 
 def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     """The escalation service as an ASGI app; connections open when the app starts."""
-    settings = settings or EscalationSettings()
-    broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
-    return create_service_app(SPEC, settings, broker)
+    return _wire(settings or EscalationSettings())[0]
 
 
 def asyncapi_app() -> FastStream:
     """The service's FastStream app, for AsyncAPI: `faststream docs gen --factory`."""
-    return FastStream(make_broker(EscalationSettings(), client_id=f"keepword-{SERVICE}"))
+    return FastStream(_wire(EscalationSettings())[1])
 
 
 def main() -> None:

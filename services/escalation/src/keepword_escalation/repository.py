@@ -1,0 +1,195 @@
+"""Escalation's state in PostgreSQL (schema `escalation`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from keepword_events import Customer, EscalationRule, EvidenceItem, Money, Option, OptionKind
+from keepword_platform.database import Connection
+from pydantic import TypeAdapter
+
+from .clocks import ThreadClock
+from .escalations import Escalation, State
+
+_OPTIONS = TypeAdapter(tuple[Option, ...])
+_EVIDENCE = TypeAdapter(tuple[EvidenceItem, ...])
+
+
+def _clock(row: Any) -> ThreadClock:
+    return ThreadClock(
+        thread_id=row["thread_id"],
+        customer=Customer.model_validate_json(row["customer"]),
+        deposit=Money.model_validate_json(row["deposit"]) if row["deposit"] else None,
+        first_contact_at=row["first_contact_at"],
+        last_customer_at=row["last_customer_at"],
+        last_reply_at=row["last_reply_at"],
+        unanswered=row["unanswered"],
+        waiting_since=row["waiting_since"],
+        reply_due_at=row["reply_due_at"],
+        warn_at=row["warn_at"],
+    )
+
+
+async def load_clock(conn: Connection, thread_id: str) -> ThreadClock | None:
+    """A thread's clock, locked for this transaction."""
+    row = await conn.fetchrow(
+        """SELECT thread_id, customer::text AS customer, deposit::text AS deposit,
+                  first_contact_at, last_customer_at, last_reply_at, unanswered, waiting_since,
+                  reply_due_at, warn_at
+             FROM escalation.threads WHERE thread_id = $1 FOR UPDATE""",
+        thread_id,
+    )
+    return _clock(row) if row else None
+
+
+async def save_clock(conn: Connection, clock: ThreadClock) -> None:
+    """Store a thread's clock."""
+    await conn.execute(
+        """INSERT INTO escalation.threads (thread_id, customer, deposit, first_contact_at,
+               last_customer_at, last_reply_at, unanswered, waiting_since, reply_due_at, warn_at)
+           VALUES ($1, $2::jsonb, $3::jsonb, $4, $5, $6, $7, $8, $9, $10)
+           ON CONFLICT (thread_id) DO UPDATE SET customer = EXCLUDED.customer,
+               deposit = EXCLUDED.deposit, last_customer_at = EXCLUDED.last_customer_at,
+               last_reply_at = EXCLUDED.last_reply_at, unanswered = EXCLUDED.unanswered,
+               waiting_since = EXCLUDED.waiting_since, reply_due_at = EXCLUDED.reply_due_at,
+               warn_at = EXCLUDED.warn_at, updated_at = now()""",
+        clock.thread_id,
+        clock.customer.model_dump_json(),
+        clock.deposit.model_dump_json() if clock.deposit else None,
+        clock.first_contact_at,
+        clock.last_customer_at,
+        clock.last_reply_at,
+        clock.unanswered,
+        clock.waiting_since,
+        clock.reply_due_at,
+        clock.warn_at,
+    )
+
+
+async def note_feasible_terms(conn: Connection, thread_id: str, due: datetime | None) -> None:
+    """Remember production's latest feasible terms for the thread."""
+    await conn.execute(
+        "UPDATE escalation.threads SET feasible_due_at = $2 WHERE thread_id = $1", thread_id, due
+    )
+
+
+async def feasible_terms(conn: Connection, thread_id: str) -> datetime | None:
+    """Production's latest feasible terms for the thread, if any."""
+    due: datetime | None = await conn.fetchval(
+        "SELECT feasible_due_at FROM escalation.threads WHERE thread_id = $1", thread_id
+    )
+    return due
+
+
+async def add_to_timeline(
+    conn: Connection, thread_id: str, at: datetime, what: str, event_id: str | None
+) -> None:
+    """One more line of the thread's story."""
+    await conn.execute(
+        "INSERT INTO escalation.timeline (thread_id, at, what, event_id) VALUES ($1, $2, $3, $4)",
+        thread_id,
+        at,
+        what[:2000],
+        event_id,
+    )
+
+
+async def timeline(conn: Connection, thread_id: str, limit: int = 50) -> tuple[EvidenceItem, ...]:
+    """The thread's latest timeline entries, oldest first."""
+    rows = await conn.fetch(
+        """SELECT at, what, event_id FROM (
+               SELECT * FROM escalation.timeline WHERE thread_id = $1
+                ORDER BY at DESC, id DESC LIMIT $2) latest
+            ORDER BY at, id""",
+        thread_id,
+        limit,
+    )
+    return tuple(EvidenceItem(at=r["at"], what=r["what"], event_id=r["event_id"]) for r in rows)
+
+
+_ESCALATION_COLUMNS = """escalation_id, thread_id, rule, level, manager_email, state, reason,
+    opened_at, decide_by, options::text AS options, evidence::text AS evidence,
+    decided_option, decided_by"""
+
+
+def _escalation(row: Any) -> Escalation:
+    return Escalation(
+        escalation_id=row["escalation_id"],
+        thread_id=row["thread_id"],
+        rule=EscalationRule(row["rule"]),
+        level=row["level"],
+        manager_email=row["manager_email"],
+        state=State(row["state"]),
+        reason=row["reason"],
+        opened_at=row["opened_at"],
+        decide_by=row["decide_by"],
+        options=_OPTIONS.validate_json(row["options"]),
+        evidence=_EVIDENCE.validate_json(row["evidence"]),
+        decided_option=OptionKind(row["decided_option"]) if row["decided_option"] else None,
+        decided_by=row["decided_by"],
+    )
+
+
+async def active_escalation(conn: Connection, thread_id: str) -> Escalation | None:
+    """The thread's unresolved escalation, locked, if any."""
+    row = await conn.fetchrow(
+        f"""SELECT {_ESCALATION_COLUMNS} FROM escalation.escalations
+             WHERE thread_id = $1 AND state <> 'resolved' FOR UPDATE""",  # noqa: S608
+        thread_id,
+    )
+    return _escalation(row) if row else None
+
+
+async def load_escalation(conn: Connection, escalation_id: str) -> Escalation | None:
+    """An escalation, locked."""
+    row = await conn.fetchrow(
+        f"""SELECT {_ESCALATION_COLUMNS} FROM escalation.escalations
+             WHERE escalation_id = $1 FOR UPDATE""",  # noqa: S608
+        escalation_id,
+    )
+    return _escalation(row) if row else None
+
+
+async def save_escalation(conn: Connection, escalation: Escalation) -> None:
+    """Store an escalation as it now stands."""
+    e = escalation
+    await conn.execute(
+        """INSERT INTO escalation.escalations (escalation_id, thread_id, rule, level,
+               manager_email, state, reason, opened_at, decide_by, options, evidence,
+               decided_option, decided_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13)
+           ON CONFLICT (escalation_id) DO UPDATE SET level = EXCLUDED.level,
+               manager_email = EXCLUDED.manager_email, state = EXCLUDED.state,
+               decide_by = EXCLUDED.decide_by, evidence = EXCLUDED.evidence,
+               decided_option = EXCLUDED.decided_option, decided_by = EXCLUDED.decided_by,
+               updated_at = now()""",
+        e.escalation_id,
+        e.thread_id,
+        e.rule.value,
+        e.level,
+        e.manager_email,
+        e.state.value,
+        e.reason,
+        e.opened_at,
+        e.decide_by,
+        _OPTIONS.dump_json(e.options).decode(),
+        _EVIDENCE.dump_json(e.evidence).decode(),
+        e.decided_option.value if e.decided_option else None,
+        e.decided_by,
+    )
+
+
+async def list_escalations(
+    conn: Connection, *, state: str | None, thread_id: str | None, limit: int
+) -> list[Escalation]:
+    """Escalations, newest first, optionally of one state or thread."""
+    rows = await conn.fetch(
+        f"""SELECT {_ESCALATION_COLUMNS} FROM escalation.escalations
+             WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR thread_id = $2)
+             ORDER BY opened_at DESC LIMIT $3""",  # noqa: S608
+        state,
+        thread_id,
+        limit,
+    )
+    return [_escalation(r) for r in rows]

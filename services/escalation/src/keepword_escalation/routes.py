@@ -1,0 +1,199 @@
+"""Escalation's read API: `GET /v1/escalations`, `GET /v1/threads/{id}`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from keepword_events import (
+    Customer,
+    EscalationRule,
+    EvidenceItem,
+    Money,
+    Option,
+    OptionKind,
+    Person,
+    Role,
+)
+from keepword_events.common import EmailAddress
+from keepword_platform.auth.authenticator import ApiKeyAuthenticator
+from keepword_platform.messaging import store
+from keepword_platform.messaging.consumer import outgoing
+from keepword_platform.problems import Problem
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import repository
+from .escalations import DecisionRefused, Escalation
+from .watch import SCHEMA, SOURCE, Watch
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(prefix="/v1", tags=["escalations"])
+
+Id = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
+
+
+class EscalationView(BaseModel):
+    """An escalation as it stands."""
+
+    escalation_id: str
+    thread_id: str
+    rule: EscalationRule
+    level: int
+    manager_email: str
+    state: Literal["open", "delegated", "decided", "resolved"]
+    reason: str
+    opened_at: datetime
+    decide_by: datetime
+    options: tuple[Option, ...]
+    decided_option: OptionKind | None
+    decided_by: str | None
+
+
+class EscalationList(BaseModel):
+    """Escalations, newest first."""
+
+    escalations: list[EscalationView]
+
+
+class ThreadView(BaseModel):
+    """A thread's clock, its escalations and its timeline."""
+
+    thread_id: str
+    customer: Customer
+    deposit: Money | None
+    unanswered: int
+    waiting_since: datetime | None
+    reply_due_at: datetime | None
+    last_customer_at: datetime | None
+    last_reply_at: datetime | None
+    escalations: list[EscalationView]
+    timeline: tuple[EvidenceItem, ...]
+
+
+def _view(e: Escalation) -> EscalationView:
+    return EscalationView.model_validate(
+        {name: getattr(e, name) for name in EscalationView.model_fields} | {"state": e.state.value}
+    )
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.runtime.db
+    return pool
+
+
+@router.get("/escalations", response_model=EscalationList)
+async def list_escalations(
+    request: Request,
+    state: Annotated[Literal["open", "delegated", "decided", "resolved"] | None, Query()] = None,
+    thread_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9._:-]{1,200}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EscalationList:
+    """Escalations, newest first; filter by state or thread."""
+    async with _pool(request).acquire() as conn:
+        found = await repository.list_escalations(
+            conn, state=state, thread_id=thread_id, limit=limit
+        )
+    return EscalationList(escalations=[_view(e) for e in found])
+
+
+@router.get(
+    "/threads/{thread_id}",
+    response_model=ThreadView,
+    responses={404: {"description": "No such thread."}},
+)
+async def get_thread(request: Request, thread_id: Id) -> ThreadView:
+    """A thread's clock, escalations and timeline."""
+    async with _pool(request).acquire() as conn, conn.transaction():
+        clock = await repository.load_clock(conn, thread_id)
+        found = await repository.list_escalations(conn, state=None, thread_id=thread_id, limit=50)
+        story = await repository.timeline(conn, thread_id, limit=200)
+    if clock is None:
+        raise Problem(404, "unknown-thread", "Not Found", f"No thread {thread_id!r}.")
+    return ThreadView(
+        thread_id=thread_id,
+        customer=clock.customer,
+        deposit=clock.deposit,
+        unanswered=clock.unanswered,
+        waiting_since=clock.waiting_since,
+        reply_due_at=clock.reply_due_at,
+        last_customer_at=clock.last_customer_at,
+        last_reply_at=clock.last_reply_at,
+        escalations=[_view(e) for e in found],
+        timeline=story,
+    )
+
+
+class DecisionIn(BaseModel):
+    """A manager's decision, sent by an internal tool acting for them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    option: OptionKind
+    decided_by: EmailAddress = Field(description="A manager of the configured chain.")
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class DecisionOut(BaseModel):
+    """The escalation after the decision, and the events it caused."""
+
+    escalation_id: str
+    state: str
+    events: list[str]
+
+
+async def _client(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    authenticator: ApiKeyAuthenticator = request.app.state.runtime.extras["authenticator"]
+    return await authenticator.client_of(authorization)
+
+
+@router.post(
+    "/escalations/{escalation_id}/decisions",
+    response_model=DecisionOut,
+    responses={
+        401: {"description": "No valid API key."},
+        404: {"description": "No such escalation."},
+        409: {"description": "The escalation is resolved, or the option is not offered."},
+        422: {"description": "Invalid body, or decided_by is not a manager."},
+    },
+)
+async def post_decision(
+    request: Request,
+    escalation_id: Id,
+    body: DecisionIn,
+    client: Annotated[str, Depends(_client)],
+) -> DecisionOut:
+    """Record a manager's decision (the JSON twin of the decision pages)."""
+    runtime = request.app.state.runtime
+    manager = runtime.company.person(body.decided_by)
+    if manager is None or manager.role is not Role.MANAGEMENT:
+        raise Problem(
+            422,
+            "not-a-manager",
+            "Unprocessable Content",
+            f"{body.decided_by} is not a manager of the configured escalation chain.",
+        )
+    watch: Watch = runtime.extras["watch"]
+    person = Person(email=manager.email, name=manager.name, role=manager.role)
+    async with _pool(request).acquire() as conn, conn.transaction():
+        if await repository.load_escalation(conn, escalation_id) is None:
+            raise Problem(
+                404, "unknown-escalation", "Not Found", f"No escalation {escalation_id!r}."
+            )
+        try:
+            caused = await watch.decide(conn, escalation_id, body.option, person, body.note)
+        except DecisionRefused as refusal:
+            raise Problem(409, "decision-refused", "Conflict", str(refusal)) from None
+        await store.enqueue(conn, SCHEMA, [outgoing(e, SOURCE) for e in caused])
+        now = await repository.load_escalation(conn, escalation_id)
+    log.info(
+        "decision recorded", escalation_id=escalation_id, option=body.option.value, client=client
+    )
+    return DecisionOut(
+        escalation_id=escalation_id,
+        state=now.state.value if now else "unknown",
+        events=[e.ce_type for e in caused],
+    )

@@ -1,0 +1,462 @@
+"""What escalation does with each event and each deadline (the I/O around the pure rules)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from keepword_events import (
+    Channel,
+    CommitmentStatus,
+    CommitmentStatusChanged,
+    Customer,
+    Envelope,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationRaised,
+    EscalationResolved,
+    EscalationRule,
+    EscalationWarned,
+    Event,
+    MessageReceived,
+    OptionKind,
+    Person,
+    ReplySent,
+    Role,
+)
+from keepword_platform.company import CompanyConfig, PersonEntry
+from keepword_platform.database import Connection
+from keepword_platform.messaging import timers
+
+from . import clocks, escalations, repository
+from .business_hours import add_business_time, calendar_for
+from .clocks import ReplySla, ThreadClock
+from .escalations import Escalation, State
+from .tone import is_non_decision, read_customer_message
+
+SCHEMA = "escalation"
+SOURCE = "/keepword/escalation"
+REPLY_WARN = "reply_warn"
+REPLY_DUE = "reply_due"
+DECISION_DUE = "decision_due"
+PROMISE_GAP = frozenset(
+    {CommitmentStatus.REJECTED, CommitmentStatus.COUNTERED, CommitmentStatus.BROKEN}
+)
+_IDS = uuid.UUID("0b9e8f51-2a44-4d55-9d0c-5c3e7b1f2a66")
+
+Caused = list[Event]
+
+
+def wants(envelope: Envelope[Event]) -> bool:
+    """Escalation watches messages, replies and the ledger's changes."""
+    return isinstance(envelope.data, MessageReceived | ReplySent | CommitmentStatusChanged)
+
+
+def escalation_id_for(thread_id: str, since: datetime) -> str:
+    """Stable id of the escalation a wait would open: its warning and opening share it."""
+    return f"esc-{uuid.uuid5(_IDS, f'{thread_id}:{since.isoformat()}').hex[:20]}"
+
+
+class Watch:
+    """Thread clocks, the rules that open or raise escalations, and decisions."""
+
+    def __init__(
+        self, company: Callable[[], CompanyConfig], clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self._company = company
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    # ----- inputs -------------------------------------------------------------------------
+
+    async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+        """One input event."""
+        data = envelope.data
+        if isinstance(data, MessageReceived):
+            return await self._customer_wrote(conn, data, envelope.id)
+        if isinstance(data, ReplySent):
+            return await self._staff_replied(conn, data, envelope.id)
+        if isinstance(data, CommitmentStatusChanged):
+            return await self._promise_moved(conn, data, envelope.id)
+        return []
+
+    async def _customer_wrote(self, conn: Connection, m: MessageReceived, event_id: str) -> Caused:
+        config = self._company()
+        before = await repository.load_clock(conn, m.thread_id)
+        clock = clocks.customer_wrote(
+            before,
+            thread_id=m.thread_id,
+            customer=m.customer,
+            deposit=m.deposit,
+            at=m.received_at,
+            sla=self._reply_sla(),
+            due_in=self._due_in(),
+        )
+        await repository.save_clock(conn, clock)
+        await repository.add_to_timeline(
+            conn,
+            m.thread_id,
+            m.received_at,
+            f"Customer wrote ({clock.unanswered} unanswered): {m.subject or '(no subject)'}",
+            event_id,
+        )
+        caused: Caused = []
+        if clock.unanswered == 1 and clock.reply_due_at and clock.warn_at:
+            await timers.set_timer(conn, SCHEMA, REPLY_WARN, m.thread_id, clock.warn_at)
+            await timers.set_timer(conn, SCHEMA, REPLY_DUE, m.thread_id, clock.reply_due_at)
+        if clocks.too_many_follow_ups(clock, config.sla.max_unanswered_followups):
+            deposit = " (deposit paid)" if clock.deposit else ""
+            caused += await self._escalate(
+                conn,
+                clock,
+                EscalationRule.REPEATED_CONTACT,
+                f"The customer wrote {clock.unanswered} times without an answer{deposit}.",
+                causation_id=event_id,
+            )
+        reading = read_customer_message(m.subject, m.body)
+        if reading.difficult:
+            caused += await self._escalate(
+                conn,
+                clock,
+                EscalationRule.DIFFICULT_CONVERSATION,
+                f"A difficult conversation ({', '.join(reading.reasons)}): call rather than email.",
+                causation_id=event_id,
+            )
+        return caused
+
+    async def _staff_replied(self, conn: Connection, r: ReplySent, event_id: str) -> Caused:
+        active = await repository.active_escalation(conn, r.thread_id)
+        if r.author.role is Role.MANAGEMENT and is_non_decision(r.body):
+            await repository.add_to_timeline(
+                conn, r.thread_id, r.sent_at, f"{_who(r.author)} replied without deciding", event_id
+            )
+            if active is None or active.state is State.RESOLVED:
+                return []
+            delegated = escalations.decide(
+                active,
+                option=OptionKind.HANDLE_IT,
+                by=str(r.author.email),
+                at=r.sent_at,
+                decision_time=self._company().sla.manager_decision,
+            )
+            return await self._decided(conn, delegated, r.author, "said: handle it", event_id)
+        clock = await repository.load_clock(conn, r.thread_id)
+        if r.automatic or (r.author.role is Role.MANAGEMENT and r.customer.email is None):
+            return []  # an automatic acknowledgement, or an internal note: not a reply
+        if clock is not None:
+            await repository.save_clock(conn, clocks.person_replied(clock, at=r.sent_at))
+            await timers.cancel_timers(conn, SCHEMA, r.thread_id)
+        how = "called the customer" if r.channel is Channel.PHONE else "replied to the customer"
+        await repository.add_to_timeline(
+            conn, r.thread_id, r.sent_at, f"{_who(r.author)} {how}", event_id
+        )
+        if active is not None and _settles(active, r.channel):
+            return await self._resolve(conn, active, f"{_who(r.author)} {how}", event_id)
+        return []
+
+    async def _promise_moved(
+        self, conn: Connection, c: CommitmentStatusChanged, event_id: str
+    ) -> Caused:
+        gap = c.status in PROMISE_GAP or (c.at_risk and c.status not in {CommitmentStatus.KEPT})
+        if not gap:
+            return []
+        what = f"Promise '{c.text[:120]}' is {c.status.value}" + (
+            " and at risk" if c.at_risk else ""
+        )
+        if c.production_note:
+            what += f"; production: {c.production_note[:200]}"
+        await repository.add_to_timeline(conn, c.thread_id, c.changed_at, what, event_id)
+        clock = await repository.load_clock(conn, c.thread_id)
+        if clock is None:  # a promise on a thread we have not seen a message of yet
+            clock = ThreadClock(thread_id=c.thread_id, customer=c.customer or Customer())
+            await repository.save_clock(conn, clock)
+        if c.feasible_due_at is not None:  # after the row exists: topics are not ordered
+            await repository.note_feasible_terms(conn, c.thread_id, c.feasible_due_at)
+        return await self._escalate(
+            conn,
+            clock,
+            EscalationRule.PROMISE_GAP,
+            f"{what}, while the customer still believes it.",
+            causation_id=event_id,
+        )
+
+    # ----- deadlines ----------------------------------------------------------------------
+
+    async def on_timer(self, conn: Connection, timer: timers.Timer) -> Sequence[Event]:
+        """A reply warning, a reply deadline or a manager's decision time passed."""
+        now = self._now()
+        if timer.kind == DECISION_DUE:
+            return await self._decision_due(conn, timer.subject, now)
+        clock = await repository.load_clock(conn, timer.subject)
+        if clock is None or not clock.waiting or clock.waiting_since is None:
+            return []
+        escalation_id = escalation_id_for(clock.thread_id, clock.waiting_since)
+        first = clock.last_reply_at is None
+        kind = "first" if first else "next"
+        if timer.kind == REPLY_WARN and clock.reply_due_at:
+            await repository.add_to_timeline(
+                conn, clock.thread_id, now, f"Warning: {kind} reply due soon", None
+            )
+            return [
+                EscalationWarned(
+                    thread_id=clock.thread_id,
+                    correlation_id=clock.thread_id,
+                    escalation_id=escalation_id,
+                    rule=EscalationRule.STALLED,
+                    level=1,
+                    reason=f"The {kind} reply to the customer is due at "
+                    f"{clock.reply_due_at:%Y-%m-%d %H:%M:%S} UTC.",
+                    due_at=clock.reply_due_at,
+                )
+            ]
+        await repository.add_to_timeline(
+            conn, clock.thread_id, now, f"The {kind} reply deadline passed", None
+        )
+        waited = now - clock.waiting_since
+        return await self._escalate(
+            conn,
+            clock,
+            EscalationRule.STALLED,
+            f"The customer has waited {_duration(waited)} for a {kind} reply "
+            f"({clock.unanswered} message{'s' if clock.unanswered != 1 else ''} unanswered).",
+            escalation_id=escalation_id,
+        )
+
+    async def _decision_due(self, conn: Connection, escalation_id: str, now: datetime) -> Caused:
+        escalation = await repository.load_escalation(conn, escalation_id)
+        if escalation is None or not escalations.needs_raising(escalation, now):
+            return []
+        config = self._company()
+        chain = config.management_chain()
+        asked = next(
+            (p for p in chain if p.email.lower() == escalation.manager_email.lower()), None
+        )
+        higher = next((p for p in chain if (p.level or 0) > escalation.level), None)
+        manager = higher or chain[-1]
+        why = (
+            "said 'handle it' and no concrete action followed"
+            if escalation.state is State.DELEGATED
+            else "did not decide"
+        )
+        reason = (
+            f"{escalation.manager_email} {why} within {_duration(config.sla.manager_decision)}."
+        )
+        if higher is None:
+            reason += " Top of the chain: asking again."
+        raised = replace(
+            escalations.raise_to(
+                escalation,
+                level=manager.level or escalation.level,
+                manager_email=manager.email,
+                at=now,
+                decision_time=config.sla.manager_decision,
+            ),
+            evidence=await repository.timeline(conn, escalation.thread_id),
+        )
+        await repository.save_escalation(conn, raised)
+        await timers.set_timer(conn, SCHEMA, DECISION_DUE, raised.escalation_id, raised.decide_by)
+        await repository.add_to_timeline(
+            conn, raised.thread_id, now, f"Raised to {manager.email}: {reason}", None
+        )
+        clock = await repository.load_clock(conn, raised.thread_id)
+        return [
+            EscalationRaised(
+                thread_id=raised.thread_id,
+                correlation_id=raised.thread_id,
+                escalation_id=raised.escalation_id,
+                rule=raised.rule,
+                level=raised.level,
+                manager=_person(manager),
+                previous_manager=_person(asked) if asked else None,
+                reason=reason,
+                decide_by=raised.decide_by,
+                customer=clock.customer if clock else None,
+                evidence=raised.evidence,
+                options=raised.options,
+                unanswered_messages=clock.unanswered if clock else 0,
+                deposit=clock.deposit if clock else None,
+            )
+        ]
+
+    # ----- decisions ----------------------------------------------------------------------
+
+    async def decide(
+        self, conn: Connection, escalation_id: str, option: OptionKind, by: Person, note: str | None
+    ) -> Caused:
+        """A manager (or an internal tool acting for one) picks an option."""
+        escalation = await repository.load_escalation(conn, escalation_id)
+        if escalation is None:
+            raise escalations.DecisionRefused(f"no escalation {escalation_id}")
+        decided = escalations.decide(
+            escalation,
+            option=option,
+            by=str(by.email),
+            at=self._now(),
+            decision_time=self._company().sla.manager_decision,
+        )
+        return await self._decided(conn, decided, by, f"chose {option.value}", None, note=note)
+
+    async def _decided(
+        self,
+        conn: Connection,
+        decided: Escalation,
+        by: Person,
+        what: str,
+        causation_id: str | None,
+        *,
+        note: str | None = None,
+    ) -> Caused:
+        now = self._now()
+        await repository.save_escalation(conn, decided)
+        await repository.add_to_timeline(
+            conn, decided.thread_id, now, f"{_who(by)} {what}", causation_id
+        )
+        caused: Caused = [
+            EscalationDecided(
+                thread_id=decided.thread_id,
+                correlation_id=decided.thread_id,
+                causation_id=causation_id,
+                escalation_id=decided.escalation_id,
+                rule=decided.rule,
+                level=decided.level,
+                option=decided.decided_option or OptionKind.HANDLE_IT,
+                decided_by=by,
+                note=note,
+                refund_amount=escalations.refund_amount(decided)
+                if decided.decided_option is OptionKind.REFUND
+                else None,
+            )
+        ]
+        if decided.state is State.DELEGATED:
+            await timers.set_timer(
+                conn, SCHEMA, DECISION_DUE, decided.escalation_id, decided.decide_by
+            )
+        else:
+            await timers.cancel_timers(conn, SCHEMA, decided.escalation_id)
+        if escalations.resolved_by_decision(decided):
+            caused += await self._resolve(conn, decided, f"{_who(by)} {what}", causation_id)
+        return caused
+
+    # ----- shared -------------------------------------------------------------------------
+
+    async def _escalate(
+        self,
+        conn: Connection,
+        clock: ThreadClock,
+        rule: EscalationRule,
+        reason: str,
+        *,
+        causation_id: str | None = None,
+        escalation_id: str | None = None,
+    ) -> Caused:
+        now = self._now()
+        evidence = await repository.timeline(conn, clock.thread_id)
+        active = await repository.active_escalation(conn, clock.thread_id)
+        if active is not None:  # one escalation per thread: add to its evidence, no new email
+            await repository.save_escalation(conn, replace(active, evidence=evidence))
+            return []
+        chain = self._company().management_chain()
+        if not chain:
+            raise RuntimeError("no management chain configured: [[people]] with level = 1")
+        manager = chain[0]
+        options = escalations.options_for(
+            clock.customer,
+            deposit=clock.deposit,
+            feasible_due_at=await repository.feasible_terms(conn, clock.thread_id),
+            owner=None,
+        )
+        escalation = escalations.open_escalation(
+            escalation_id=escalation_id or f"esc-{uuid.uuid4().hex[:20]}",
+            thread_id=clock.thread_id,
+            rule=rule,
+            manager_email=manager.email,
+            reason=reason,
+            at=now,
+            decision_time=self._company().sla.manager_decision,
+            options=options,
+            evidence=evidence,
+        )
+        await repository.save_escalation(conn, escalation)
+        await timers.set_timer(
+            conn, SCHEMA, DECISION_DUE, escalation.escalation_id, escalation.decide_by
+        )
+        await repository.add_to_timeline(
+            conn, clock.thread_id, now, f"Escalated to {manager.email}: {reason}", causation_id
+        )
+        return [
+            EscalationOpened(
+                thread_id=clock.thread_id,
+                correlation_id=clock.thread_id,
+                causation_id=causation_id,
+                escalation_id=escalation.escalation_id,
+                rule=rule,
+                level=1,
+                manager=_person(manager),
+                customer=clock.customer,
+                reason=reason,
+                evidence=evidence,
+                options=options,
+                decide_by=escalation.decide_by,
+                unanswered_messages=clock.unanswered,
+                deposit=clock.deposit,
+            )
+        ]
+
+    async def _resolve(
+        self, conn: Connection, escalation: Escalation, resolution: str, causation_id: str | None
+    ) -> Caused:
+        await repository.save_escalation(conn, escalations.resolve(escalation))
+        await timers.cancel_timers(conn, SCHEMA, escalation.escalation_id)
+        await repository.add_to_timeline(
+            conn, escalation.thread_id, self._now(), f"Resolved: {resolution}", causation_id
+        )
+        return [
+            EscalationResolved(
+                thread_id=escalation.thread_id,
+                correlation_id=escalation.thread_id,
+                causation_id=causation_id,
+                escalation_id=escalation.escalation_id,
+                rule=escalation.rule,
+                level=escalation.level,
+                resolution=resolution,
+            )
+        ]
+
+    def _reply_sla(self) -> ReplySla:
+        sla = self._company().sla
+        return ReplySla(
+            first_reply=sla.first_reply, next_reply=sla.next_reply, warn_fraction=sla.warn_at
+        )
+
+    def _due_in(self) -> clocks.DueIn:
+        config = self._company()
+        calendar = calendar_for(config.sla.business_hours, config.company.timezone)
+        return lambda start, duration: add_business_time(start, duration, calendar)
+
+
+def _settles(escalation: Escalation, channel: Channel) -> bool:
+    """Does a person's reply on this channel remove the escalation's cause?"""
+    needs_call = escalation.decided_option is OptionKind.PHONE_CALL or (
+        escalation.rule is EscalationRule.DIFFICULT_CONVERSATION
+    )
+    return channel is Channel.PHONE if needs_call else True
+
+
+def _person(entry: PersonEntry) -> Person:
+    return Person(email=entry.email, name=entry.name, role=entry.role)
+
+
+def _who(person: Person) -> str:
+    return person.name or str(person.email)
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds < 120:
+        return f"{seconds} seconds"
+    if seconds < 7200:
+        return f"{seconds // 60} minutes"
+    if seconds < 172_800:
+        return f"{seconds // 3600} hours"
+    return f"{seconds // 86_400} days"
