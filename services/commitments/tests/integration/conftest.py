@@ -52,7 +52,8 @@ class Ledger:
 
 
 @pytest.fixture
-async def ledger(catalog_topics: str, database_url: str) -> AsyncIterator[Ledger]:
+async def ledger(fresh_kafka: str, database_url: str) -> AsyncIterator[Ledger]:
+    catalog_topics = fresh_kafka  # the ledger reads its inputs from the start: keep it short
     settings = CommitmentsSettings(
         kafka_bootstrap=catalog_topics, database_url=database_url, config=CONFIG
     )

@@ -73,8 +73,9 @@ async def _drain(log_dir: Path, bootstrap: str, database_url: str) -> None:
 
 @pytest.mark.parametrize("crash_at", ["outbox:before_publish", "outbox:after_publish"])
 async def test_sigkill_between_commit_and_publish_loses_nothing(
-    crash_at: str, catalog_topics: str, database_url: str, tmp_path: Path
+    crash_at: str, fresh_kafka: str, database_url: str, tmp_path: Path
 ) -> None:
+    catalog_topics = fresh_kafka
     await _drain(tmp_path, catalog_topics, database_url)
     run = uuid.uuid4().hex[:8]
     ids = {f"cmt-{run}-{n}" for n in range(PROMISES)}

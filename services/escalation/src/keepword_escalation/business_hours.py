@@ -13,7 +13,14 @@ Conventions:
   next opening;
 - an opening time that does not exist on a DST day (02:30 on a spring-forward night) resolves
   the way zoneinfo does (fold=0: the pre-transition offset, i.e. 03:30 new time); an ambiguous
-  one (fall back) is its first occurrence.
+  one (fall back) is its first occurrence;
+- public holidays are the national ones of `holidays_country` as the `holidays` package knows
+  them, observed days included (US Independence Day on a Saturday closes Friday 3 July).
+
+Each calendar year's opening windows are computed once and cached, with running totals of
+business time, so a deadline weeks away is a binary search rather than a walk through its days.
+The first use of a year costs ~1-2 ms (mostly the holidays package); later calls take
+microseconds.
 """
 
 from __future__ import annotations
