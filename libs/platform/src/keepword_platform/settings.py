@@ -33,6 +33,15 @@ class KeepwordSettings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     http_host: str = "127.0.0.1"
     kafka_request_timeout_ms: int = Field(default=10_000, ge=1000)
+    link_secret: str = Field(
+        default="development-only-link-secret",
+        min_length=16,
+        description="Signs decision links (notifier) and checks them (escalation): set it.",
+    )
+    decision_link_hours: int = Field(default=72, ge=1, description="How long a link works.")
+    escalation_public_url: str = Field(
+        default="http://127.0.0.1:8081", description="Where managers reach the decision pages."
+    )
 
 
 class IntakeSettings(KeepwordSettings):

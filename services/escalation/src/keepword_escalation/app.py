@@ -29,6 +29,7 @@ from keepword_platform.service import (
 )
 from keepword_platform.settings import EscalationSettings
 
+from .pages import router as pages_router
 from .routes import router
 from .watch import SCHEMA, SOURCE, Watch, wants
 
@@ -69,7 +70,7 @@ def _wire(settings: EscalationSettings) -> tuple[FastAPI, KafkaBroker]:
         schema=SCHEMA,
         migrations_packages=MIGRATIONS,
         shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
-        routers=(router,),
+        routers=(router, pages_router),
         extensions=(relay_extension(SCHEMA), _deadlines(watch)),
         title="Keepword escalation",
         description="Catches stalled and 'handle it' threads and routes them up the chain.",
