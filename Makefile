@@ -9,7 +9,7 @@ LOCAL := deploy/local
 export UV_PYTHON_DOWNLOADS := never
 export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
 
-.PHONY: help up down logs status test lint typecheck unit deps stack provision schemas bench clean
+.PHONY: help up down logs status test lint typecheck unit deps stack provision browser schemas bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ status: ## Show what is running
 logs: ## Show where the logs are, and their last lines
 	@for f in .local/logs/*.log; do echo "== $$f"; tail -n 5 "$$f"; done 2>/dev/null || echo "no logs yet: run make up"
 
-test: deps stack provision lint typecheck ## Run ruff, mypy and every test against the real servers
+test: deps stack provision browser lint typecheck ## Run ruff, mypy and every test against the real servers
 	$(VENV)/pytest
 
 lint:
@@ -46,6 +46,9 @@ typecheck:
 deps: ## Install uv (if missing) and the locked Python dependencies into .venv
 	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv
 	@uv sync --all-packages --frozen --quiet
+
+browser: ## Install headless Chromium (Debian's package) for the browser tests
+	@$(LOCAL)/browser.sh install >/dev/null
 
 stack: ## Start Kafka and PostgreSQL (installing them on first use)
 	@$(LOCAL)/postgres.sh start
