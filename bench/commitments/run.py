@@ -1,16 +1,23 @@
 """Commitments benchmark: the ledger end to end against a raw aiokafka consume-produce loop.
 
-    .venv/bin/python bench/commitments/run.py [--events 20000] [--profile]
+    .venv/bin/python bench/commitments/run.py [--events 20000] [--trickle 250] [--profile]
 
 Needs the local stack (Kafka, PostgreSQL, topics, migrations): `make bench` provides it. Starts
-its own commitments process and lets it drain any backlog, then writes N `CommitmentDeclared`
-events to keepword.commitment-requests.v1 as fast as it can and times until the N-th
-status-changed event for them is on keepword.commitments.v1: consume, ledger transaction (inbox,
-ledger, history, timers, outbox), relay, publish. The baseline, in the same run, reads the same
-N records with a raw aiokafka consumer (fresh group) and publishes for each the status-changed
-event a naive service would emit (decoded and encoded the same way, no database) to a scratch
-topic. Prints a table, writes JSON to bench/results/. With --profile, samples the service with
-py-spy (`pip install py-spy`, outside the venv) during the first phase.
+its own commitments process and waits until it has drained any backlog (no lag on its inputs,
+nothing in its outbox, no other member in its consumer group). Then, phase 1: `--trickle`
+`CommitmentDeclared` events at 50/s (latency under light load), and `--events` written to
+keepword.commitment-requests.v1 as fast as possible, timed from the first input until the last
+status-changed event for them is on keepword.commitments.v1 (consume, ledger transaction with
+inbox, ledger, history, timers and outbox rows, relay, publish). Phase 2, the baseline: a raw
+aiokafka consumer (fresh group) reads the same records and publishes for each the
+status-changed event a naive service would emit (decoded and encoded the same way, no
+database) to a scratch topic. Latency is output record time minus input record time; the
+baseline's inputs already wait when it starts, so their times are shifted to its start.
+
+Prints a table and the CPU each party used, writes JSON to bench/results/, and cancels the
+timers of the benchmark's promises (so no later commitments process fires them). With
+--profile, samples the service with py-spy during the bulk phase (`pip install py-spy`, outside
+the venv) and prints where its time goes.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -107,6 +115,7 @@ class Measured:
             "rate": self.events / self.elapsed_s,
             "p50_ms": statistics.median(self.latencies_ms),
             "p99_ms": percentile(self.latencies_ms, 0.99),
+            "min_ms": min(self.latencies_ms),
             "max_ms": max(self.latencies_ms),
         }
 
@@ -510,10 +519,14 @@ def profile_summary(path: Path, top_self: int = 15, top_inclusive: int = 40) -> 
 # --- CPU used by each party, to tell a busy service from a waiting one -------------------------
 
 
-def cpu_seconds(stat: str) -> float:
-    """User + system CPU time of one process, from the text of its /proc/PID/stat."""
+def cpu_seconds(stat: str, *, with_children: bool = False) -> float:
+    """User + system CPU time of a process (and of its children that ended) from the text of
+    its /proc/PID/stat."""
     fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy_seconds() -> float:
@@ -523,43 +536,77 @@ def machine_busy_seconds() -> float:
     return (sum(counters[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def party_of(pid: int, program: str, service_pid: int) -> str | None:
-    if pid == service_pid:
-        return "service"
-    if pid == os.getpid():
-        return "bench"
-    return {"postgres": "postgres", "java": "kafka"}.get(program)
+def listening_pid(port: int) -> int | None:
+    """The process listening on TCP `port` on this machine (Linux /proc), if any."""
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                listening = fields[3] == "0A"
+                if listening and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    sockets.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if any(os.readlink(fd) in sockets for fd in (entry / "fd").iterdir()):
+                    return int(entry.name)
+    return None
 
 
 @dataclass(frozen=True)
-class CpuSnapshot:
-    """CPU seconds so far of each process that matters, and of the whole machine."""
+class Parties:
+    """The processes whose CPU the benchmark reports. The broker and the database are found by
+    the ports the service uses: other engineers' tests may run private brokers meanwhile."""
 
-    processes: dict[int, tuple[str, float]]  # pid: (party, seconds)
-    machine: float
+    service: int
+    broker: int | None
+    postmaster: int | None
 
     @classmethod
-    def take(cls, service_pid: int) -> CpuSnapshot:
-        processes = {}
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError):  # the process ended meanwhile
-                party = party_of(int(entry.name), (entry / "comm").read_text().strip(), service_pid)
-                if party:
-                    processes[int(entry.name)] = (party, cpu_seconds((entry / "stat").read_text()))
-        return cls(processes, machine_busy_seconds())
+    def of(cls, service_pid: int, settings: CommitmentsSettings) -> Parties:
+        kafka_port = int(settings.kafka_bootstrap.split(",")[0].rsplit(":", 1)[1])
+        database_port = urlsplit(settings.database_url).port or 5432
+        return cls(service_pid, listening_pid(kafka_port), listening_pid(database_port))
+
+    def party(self, pid: int, parent: int) -> str | None:
+        if pid == self.service:
+            return "service"
+        if pid == os.getpid():
+            return "bench"
+        if pid == self.broker:
+            return "kafka"
+        if self.postmaster in (pid, parent):
+            return "postgres"
+        return None
 
 
-def cores_busy(before: CpuSnapshot, after: CpuSnapshot, seconds: float) -> dict[str, float]:
+def cpu_snapshot(parties: Parties) -> dict[str, float]:
+    """CPU seconds so far of the service, of this benchmark, of PostgreSQL (every backend, other
+    clients' too), of the Kafka broker and of the whole machine."""
+    totals = dict.fromkeys(("service", "bench", "postgres", "kafka"), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):  # the process ended meanwhile
+            pid = int(entry.name)
+            stat = (entry / "stat").read_text()
+            party = parties.party(pid, parent=int(stat.rsplit(")", 1)[1].split()[1]))
+            if party:
+                # The postmaster reaps its backends: counting its ended children keeps the
+                # CPU of connections that closed during the phase.
+                totals[party] += cpu_seconds(stat, with_children=pid == parties.postmaster)
+    return totals | {"machine": machine_busy_seconds()}
+
+
+def cores_busy(
+    before: dict[str, float], after: dict[str, float], seconds: float
+) -> dict[str, float]:
     """Average cores each party kept busy; `others` is what the rest of the machine used (other
-    engineers' tests, py-spy), which says how far to trust a run. Per process, so that backends
-    that come and go (other clients of PostgreSQL) do not count against the rest."""
-    busy = dict.fromkeys(("service", "bench", "postgres", "kafka"), 0.0)
-    for pid, (party, used) in after.processes.items():
-        busy[party] += (used - before.processes.get(pid, (party, 0.0))[1]) / seconds
-    machine = (after.machine - before.machine) / seconds
-    return busy | {"machine": machine, "others": max(0.0, machine - sum(busy.values()))}
+    engineers' tests, py-spy, the kernel's loopback networking): how far to trust a run."""
+    busy = {party: (after[party] - before[party]) / seconds for party in before}
+    accounted = sum(v for party, v in busy.items() if party != "machine")
+    return busy | {"others": max(0.0, busy["machine"] - accounted)}
 
 
 # --- clean-up ---------------------------------------------------------------------------------
@@ -622,10 +669,11 @@ def run_service_phase(
 def measure_bulk(
     service: ServiceProcess, settings: CommitmentsSettings, ids: list[str], profile: Path | None
 ) -> tuple[Measured, Written, dict[str, Any]]:
+    parties = Parties.of(service.process.pid, settings)
     with sampled(service.process.pid, profile):
-        cpu_before = CpuSnapshot.take(service.process.pid)
+        cpu_before = cpu_snapshot(parties)
         measured, inputs, produced_s = asyncio.run(keepword_phase(settings.kafka_bootstrap, ids))
-        cpu_after = CpuSnapshot.take(service.process.pid)
+        cpu_after = cpu_snapshot(parties)
     cpu = cores_busy(cpu_before, cpu_after, measured.elapsed_s)
     return measured, inputs, {"produce_s": produced_s, "cpu_cores_busy": cpu}
 
