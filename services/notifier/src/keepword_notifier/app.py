@@ -10,7 +10,7 @@ from keepword_platform.settings import NotifierSettings
 
 SERVICE = "notifier"
 SCHEMA = "notifier"
-MIGRATIONS = ("keepword_notifier",)
+MIGRATIONS = ("keepword_platform.messaging", "keepword_notifier")
 
 SPEC = ServiceSpec(
     name=SERVICE,
