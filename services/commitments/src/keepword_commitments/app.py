@@ -3,23 +3,19 @@ timers and its read API."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
-
 from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
-from keepword_events import Envelope, Event, topics
-from keepword_platform.database import Connection
+from keepword_events import topics
 from keepword_platform.kafka import make_broker
-from keepword_platform.messaging import store, timers
-from keepword_platform.messaging.consumer import EventConsumer, outgoing
-from keepword_platform.messaging.subscription import relay_extension, subscribe
+from keepword_platform.messaging.consumer import EventConsumer
+from keepword_platform.messaging.subscription import (
+    relay_extension,
+    subscribe,
+    timers_extension,
+)
 from keepword_platform.problems import install_problem_handlers
 from keepword_platform.service import (
-    Extension,
     Runtime,
     ServiceSpec,
     create_service_app,
@@ -35,29 +31,6 @@ MIGRATIONS = ("keepword_platform.messaging", "keepword_commitments")
 INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
 
 
-async def _enqueue(conn: Connection, caused: Sequence[Event | Envelope[Event]]) -> None:
-    await store.enqueue(conn, SCHEMA, [outgoing(item, SOURCE) for item in caused])
-
-
-def _run_timers(ledger: Ledger) -> Extension:
-    @contextlib.asynccontextmanager
-    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
-        task = asyncio.create_task(
-            timers.run_timers(
-                lambda: runtime.db, SCHEMA, ledger.on_timer, _enqueue, lambda: datetime.now(UTC)
-            ),
-            name="commitment-timers",
-        )
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return lifetime
-
-
 def _wire(settings: CommitmentsSettings) -> tuple[FastAPI, KafkaBroker]:
     broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
     holder: dict[str, Runtime] = {}
@@ -67,7 +40,7 @@ def _wire(settings: CommitmentsSettings) -> tuple[FastAPI, KafkaBroker]:
         schema=SCHEMA,
         migrations_packages=MIGRATIONS,
         routers=(router,),
-        extensions=(relay_extension(SCHEMA), _run_timers(ledger)),
+        extensions=(relay_extension(SCHEMA), timers_extension(SCHEMA, SOURCE, ledger.on_timer)),
         title="Keepword commitments",
         description="The promise ledger: what was promised versus what production confirmed.",
     )

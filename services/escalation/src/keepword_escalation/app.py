@@ -3,25 +3,21 @@ durable deadlines, the outbox relay, and the read API."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
-
 from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
-from keepword_events import Envelope, Event, topics
+from keepword_events import topics
 from keepword_platform import auth
 from keepword_platform.auth.authenticator import ApiKeyAuthenticator
-from keepword_platform.database import Connection
 from keepword_platform.kafka import make_broker
-from keepword_platform.messaging import store, timers
-from keepword_platform.messaging.consumer import EventConsumer, outgoing
-from keepword_platform.messaging.subscription import relay_extension, subscribe
+from keepword_platform.messaging.consumer import EventConsumer
+from keepword_platform.messaging.subscription import (
+    relay_extension,
+    subscribe,
+    timers_extension,
+)
 from keepword_platform.problems import install_problem_handlers
 from keepword_platform.service import (
-    Extension,
     Runtime,
     ServiceSpec,
     create_service_app,
@@ -38,29 +34,6 @@ MIGRATIONS = ("keepword_platform.messaging", "keepword_escalation")
 INPUTS = (topics.MESSAGES, topics.COMMITMENTS)
 
 
-async def _enqueue(conn: Connection, caused: Sequence[Event | Envelope[Event]]) -> None:
-    await store.enqueue(conn, SCHEMA, [outgoing(item, SOURCE) for item in caused])
-
-
-def _deadlines(watch: Watch) -> Extension:
-    @contextlib.asynccontextmanager
-    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
-        task = asyncio.create_task(
-            timers.run_timers(
-                lambda: runtime.db, SCHEMA, watch.on_timer, _enqueue, lambda: datetime.now(UTC)
-            ),
-            name="escalation-deadlines",
-        )
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return lifetime
-
-
 def _wire(settings: EscalationSettings) -> tuple[FastAPI, KafkaBroker]:
     broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
     holder: dict[str, Runtime] = {}
@@ -71,7 +44,7 @@ def _wire(settings: EscalationSettings) -> tuple[FastAPI, KafkaBroker]:
         migrations_packages=MIGRATIONS,
         shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
         routers=(router, pages_router),
-        extensions=(relay_extension(SCHEMA), _deadlines(watch)),
+        extensions=(relay_extension(SCHEMA), timers_extension(SCHEMA, SOURCE, watch.on_timer)),
         title="Keepword escalation",
         description="Catches stalled and 'handle it' threads and routes them up the chain.",
     )

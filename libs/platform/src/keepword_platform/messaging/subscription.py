@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka.structs import RecordMetadata
@@ -12,10 +13,13 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.params import NoCast
-from keepword_events import KafkaRecord
+from keepword_events import Envelope, Event, KafkaRecord
 
-from keepword_platform.messaging.consumer import EventConsumer
+from keepword_platform.database import Connection
+from keepword_platform.messaging import store
+from keepword_platform.messaging.consumer import EventConsumer, outgoing
 from keepword_platform.messaging.relay import OutboxRelay
+from keepword_platform.messaging.timers import TimerHandler, run_timers
 from keepword_platform.service import Extension, Runtime
 
 
@@ -77,11 +81,20 @@ def broker_sender(broker: KafkaBroker) -> Any:
 def relay_extension(schema: str, **options: Any) -> Extension:
     """Run the outbox relay of `schema` for the service's lifetime."""
 
-    @contextlib.asynccontextmanager
-    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
+    async def work(runtime: Runtime) -> None:
         relay = OutboxRelay(runtime.db, schema, broker_sender(runtime.broker), **options)
         runtime.extras["relay"] = relay
-        task = asyncio.create_task(relay.run(), name=f"outbox-relay-{schema}")
+        await relay.run()
+
+    return background_task(f"outbox-relay-{schema}", work)
+
+
+def background_task(name: str, work: Callable[[Runtime], Coroutine[Any, Any, None]]) -> Extension:
+    """Run `work(runtime)` as a task for the service's lifetime; cancel it at shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
+        task = asyncio.create_task(work(runtime), name=name)
         try:
             yield
         finally:
@@ -90,3 +103,15 @@ def relay_extension(schema: str, **options: Any) -> Extension:
                 await task
 
     return lifetime
+
+
+def timers_extension(schema: str, source: str, on_timer: TimerHandler) -> Extension:
+    """Fire `schema`'s durable timers with `on_timer`; what it causes goes to the outbox."""
+
+    async def enqueue(conn: Connection, caused: Sequence[Event | Envelope[Event]]) -> None:
+        await store.enqueue(conn, schema, [outgoing(item, source) for item in caused])
+
+    async def work(runtime: Runtime) -> None:
+        await run_timers(lambda: runtime.db, schema, on_timer, enqueue, lambda: datetime.now(UTC))
+
+    return background_task(f"{schema}-timers", work)
