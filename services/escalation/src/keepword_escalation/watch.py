@@ -161,11 +161,10 @@ class Watch:
         gap = c.status in PROMISE_GAP or (c.at_risk and c.status not in {CommitmentStatus.KEPT})
         if not gap:
             return []
-        what = f"Promise '{c.text[:120]}' is {c.status.value}" + (
-            " and at risk" if c.at_risk else ""
-        )
+        promise = c.text[:120].rstrip(" .!;,")
+        what = f"Promise '{promise}' is {c.status.value}" + (" and at risk" if c.at_risk else "")
         if c.production_note:
-            what += f"; production: {c.production_note[:200]}"
+            what += f"; production: {c.production_note[:200].rstrip(' .!;,')}"
         await repository.add_to_timeline(conn, c.thread_id, c.changed_at, what, event_id)
         clock = await repository.load_clock(conn, c.thread_id)
         if clock is None:  # a promise on a thread we have not seen a message of yet

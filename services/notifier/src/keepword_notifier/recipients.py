@@ -1,0 +1,418 @@
+"""Who must hear about each event, and what their email has to say.
+
+Pure rules: the caller passes the event, the company configuration, the time and a way to sign
+decision links; nothing here sends, stores or reads a clock. `rendering.render` turns a Notice
+into the email itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final, Protocol
+
+from keepword_events import (
+    CommitmentStatus,
+    CommitmentStatusChanged,
+    Customer,
+    Envelope,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationRaised,
+    Event,
+    MessageReceived,
+    Money,
+    OptionKind,
+    Person,
+    PreferredChannel,
+    Role,
+)
+from keepword_platform.company import CompanyConfig
+
+# The only templates a customer may receive. Every other template is for staff and may quote
+# internal notes, evidence and colleagues' names, so a Notice refuses to send one to a customer.
+CUSTOMER_TEMPLATES: Final = frozenset(
+    {
+        "acknowledgement_customer",
+        "refund_confirmed_customer",
+        "phone_call_proposed_customer",
+        "promise_renegotiated_customer",
+    }
+)
+STAFF_TEMPLATES: Final = frozenset(
+    {
+        "escalation_opened_manager",
+        "escalation_raised_manager",
+        "promise_rejected_owner",
+        "promise_countered_owner",
+        "promise_at_risk_owner",
+        "promise_broken_owner",
+        "promise_awaiting_confirmation_production",
+        "decision_made_service",
+    }
+)
+TEMPLATES: Final = CUSTOMER_TEMPLATES | STAFF_TEMPLATES
+
+# A manager needs the recent story, not fifty lines of it.
+EVIDENCE_SHOWN: Final = 12
+# How much of a customer's message is quoted back: a paragraph, not the thread.
+QUOTE_LIMIT: Final = 400
+
+_OWNER_TEMPLATES: Final = {
+    CommitmentStatus.REJECTED: "promise_rejected_owner",
+    CommitmentStatus.COUNTERED: "promise_countered_owner",
+    CommitmentStatus.BROKEN: "promise_broken_owner",
+}
+# A promise in one of these states can no longer be "at risk": it is kept, lost or replaced.
+_SETTLED: Final = frozenset(
+    {
+        CommitmentStatus.KEPT,
+        CommitmentStatus.BROKEN,
+        CommitmentStatus.REJECTED,
+        CommitmentStatus.RENEGOTIATED,
+        CommitmentStatus.CANCELLED,
+    }
+)
+_CUSTOMER_DECISIONS: Final = {
+    OptionKind.REFUND: "refund_confirmed_customer",
+    OptionKind.PHONE_CALL: "phone_call_proposed_customer",
+    OptionKind.RENEGOTIATE: "promise_renegotiated_customer",
+}
+
+
+class LinkMaker(Protocol):
+    """Makes the signed URL behind one option of a manager's email.
+
+    The service builds it from `keepword_platform.decision_links.sign_decision` and
+    `decision_url`; tests pass a fake.
+    """
+
+    def __call__(self, escalation_id: str, option: OptionKind, manager_email: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ThreadContext:
+    """What the notifier remembers of a thread from earlier events.
+
+    Some events do not carry what a good email needs (`EscalationDecided` names neither the
+    customer nor the currency; no escalation event quotes the customer or the promise), so the
+    caller passes what it learnt from `keepword.messages.v1` and `keepword.commitments.v1`.
+    Everything is optional: an email says less, or is not sent, when a fact is unknown.
+    """
+
+    customer: Customer | None = None
+    subject: str | None = None  # the thread's subject, as the customer wrote it
+    last_customer_message: str | None = None  # the body of their latest message
+    deposit: Money | None = None
+    promise: str | None = None  # the promise in question, in the words it was made
+    production_note: str | None = None
+    feasible_due_at: datetime | None = None
+    waiting_since: datetime | None = None  # oldest customer message still unanswered
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One email to one person: which template, to whom, and what the template needs."""
+
+    template: str
+    recipient: str
+    recipient_name: str | None
+    recipient_role: Role
+    internal: bool  # staff only: never addressed to the customer
+    context: Mapping[str, Any]
+    thread_id: str  # for the subject token and the Message-ID that bring replies back
+
+    def __post_init__(self) -> None:
+        # The one rule that must never break, checked where every notice is born.
+        if self.template not in TEMPLATES:
+            raise ValueError(f"unknown template {self.template!r}")
+        for_customer = self.template in CUSTOMER_TEMPLATES
+        if self.internal == for_customer or (self.recipient_role is Role.CUSTOMER) != for_customer:
+            raise ValueError(
+                f"template {self.template!r} cannot go to a {self.recipient_role.value} "
+                f"recipient with internal={self.internal}"
+            )
+        object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
+
+
+def notices_for(
+    envelope: Envelope[Event],
+    company: CompanyConfig,
+    *,
+    now: datetime,
+    links: LinkMaker,
+    thread: ThreadContext | None = None,
+) -> list[Notice]:
+    """Every email an event calls for; [] for events nobody needs to hear about.
+
+    A customer's message alone calls for nothing here: the acknowledgement waits for a timer
+    (see `acknowledgement_for`), because a person's answer within minutes is better.
+    """
+    event = envelope.data
+    known = thread or ThreadContext()
+    if isinstance(event, EscalationOpened | EscalationRaised):
+        return [_escalation_for_manager(event, company, now=now, links=links, thread=known)]
+    if isinstance(event, EscalationDecided):
+        to_customer = _decision_for_customer(event, now=now, thread=known)
+        told = to_customer is not None
+        to_service = _decision_for_service(event, company, thread=known, customer_told=told)
+        return [*([to_customer] if to_customer else []), *to_service]
+    if isinstance(event, CommitmentStatusChanged):
+        return [*_promise_for_owner(event, company), *_promise_for_production(event, company)]
+    return []
+
+
+def acknowledgement_for(
+    message: MessageReceived, company: CompanyConfig, *, due_by: datetime
+) -> Notice:
+    """The customer's "we received your message" when no person answered in time.
+
+    `due_by` is when a person's answer is due (the escalation service's reply deadline);
+    the email states it in the company's time zone.
+    """
+    customer = message.customer
+    return Notice(
+        template="acknowledgement_customer",
+        recipient=str(customer.email or message.author.email),
+        recipient_name=customer.name or message.author.name,
+        recipient_role=Role.CUSTOMER,
+        internal=False,
+        context={
+            "subject": message.subject,
+            "quoted": relevant_part(message.body),
+            "due_by": due_by,
+        },
+        thread_id=message.thread_id,
+    )
+
+
+def relevant_part(body: str | None, limit: int = QUOTE_LIMIT) -> str | None:
+    """The part of a customer's message worth quoting back: its first paragraph with substance.
+
+    Quoted history (`>` lines) and a bare greeting ("Hello,") are skipped; a long paragraph is
+    cut at a word and marked with an ellipsis.
+    """
+    for paragraph in re.split(r"\n\s*\n", body or ""):
+        lines = [ln for ln in paragraph.splitlines() if not ln.lstrip().startswith(">")]
+        text = " ".join(" ".join(lines).split())
+        if not text or _is_greeting(text):
+            continue
+        if len(text) <= limit:
+            return text
+        return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    return None
+
+
+def _is_greeting(text: str) -> bool:
+    return len(text) <= 40 and text.endswith(",")
+
+
+# ----- management -----------------------------------------------------------------------------
+
+
+def _escalation_for_manager(
+    event: EscalationOpened | EscalationRaised,
+    company: CompanyConfig,
+    *,
+    now: datetime,
+    links: LinkMaker,
+    thread: ThreadContext,
+) -> Notice:
+    manager = event.manager
+    raised = isinstance(event, EscalationRaised)
+    shown = event.evidence[-EVIDENCE_SHOWN:]
+    options = [
+        {
+            "kind": option.kind.value,
+            "summary": option.summary,
+            "refund": option.refund,
+            "phone": option.phone,
+            "feasible_due_at": option.feasible_due_at,
+            "url": links(event.escalation_id, option.kind, str(manager.email)),
+        }
+        for option in event.options
+    ]
+    previous = event.previous_manager if isinstance(event, EscalationRaised) else None
+    return Notice(
+        template="escalation_raised_manager" if raised else "escalation_opened_manager",
+        recipient=str(manager.email),
+        recipient_name=_staff_name(manager, company),
+        recipient_role=Role.MANAGEMENT,
+        internal=True,
+        context={
+            "escalation_id": event.escalation_id,
+            "rule": event.rule.value,
+            "level": event.level,
+            "reason": event.reason,
+            "previous_manager": _staff_name(previous, company) if previous else None,
+            "customer": event.customer or thread.customer or Customer(),
+            "deposit": event.deposit or thread.deposit,
+            "unanswered_messages": event.unanswered_messages,
+            "waiting_for": now - thread.waiting_since if thread.waiting_since else None,
+            "first_entry_ago": now - event.evidence[0].at if event.evidence else None,
+            "customer_wrote": relevant_part(thread.last_customer_message),
+            "promise": thread.promise,
+            "production_note": thread.production_note,
+            "feasible_due_at": thread.feasible_due_at,
+            "evidence": [{"at": item.at, "what": item.what} for item in shown],
+            "evidence_omitted": len(event.evidence) - len(shown),
+            "options": options,
+            "decide_by": event.decide_by,
+            "decision_time": company.sla.manager_decision,
+        },
+        thread_id=event.thread_id,
+    )
+
+
+# ----- decisions ------------------------------------------------------------------------------
+
+
+def _decision_for_customer(
+    event: EscalationDecided, *, now: datetime, thread: ThreadContext
+) -> Notice | None:
+    """The outcome, told to the customer: built from whitelisted facts only, so the manager's
+    note, the evidence and colleagues' names cannot reach them."""
+    template = _CUSTOMER_DECISIONS.get(event.option)
+    customer = thread.customer
+    if template is None or customer is None or customer.email is None:
+        return None  # reassign and "handle it" are internal; no address, no email
+    return Notice(
+        template=template,
+        recipient=str(customer.email),
+        recipient_name=customer.name,
+        recipient_role=Role.CUSTOMER,
+        internal=False,
+        context={
+            "subject": thread.subject,
+            "decided_at": now,
+            "refund_amount": event.refund_amount,
+            "currency": thread.deposit.currency if thread.deposit else None,
+            "deposit": thread.deposit,
+            "phone": customer.phone,
+            "prefers_phone": customer.preferred_channel is PreferredChannel.PHONE,
+            "promise": thread.promise,
+            "feasible_due_at": thread.feasible_due_at,
+        },
+        thread_id=event.thread_id,
+    )
+
+
+def _decision_for_service(
+    event: EscalationDecided, company: CompanyConfig, *, thread: ThreadContext, customer_told: bool
+) -> list[Notice]:
+    context = {
+        "escalation_id": event.escalation_id,
+        "option": event.option.value,
+        "level": event.level,
+        "decided_by": _staff_name(event.decided_by, company),
+        "note": event.note,
+        "refund_amount": event.refund_amount,
+        "currency": thread.deposit.currency if thread.deposit else None,
+        "customer": thread.customer or Customer(),
+        "customer_told": customer_told,
+        "promise": thread.promise,
+        "feasible_due_at": thread.feasible_due_at,
+        "decision_time": company.sla.manager_decision,
+    }
+    return [
+        Notice(
+            template="decision_made_service",
+            recipient=str(person.email),
+            recipient_name=person.name,
+            recipient_role=Role.SERVICE,
+            internal=True,
+            context=context,
+            thread_id=event.thread_id,
+        )
+        for person in company.people
+        if person.role is Role.SERVICE
+    ]
+
+
+# ----- promises -------------------------------------------------------------------------------
+
+
+def _promise_context(event: CommitmentStatusChanged, company: CompanyConfig) -> dict[str, Any]:
+    return {
+        "commitment_id": event.commitment_id,
+        "kind": event.kind.value,
+        "text": event.text,
+        "status": event.status.value,
+        "due_at": event.due_at,
+        "feasible_due_at": event.feasible_due_at,
+        "production_note": event.production_note,
+        "reason": event.reason,
+        "made_by": _staff_name(event.made_by, company),
+        "customer": event.customer or Customer(),
+        "at_risk": event.at_risk,
+    }
+
+
+def _promise_for_owner(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
+    """The person who made the promise hears when it is rejected, countered, broken or at risk."""
+    moved = event.status is not event.previous_status
+    template = _OWNER_TEMPLATES.get(event.status) if moved else None
+    # Without a move, the event is the at-risk flag being raised (commitments' `warn`).
+    if template is None and event.at_risk and not moved and event.status not in _SETTLED:
+        template = "promise_at_risk_owner"
+    if template is None or event.made_by.role is Role.CUSTOMER:
+        return []
+    return [
+        Notice(
+            template=template,
+            recipient=str(event.made_by.email),
+            recipient_name=_staff_name(event.made_by, company),
+            recipient_role=event.made_by.role,
+            internal=True,
+            context=_promise_context(event, company),
+            thread_id=event.thread_id,
+        )
+    ]
+
+
+def _promise_for_production(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
+    """Production hears when a promise awaits its confirmation, and again when it turns at risk
+    while still unanswered."""
+    if event.status is not CommitmentStatus.AWAITING_CONFIRMATION:
+        return []
+    if event.previous_status is CommitmentStatus.AWAITING_CONFIRMATION and not event.at_risk:
+        return []
+    context = {
+        **_promise_context(event, company),
+        "answer_path": f"/v1/commitments/{event.commitment_id}/answer",
+    }
+    return [
+        Notice(
+            template="promise_awaiting_confirmation_production",
+            recipient=str(person.email),
+            recipient_name=person.name,
+            recipient_role=Role.PRODUCTION,
+            internal=True,
+            context={**context, "recipient_email": str(person.email)},
+            thread_id=event.thread_id,
+        )
+        for person in company.people
+        if person.role is Role.PRODUCTION
+    ]
+
+
+def _staff_name(person: Person, company: CompanyConfig) -> str:
+    """The configuration's name for a colleague wins over whatever an event carried."""
+    entry = company.person(str(person.email))
+    return entry.name if entry else person.name or str(person.email)
+
+
+__all__ = [
+    "CUSTOMER_TEMPLATES",
+    "STAFF_TEMPLATES",
+    "TEMPLATES",
+    "LinkMaker",
+    "Notice",
+    "ThreadContext",
+    "acknowledgement_for",
+    "notices_for",
+    "relevant_part",
+]

@@ -1,0 +1,183 @@
+"""Turns a Notice into an email: a one-line subject, a plain-text body and an HTML body.
+
+Each template is a pair in `templates/`: `<name>.txt` (which also holds `{% block subject %}`)
+and `<name>.html` (autoescaped). Values are formatted here, in the company's time zone, so
+`recipients` decides what an email says and the templates decide how it reads.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
+from keepword_events.thread_refs import THREAD_ID, subject_token
+from keepword_platform.company import CompanyConfig
+
+from .recipients import Notice
+
+TEMPLATE_DIR: Final = Path(__file__).parent / "templates"
+SUBJECT_LIMIT: Final = 200
+
+# Characters that could end a header line or reorder what the reader sees: controls (C0, C1,
+# DEL), Unicode line and paragraph separators, and bidirectional overrides.
+_LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
+_BIDI_CONTROLS: Final = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """The words of one email; the sender adds the headers."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render(notice: Notice, company: CompanyConfig) -> RenderedEmail:
+    """The email for `notice`, in the house tone, signed with the company's name."""
+    variables = {
+        **notice.context,
+        "recipient_name": notice.recipient_name,
+        "internal": notice.internal,
+        "company": company.company.name,
+        "timezone": ZoneInfo(company.company.timezone),
+    }
+    environment = _environment()
+    text_template = environment.get_template(f"{notice.template}.txt")
+    html_template = environment.get_template(f"{notice.template}.html")
+    return RenderedEmail(
+        subject=_subject(text_template, variables, notice.thread_id),
+        text=text_template.render(variables).strip() + "\n",
+        html=html_template.render(variables).strip() + "\n",
+    )
+
+
+def header_safe(text: str, limit: int = SUBJECT_LIMIT) -> str:
+    """`text` as one header-safe line of at most `limit` characters.
+
+    Every control or line-breaking character becomes a space, bidirectional overrides go,
+    runs of white space collapse, and an over-long line is cut at a word with an ellipsis.
+    """
+    spaced = "".join(
+        " " if unicodedata.category(char) in _LINE_BREAKING else char
+        for char in text.translate(_BIDI_CONTROLS)
+    )
+    line = " ".join(spaced.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def template_names() -> frozenset[str]:
+    """Every email template in `templates/` (shared layouts and macros, named `_*`, aside)."""
+    return frozenset(
+        path.stem for path in TEMPLATE_DIR.glob("*.txt") if not path.name.startswith("_")
+    )
+
+
+def _subject(template: Template, variables: dict[str, Any], thread_id: str) -> str:
+    block = template.blocks.get("subject")
+    if block is None:
+        raise LookupError(f"template {template.name} has no subject block")
+    words = "".join(block(template.new_context(variables)))
+    # The token goes last and is never cut, so a reply always finds its thread. Only a
+    # well-formed thread id gets one: intake reads nothing else back.
+    if not THREAD_ID.fullmatch(thread_id):
+        return header_safe(words)
+    token = subject_token(thread_id)
+    return f"{header_safe(words, SUBJECT_LIMIT - len(token) - 1)} {token}"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(
+        local_time=_local_time,
+        local_date=_local_date,
+        short_time=_short_time,
+        money=_money,
+        duration=_duration,
+        quote=_quote,
+    )
+    # A global rather than an `{% import %}` in each template: the subject block is rendered
+    # on its own, outside the template's top level, where imports would not be seen.
+    environment.globals["words"] = environment.get_template("_words.jinja").module
+    return environment
+
+
+def _local(context: Context, moment: datetime) -> datetime:
+    zone = context.get("timezone")
+    return moment.astimezone(zone) if isinstance(zone, ZoneInfo) else moment
+
+
+@pass_context
+def _local_time(context: Context, moment: datetime) -> str:
+    """`Monday 2 November 2026 at 04:30 EST`: unambiguous for a customer in any country."""
+    local = _local(context, moment)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"
+
+
+@pass_context
+def _local_date(context: Context, moment: datetime) -> str:
+    local = _local(context, moment)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+@pass_context
+def _short_time(context: Context, moment: datetime, zone: bool = False) -> str:
+    """`2 Nov 04:30` (`zone`: `2 Nov 04:30 EST`): for subjects and timelines, where the full
+    form would drown what matters."""
+    local = _local(context, moment)
+    short = f"{local.day} {local:%b %H:%M}"
+    return f"{short} {local.tzname()}" if zone else short
+
+
+def _money(amount: Decimal, currency: str | None = None) -> str:
+    figure = f"{amount:,.2f}"
+    return f"{figure} {currency}" if currency else figure
+
+
+def _duration(span: timedelta) -> str:
+    """A span in its largest sensible unit: "40 minutes", "5 hours", "3 days"."""
+    seconds = max(int(span.total_seconds()), 0)
+    for unit, size, below in (
+        ("second", 1, 120),
+        ("minute", 60, 7_200),
+        ("hour", 3_600, 172_800),
+    ):
+        if seconds < below:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    days = seconds // 86_400
+    return f"{days} days"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())

@@ -1,0 +1,461 @@
+"""One realistic thread for the notifier's unit tests, and a tiny snapshot helper.
+
+Dana paid a deposit for a first-page ranking that sales promised and production countered; she
+wrote three times without an answer; the escalation went to Morgan, then up to Drew. The
+company is the development configuration's (deploy/local/keepword.toml), built here so that an
+edit to that file cannot change these tests.
+
+Builders are plain functions (the rendered examples need them at collection time, to
+parametrize the snapshot test); the tests get them through fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from keepword_events import (
+    Channel,
+    CommitmentKind,
+    CommitmentSource,
+    CommitmentStatus,
+    CommitmentStatusChanged,
+    Customer,
+    Envelope,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationRaised,
+    EscalationRule,
+    Event,
+    EvidenceItem,
+    MessageReceived,
+    Money,
+    Option,
+    OptionKind,
+    Person,
+    PreferredChannel,
+    Role,
+    new_envelope,
+)
+from keepword_notifier.recipients import (
+    Notice,
+    ThreadContext,
+    acknowledgement_for,
+    notices_for,
+)
+from keepword_platform.company import CompanyConfig
+
+THREAD = "thr-0123456789abcdef"
+# 09:30 in New York, the day after the clocks went back (EST).
+NOW = datetime(2026, 11, 2, 14, 30, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+COMPANY = CompanyConfig.model_validate(
+    {
+        "company": {
+            "name": "Brightline Digital",
+            "support_address": "support@brightline.example",
+            "timezone": "America/New_York",
+        },
+        "sla": {"manager_decision": "4h"},
+        "people": [
+            {"email": "sam.sales@brightline.example", "name": "Sam Ortega", "role": "sales"},
+            {"email": "mia.marketing@brightline.example", "name": "Mia Chen", "role": "marketing"},
+            {
+                "email": "casey.service@brightline.example",
+                "name": "Casey Brooks",
+                "role": "service",
+            },
+            {
+                "email": "pat.production@brightline.example",
+                "name": "Pat Novak",
+                "role": "production",
+            },
+            {
+                "email": "morgan.lead@brightline.example",
+                "name": "Morgan Reyes",
+                "role": "management",
+                "level": 1,
+            },
+            {
+                "email": "drew.director@brightline.example",
+                "name": "Drew Adler",
+                "role": "management",
+                "level": 2,
+            },
+        ],
+    }
+)
+
+DANA = Customer(
+    email="dana@example.com",
+    name="Dana Whitfield",
+    phone="+1 555 0100",
+    preferred_channel=PreferredChannel.PHONE,
+)
+DEPOSIT = Money(amount=Decimal("1500.00"), currency="USD")
+SAM = Person(email="sam.sales@brightline.example", name="Sam", role=Role.SALES)
+MORGAN = Person(email="morgan.lead@brightline.example", name="Morgan", role=Role.MANAGEMENT)
+DREW = Person(email="drew.director@brightline.example", name="Drew", role=Role.MANAGEMENT)
+PROMISE = "Guaranteed first-page ranking in 30 days"
+PRODUCTION_NOTE = "Page two in 60 days is feasible; page one cannot be guaranteed."
+FEASIBLE = NOW + 60 * DAY
+# What the manager writes is for staff: it must never reach the customer.
+INTERNAL_NOTE = "INTERNAL: she has complained before; keep it short."
+BODY = (
+    "Hello,\n\n"
+    "I paid a deposit of 1,500 dollars two weeks ago and was promised a first-page\n"
+    "ranking within 30 days. Nobody has answered my last three emails.\n\n"
+    "Please tell me what is going on.\n\nDana\n\n"
+    "> On 20 October you wrote:\n> We will respond within three hours."
+)
+IDS = {"thread_id": THREAD, "correlation_id": THREAD}
+
+EVIDENCE = (
+    EvidenceItem(
+        at=NOW - 2 * DAY, what="Customer wrote (1 unanswered): Where is my ranking report?"
+    ),
+    EvidenceItem(
+        at=NOW - DAY,
+        what=f"Promise '{PROMISE}' is countered; production: {PRODUCTION_NOTE}",
+    ),
+    EvidenceItem(at=NOW - HOUR, what="Customer wrote (3 unanswered): Still nothing?"),
+)
+OPTIONS = (
+    Option(
+        kind=OptionKind.PHONE_CALL,
+        summary="Call Dana Whitfield (prefers the phone)",
+        phone="+1 555 0100",
+    ),
+    Option(kind=OptionKind.REFUND, summary="Refund the deposit of 1500.00 USD", refund=DEPOSIT),
+    Option(
+        kind=OptionKind.RENEGOTIATE,
+        summary="Renegotiate to production's feasible terms: thank the customer, give the news "
+        "plainly, say what we will do",
+        feasible_due_at=FEASIBLE,
+    ),
+    Option(kind=OptionKind.REASSIGN, summary="Reassign to an owner"),
+    Option(kind=OptionKind.HANDLE_IT, summary="Handle it (no decision)"),
+)
+
+
+@dataclass
+class FakeLinks:
+    """Stands in for signed decision links: a readable URL, and a record of what was asked."""
+
+    calls: list[tuple[str, OptionKind, str]] = field(default_factory=list)
+
+    def __call__(self, escalation_id: str, option: OptionKind, manager_email: str) -> str:
+        self.calls.append((escalation_id, option, manager_email))
+        return f"https://decide.brightline.example/decisions/{escalation_id}.{option.value}"
+
+
+def envelope(event: Event) -> Envelope[Event]:
+    """`event` as the notifier receives it."""
+    return new_envelope(event, source="/tests", event_id="evt-1", time=NOW)
+
+
+def message(**changes: Any) -> MessageReceived:
+    """Dana's latest message."""
+    base = MessageReceived(
+        **IDS,
+        message_id="msg-3",
+        channel=Channel.EMAIL,
+        customer=DANA,
+        author=Person(email="dana@example.com", name="Dana Whitfield", role=Role.CUSTOMER),
+        subject="Where is my ranking report?",
+        body=BODY,
+        sent_at=NOW - HOUR,
+        received_at=NOW - HOUR,
+        deposit=DEPOSIT,
+    )
+    return base.model_copy(update=changes)
+
+
+def thread_context(**changes: Any) -> ThreadContext:
+    """What the notifier remembers of Dana's thread."""
+    fields: dict[str, Any] = {
+        "customer": DANA,
+        "subject": "Where is my ranking report?",
+        "last_customer_message": BODY,
+        "deposit": DEPOSIT,
+        "promise": PROMISE,
+        "production_note": PRODUCTION_NOTE,
+        "feasible_due_at": FEASIBLE,
+        "waiting_since": NOW - 2 * DAY,
+    }
+    return ThreadContext(**{**fields, **changes})
+
+
+def opened(**changes: Any) -> EscalationOpened:
+    """The escalation put in front of Morgan."""
+    base = EscalationOpened(
+        **IDS,
+        escalation_id="esc-1",
+        rule=EscalationRule.PROMISE_GAP,
+        level=1,
+        manager=MORGAN,
+        customer=DANA,
+        reason=f"Promise '{PROMISE}' is countered; production: {PRODUCTION_NOTE}, while the "
+        "customer still believes it.",
+        evidence=EVIDENCE,
+        options=OPTIONS,
+        decide_by=NOW + 4 * HOUR,
+        unanswered_messages=3,
+        deposit=DEPOSIT,
+    )
+    return base.model_copy(update=changes)
+
+
+def raised(**changes: Any) -> EscalationRaised:
+    """Morgan said "handle it" and nothing followed: Drew is asked."""
+    base = EscalationRaised(
+        **IDS,
+        escalation_id="esc-1",
+        rule=EscalationRule.PROMISE_GAP,
+        level=2,
+        manager=DREW,
+        previous_manager=MORGAN,
+        reason="morgan.lead@brightline.example said 'handle it' and no concrete action followed "
+        "within 4 hours.",
+        decide_by=NOW + 4 * HOUR,
+        customer=DANA,
+        evidence=EVIDENCE,
+        options=OPTIONS,
+        unanswered_messages=4,
+        deposit=DEPOSIT,
+    )
+    return base.model_copy(update=changes)
+
+
+def decided(option: OptionKind, **changes: Any) -> EscalationDecided:
+    """Morgan picked `option`."""
+    base = EscalationDecided(
+        **IDS,
+        escalation_id="esc-1",
+        rule=EscalationRule.PROMISE_GAP,
+        level=1,
+        option=option,
+        decided_by=MORGAN,
+        note=INTERNAL_NOTE,
+        refund_amount=DEPOSIT.amount if option is OptionKind.REFUND else None,
+    )
+    return base.model_copy(update=changes)
+
+
+def status_changed(**changes: Any) -> CommitmentStatusChanged:
+    """The ledger moved Sam's promise (by default: production countered it)."""
+    base = CommitmentStatusChanged(
+        **IDS,
+        commitment_id="cmt-1",
+        status=CommitmentStatus.COUNTERED,
+        previous_status=CommitmentStatus.AWAITING_CONFIRMATION,
+        kind=CommitmentKind.OUTCOME,
+        text=PROMISE,
+        made_by=SAM,
+        customer=DANA,
+        due_at=NOW + 28 * DAY,
+        feasible_due_at=FEASIBLE,
+        production_note=PRODUCTION_NOTE,
+        source=CommitmentSource(kind="declared"),
+        reason="production countered",
+        changed_at=NOW,
+    )
+    return base.model_copy(update=changes)
+
+
+def notices(event: Event, thread: ThreadContext | None = None) -> list[Notice]:
+    """Every notice `event` calls for, with the standard company, time and fake links."""
+    return notices_for(
+        envelope(event), COMPANY, now=NOW, links=FakeLinks(), thread=thread or thread_context()
+    )
+
+
+def _pick(found: list[Notice], template: str) -> Notice:
+    return next(n for n in found if n.template == template)
+
+
+def _examples() -> dict[str, Notice]:
+    """One rendered example per template and per interesting variant; each has a snapshot."""
+    bare = ThreadContext()
+    unnamed = Customer(email="lee@example.com")
+    awaiting = {"status": CommitmentStatus.AWAITING_CONFIRMATION, "previous_status": None}
+    examples = {
+        "acknowledgement_customer": acknowledgement_for(message(), COMPANY, due_by=NOW + DAY),
+        "acknowledgement_customer_minimal": acknowledgement_for(
+            message(customer=unnamed, subject=None, body=""), COMPANY, due_by=NOW + DAY
+        ),
+        "escalation_opened_manager": notices(opened())[0],
+        "escalation_opened_manager_minimal": notices(
+            opened(customer=Customer(), evidence=(), options=(), deposit=None), bare
+        )[0],
+        "escalation_raised_manager": notices(raised())[0],
+        "promise_rejected_owner": notices(
+            status_changed(
+                status=CommitmentStatus.REJECTED,
+                feasible_due_at=None,
+                production_note="We cannot guarantee any ranking.",
+                reason="production rejected",
+            )
+        )[0],
+        "promise_countered_owner": notices(status_changed())[0],
+        "promise_at_risk_owner": notices(
+            status_changed(
+                status=CommitmentStatus.CONFIRMED,
+                previous_status=CommitmentStatus.CONFIRMED,
+                at_risk=True,
+                feasible_due_at=None,
+                production_note=None,
+                reason="at risk: still confirmed and not yet kept",
+            )
+        )[0],
+        "promise_broken_owner": notices(
+            status_changed(
+                status=CommitmentStatus.BROKEN,
+                previous_status=CommitmentStatus.CONFIRMED,
+                reason="reported not kept: ranking reached page two only",
+            )
+        )[0],
+        "promise_awaiting_confirmation_production": notices(
+            status_changed(**awaiting, feasible_due_at=None, production_note=None, reason="")
+        )[0],
+        "promise_awaiting_confirmation_production_at_risk": _pick(
+            notices(
+                status_changed(
+                    status=CommitmentStatus.AWAITING_CONFIRMATION,
+                    previous_status=CommitmentStatus.AWAITING_CONFIRMATION,
+                    at_risk=True,
+                    feasible_due_at=None,
+                    production_note=None,
+                    reason="at risk: still awaiting production's confirmation",
+                )
+            ),
+            "promise_awaiting_confirmation_production",
+        ),
+    }
+    customer_templates = {
+        OptionKind.REFUND: "refund_confirmed_customer",
+        OptionKind.PHONE_CALL: "phone_call_proposed_customer",
+        OptionKind.RENEGOTIATE: "promise_renegotiated_customer",
+    }
+    for option in OptionKind:
+        found = notices(decided(option))
+        examples[f"decision_made_service_{option.value}"] = _pick(found, "decision_made_service")
+        if option in customer_templates:
+            examples[customer_templates[option]] = _pick(found, customer_templates[option])
+    examples["decision_made_service_customer_not_told"] = notices(
+        decided(OptionKind.PHONE_CALL), bare
+    )[0]
+    examples["refund_confirmed_customer_amount_unknown"] = _pick(
+        notices(decided(OptionKind.REFUND, refund_amount=None), thread_context(deposit=None)),
+        "refund_confirmed_customer",
+    )
+    examples["phone_call_proposed_customer_no_number"] = _pick(
+        notices(decided(OptionKind.PHONE_CALL), thread_context(customer=unnamed, subject=None)),
+        "phone_call_proposed_customer",
+    )
+    examples["promise_renegotiated_customer_terms_unknown"] = _pick(
+        notices(
+            decided(OptionKind.RENEGOTIATE),
+            thread_context(promise=None, feasible_due_at=None, deposit=None),
+        ),
+        "promise_renegotiated_customer",
+    )
+    return examples
+
+
+EXAMPLES = _examples()
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE_SNAPSHOTS = os.environ.get("KEEPWORD_UPDATE_SNAPSHOTS") == "1"
+
+Snapshot = Callable[[str, str], None]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`example_name` runs a test once per rendered example."""
+    if "example_name" in metafunc.fixturenames:
+        metafunc.parametrize("example_name", sorted(EXAMPLES))
+
+
+def assert_snapshot(file_name: str, actual: str) -> None:
+    """`actual` must equal snapshots/`file_name`; KEEPWORD_UPDATE_SNAPSHOTS=1 rewrites it."""
+    path = SNAPSHOTS / file_name
+    if UPDATE_SNAPSHOTS:
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        return
+    if not path.exists():
+        pytest.fail(
+            f"no snapshot {path.name}: run with KEEPWORD_UPDATE_SNAPSHOTS=1, then review it"
+        )
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, (
+        f"{path.name} changed; if that is intended, rerun with KEEPWORD_UPDATE_SNAPSHOTS=1 and "
+        "review the diff"
+    )
+
+
+@pytest.fixture
+def snapshot() -> Snapshot:
+    """Compare text with its committed snapshot (see `assert_snapshot`)."""
+    return assert_snapshot
+
+
+@pytest.fixture
+def examples() -> dict[str, Notice]:
+    """Every rendered example, by snapshot name."""
+    return EXAMPLES
+
+
+@pytest.fixture
+def company() -> CompanyConfig:
+    return COMPANY
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+# The builders, as fixtures: test modules cannot import from a conftest.
+@pytest.fixture
+def make_message() -> Callable[..., MessageReceived]:
+    return message
+
+
+@pytest.fixture
+def make_thread() -> Callable[..., ThreadContext]:
+    return thread_context
+
+
+@pytest.fixture
+def make_opened() -> Callable[..., EscalationOpened]:
+    return opened
+
+
+@pytest.fixture
+def make_raised() -> Callable[..., EscalationRaised]:
+    return raised
+
+
+@pytest.fixture
+def make_decided() -> Callable[..., EscalationDecided]:
+    return decided
+
+
+@pytest.fixture
+def make_status_changed() -> Callable[..., CommitmentStatusChanged]:
+    return status_changed
+
+
+@pytest.fixture
+def notices_of() -> Callable[..., list[Notice]]:
+    """`notices_of(event, thread=None)`: the notices with the standard company, time, links."""
+    return notices
