@@ -26,12 +26,12 @@ from keepword_events import (
     ReplySent,
     Role,
 )
+from keepword_platform.business_hours import add_business_time, calendar_for
 from keepword_platform.company import CompanyConfig, PersonEntry
 from keepword_platform.database import Connection
 from keepword_platform.messaging import timers
 
 from . import clocks, escalations, repository
-from .business_hours import add_business_time, calendar_for
 from .clocks import ReplySla, ThreadClock
 from .escalations import Escalation, State
 from .tone import is_non_decision, read_customer_message

@@ -14,7 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from keepword_events import decode
 from keepword_notifier import sendlog
-from keepword_notifier.app import MIGRATIONS, SCHEMA
+from keepword_notifier.app import MIGRATIONS
+from keepword_notifier.dispatcher import SCHEMA
 from keepword_notifier.sender import Sender
 from keepword_notifier.sendlog import Send
 from keepword_notifier.smtp import SmtpServer

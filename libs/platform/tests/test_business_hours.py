@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
-from keepword_escalation.business_hours import (
+from keepword_platform.business_hours import (
     Calendar,
     add_business_time,
     business_time_between,

@@ -32,6 +32,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+
 from keepword_platform.company import BusinessHours
 
 _DAY = timedelta(days=1)

@@ -1,0 +1,81 @@
+"""The notifier's memory of each thread (schema `notifier`): who the customer is, what they
+last wrote, the promise in question — kept from the events it reads."""
+
+from __future__ import annotations
+
+from keepword_events import CommitmentStatusChanged, Customer, MessageReceived, Money
+from keepword_platform.database import Connection
+
+from .recipients import ThreadContext
+
+
+async def load(conn: Connection, thread_id: str) -> ThreadContext:
+    """What is known of the thread (an empty context when nothing is)."""
+    row = await conn.fetchrow(
+        """SELECT customer::text AS customer, subject, last_customer_message,
+                  deposit::text AS deposit, promise, production_note, feasible_due_at,
+                  waiting_since
+             FROM notifier.threads WHERE thread_id = $1""",
+        thread_id,
+    )
+    if row is None:
+        return ThreadContext()
+    return ThreadContext(
+        customer=Customer.model_validate_json(row["customer"]) if row["customer"] else None,
+        subject=row["subject"],
+        last_customer_message=row["last_customer_message"],
+        deposit=Money.model_validate_json(row["deposit"]) if row["deposit"] else None,
+        promise=row["promise"],
+        production_note=row["production_note"],
+        feasible_due_at=row["feasible_due_at"],
+        waiting_since=row["waiting_since"],
+    )
+
+
+async def customer_wrote(conn: Connection, message: MessageReceived) -> bool:
+    """Remember the message; True when it starts a wait (nobody owed them a reply before)."""
+    started: bool = await conn.fetchval(
+        """INSERT INTO notifier.threads AS t (thread_id, customer, subject,
+               last_customer_message, deposit, waiting_since)
+           VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6)
+           ON CONFLICT (thread_id) DO UPDATE SET customer = EXCLUDED.customer,
+               subject = coalesce(t.subject, EXCLUDED.subject),
+               last_customer_message = EXCLUDED.last_customer_message,
+               deposit = coalesce(EXCLUDED.deposit, t.deposit),
+               waiting_since = coalesce(t.waiting_since, EXCLUDED.waiting_since),
+               updated_at = now()
+           RETURNING t.waiting_since = $6""",
+        message.thread_id,
+        message.customer.model_dump_json(),
+        message.subject,
+        message.body[:4000],
+        message.deposit.model_dump_json() if message.deposit else None,
+        message.received_at,
+    )
+    return started
+
+
+async def person_replied(conn: Connection, thread_id: str) -> None:
+    """The wait is over."""
+    await conn.execute(
+        "UPDATE notifier.threads SET waiting_since = NULL, updated_at = now() WHERE thread_id = $1",
+        thread_id,
+    )
+
+
+async def promise_moved(conn: Connection, change: CommitmentStatusChanged) -> None:
+    """Remember the promise in question and production's word on it."""
+    await conn.execute(
+        """INSERT INTO notifier.threads AS t (thread_id, customer, promise, production_note,
+               feasible_due_at)
+           VALUES ($1, $2::jsonb, $3, $4, $5)
+           ON CONFLICT (thread_id) DO UPDATE SET promise = EXCLUDED.promise,
+               production_note = coalesce(EXCLUDED.production_note, t.production_note),
+               feasible_due_at = coalesce(EXCLUDED.feasible_due_at, t.feasible_due_at),
+               customer = coalesce(t.customer, EXCLUDED.customer), updated_at = now()""",
+        change.thread_id,
+        change.customer.model_dump_json() if change.customer else None,
+        change.text,
+        change.production_note,
+        change.feasible_due_at,
+    )

@@ -1,0 +1,126 @@
+"""From events to due emails: who hears what (`recipients`), rendered (`rendering`), recorded
+in the send log once per (event, recipient, template). The sender does the sending."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from keepword_events import (
+    CommitmentStatusChanged,
+    Envelope,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationRaised,
+    Event,
+    MessageReceived,
+    OptionKind,
+    ReplySent,
+)
+from keepword_events.thread_refs import keepword_message_id
+from keepword_platform.business_hours import add_business_time, calendar_for
+from keepword_platform.company import CompanyConfig
+from keepword_platform.database import Connection
+from keepword_platform.decision_links import decision_url, sign_decision
+from keepword_platform.messaging import timers
+from keepword_platform.settings import KeepwordSettings
+
+from . import context_store, sendlog
+from .recipients import Notice, acknowledgement_for, notices_for
+from .rendering import render
+
+SCHEMA = "notifier"
+ACKNOWLEDGE = "acknowledge"
+_IDS = uuid.UUID("3e1c7a52-9b0d-4f6e-8a21-5d4c3b2a1f90")
+_WANTED = (
+    MessageReceived,
+    ReplySent,
+    CommitmentStatusChanged,
+    EscalationOpened,
+    EscalationRaised,
+    EscalationDecided,
+)
+
+
+def wants(envelope: Envelope[Event]) -> bool:
+    """Messages (for memory and acknowledgements), the ledger's changes and escalations."""
+    return isinstance(envelope.data, _WANTED)
+
+
+class Dispatcher:
+    """Turns events (and the acknowledgement timer) into rows of the send log."""
+
+    def __init__(
+        self,
+        company: Callable[[], CompanyConfig],
+        settings: KeepwordSettings,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._company = company
+        self._settings = settings
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def _link(self, escalation_id: str, option: OptionKind, manager_email: str) -> str:
+        token = sign_decision(
+            self._settings.link_secret,
+            escalation_id=escalation_id,
+            option=option.value,
+            manager=manager_email,
+        )
+        return decision_url(self._settings.escalation_public_url, token)
+
+    async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+        """Remember what the emails will need, then record the emails the event calls for."""
+        data = envelope.data
+        if isinstance(data, MessageReceived):
+            if await context_store.customer_wrote(conn, data):
+                due = data.received_at + self._company().sla.acknowledge_after
+                payload = {"message": data.model_dump(mode="json"), "event_id": envelope.id}
+                await timers.set_timer(conn, SCHEMA, ACKNOWLEDGE, data.thread_id, due, payload)
+        elif isinstance(data, ReplySent) and not data.automatic:
+            await context_store.person_replied(conn, data.thread_id)
+            await timers.cancel_timers(conn, SCHEMA, data.thread_id)
+        elif isinstance(data, CommitmentStatusChanged):
+            await context_store.promise_moved(conn, data)
+        context = await context_store.load(conn, data.thread_id)
+        notices = notices_for(
+            envelope, self._company(), now=self._now(), links=self._link, thread=context
+        )
+        for notice in notices:
+            await self._record(conn, notice, envelope.id)
+        return []
+
+    async def on_timer(self, conn: Connection, timer: timers.Timer) -> Sequence[Event]:
+        """Nobody answered in time: tell the customer we have their message, and by when."""
+        message = MessageReceived.model_validate(timer.payload["message"])
+        company = self._company()
+        calendar = calendar_for(company.sla.business_hours, company.company.timezone)
+        due_by = add_business_time(message.received_at, company.sla.first_reply, calendar)
+        notice = acknowledgement_for(message, company, due_by=due_by)
+        await self._record(conn, notice, str(timer.payload["event_id"]))
+        return []
+
+    async def _record(self, conn: Connection, notice: Notice, source_event_id: str) -> None:
+        company = self._company()
+        key = f"{source_event_id}:{notice.recipient.lower()}:{notice.template}"
+        notification_id = f"ntf-{uuid.uuid5(_IDS, key).hex[:20]}"
+        domain = company.company.support_address.rsplit("@", 1)[-1]
+        email = render(notice, company)
+        await sendlog.add(
+            conn,
+            sendlog.Send(
+                idempotency_key=key,
+                notification_id=notification_id,
+                source_event_id=source_event_id,
+                thread_id=notice.thread_id,
+                template=notice.template,
+                recipient=notice.recipient,
+                recipient_role=notice.recipient_role.value,
+                # Short enough to stay on one header line (some mail tools mishandle folding).
+                message_id=keepword_message_id(notice.thread_id, notification_id[4:16], domain),
+                subject=email.subject,
+                body_text=email.text,
+                body_html=email.html,
+            ),
+        )

@@ -1,0 +1,215 @@
+"""The notifier running (real lifespan) against the real broker, database and an SMTP server:
+acknowledgements when nobody answered, escalation emails with signed links, and redelivered
+events sending nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from keepword_events import (
+    Channel,
+    Customer,
+    EscalationOpened,
+    EscalationRule,
+    MessageReceived,
+    Option,
+    OptionKind,
+    Person,
+    ReplySent,
+    Role,
+    new_envelope,
+    topics,
+)
+from keepword_notifier.app import create_app
+from keepword_platform.kafka import make_broker, publish
+from keepword_platform.settings import KeepwordSettings, NotifierSettings
+from keepword_testkit.kafka_probe import TopicProbe
+from keepword_testkit.processes import free_port
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
+
+CONFIG = """
+[company]
+name = "Brightline Digital"
+support_address = "support@brightline.example"
+timezone = "America/New_York"
+
+[sla]
+first_reply = "1h"
+acknowledge_after = "1s"
+manager_decision = "4h"
+
+[[people]]
+email = "casey.service@brightline.example"
+name = "Casey Brooks"
+role = "service"
+
+[[people]]
+email = "morgan.lead@brightline.example"
+name = "Morgan Reyes"
+role = "management"
+level = 1
+"""
+DANA = Customer(email="dana@example.com", name="Dana Whitfield")
+CUSTOMER = Person(email="dana@example.com", name="Dana Whitfield", role=Role.CUSTOMER)
+MORGAN = Person(email="morgan.lead@brightline.example", name="Morgan Reyes", role=Role.MANAGEMENT)
+
+
+class Catcher:
+    """An SMTP server that keeps every email it accepts."""
+
+    def __init__(self) -> None:
+        self.mail: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mail.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 2.0.0 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.mail if m["To"] == address]
+
+
+@pytest.fixture
+def catcher() -> Iterator[tuple[Catcher, int]]:
+    handler, port = Catcher(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture
+async def notifier(
+    fresh_kafka: str, database_url: str, tmp_path: Path, catcher: tuple[Catcher, int]
+) -> AsyncIterator[Catcher]:
+    config = tmp_path / "k.toml"
+    config.write_text(CONFIG)
+    app = create_app(
+        NotifierSettings(
+            kafka_bootstrap=fresh_kafka,
+            database_url=database_url,
+            config=config,
+            smtp_host="127.0.0.1",
+            smtp_port=catcher[1],
+        )
+    )
+    async with app.router.lifespan_context(app):
+        yield catcher[0]
+
+
+async def _send(bootstrap: str, *events: Any) -> list[Any]:
+    producer = make_broker(KeepwordSettings(kafka_bootstrap=bootstrap), client_id="t")
+    await producer.start()
+    try:
+        envelopes = [new_envelope(e, source="/test") for e in events]
+        for envelope in envelopes:
+            await publish(producer, envelope)
+        return envelopes
+    finally:
+        await producer.stop()
+
+
+async def _until(check: Any, within: float = 20) -> None:
+    for _ in range(int(within / 0.2)):
+        if check():
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError("condition not met")
+
+
+def _message(thread: str) -> MessageReceived:
+    now = datetime.now(UTC)
+    return MessageReceived(
+        thread_id=thread,
+        correlation_id=thread,
+        message_id=f"msg-{uuid.uuid4().hex}",
+        channel=Channel.WEB,
+        customer=DANA,
+        author=CUSTOMER,
+        subject="Where is my report?",
+        body="Hello,\n\nI paid a deposit two weeks ago and have heard nothing since.",
+        sent_at=now,
+        received_at=now,
+    )
+
+
+async def test_an_unanswered_customer_is_acknowledged_once(
+    notifier: Catcher, fresh_kafka: str
+) -> None:
+    thread = f"thr-{uuid.uuid4().hex[:16]}"
+    async with TopicProbe(fresh_kafka, [topics.NOTIFICATIONS]) as probe:
+        await _send(fresh_kafka, _message(thread), _message(thread))
+        await _until(lambda: len(notifier.to("dana@example.com")) >= 1)
+        await asyncio.sleep(2)
+        records = await probe.records()
+
+    [ack] = notifier.to("dana@example.com")
+    assert f"[#{thread}]" in ack["Subject"]
+    assert ack["Message-ID"].strip().startswith(f"<kw.{thread}.")
+    text = ack.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Dana" in text
+    assert [r.key for r in records] == [thread.encode()]  # one NotificationSent
+
+
+async def test_a_reply_in_time_means_no_acknowledgement(
+    notifier: Catcher, fresh_kafka: str
+) -> None:
+    thread = f"thr-{uuid.uuid4().hex[:16]}"
+    now = datetime.now(UTC)
+    reply = ReplySent(
+        thread_id=thread,
+        correlation_id=thread,
+        message_id=f"msg-{uuid.uuid4().hex}",
+        channel=Channel.EMAIL,
+        customer=DANA,
+        author=Person(email="casey.service@brightline.example", role=Role.SERVICE),
+        body="Here it is.",
+        sent_at=now,
+        received_at=now,
+    )
+    await _send(fresh_kafka, _message(thread), reply)
+    await asyncio.sleep(3)
+    assert [m for m in notifier.mail if thread in (m["Subject"] or "")] == []
+
+
+async def test_the_manager_gets_signed_option_links_and_redelivery_sends_nothing_new(
+    notifier: Catcher, fresh_kafka: str
+) -> None:
+    thread = f"thr-{uuid.uuid4().hex[:16]}"
+    opened = EscalationOpened(
+        thread_id=thread,
+        correlation_id=thread,
+        escalation_id=f"esc-{thread}",
+        rule=EscalationRule.STALLED,
+        level=1,
+        manager=MORGAN,
+        customer=DANA,
+        reason="The customer has waited 26 hours for a first reply.",
+        options=(
+            Option(kind=OptionKind.PHONE_CALL, summary="Call Dana"),
+            Option(kind=OptionKind.REFUND, summary="Refund the disputed amount"),
+            Option(kind=OptionKind.HANDLE_IT, summary="Handle it (no decision)"),
+        ),
+        decide_by=datetime.now(UTC) + timedelta(hours=4),
+    )
+    [envelope] = await _send(fresh_kafka, opened)
+    await _until(lambda: len(notifier.to("morgan.lead@brightline.example")) >= 1)
+    producer = make_broker(KeepwordSettings(kafka_bootstrap=fresh_kafka), client_id="t")
+    await producer.start()
+    await publish(producer, envelope)  # the same event again
+    await producer.stop()
+    await asyncio.sleep(3)
+
+    [email] = notifier.to("morgan.lead@brightline.example")
+    html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert html.count("/decisions/") >= 3
+    assert notifier.to("dana@example.com") == []  # never an internal email to the customer
