@@ -84,13 +84,15 @@ class OutboxRelay:
             while True:
                 if conn.is_closed():
                     raise ConnectionError("relay lost its lock connection")
+                # Clear before draining: a NOTIFY arriving during the drain must wake the next
+                # wait, not be lost (its rows would otherwise wait for the poll).
+                self._wake.clear()
                 published = await self._drain_once()
                 drained_since_purge += published
                 if drained_since_purge > 10_000:
                     await store.purge_published(self.pool, self.schema, self.retention_hours)
                     drained_since_purge = 0
                 if published < self.batch_size:
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         finally:
