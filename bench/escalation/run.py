@@ -1,0 +1,930 @@
+"""Escalation benchmark: reply deadlines falling due at once among a million open threads.
+
+    .venv/bin/python bench/escalation/run.py [--threads 1000000] [--due 10000] [--profile] [--keep]
+
+Needs the local PostgreSQL with escalation's migrations (`make up` or `keepword db migrate`) and
+the Kafka jars the local broker installed. The question (the issue's target: p99 under 2 s):
+with `--threads` open threads in the database, how long after `--due` reply deadlines fall due
+at the same instant T is each `keepword.escalation.opened.v1` on keepword.escalations.v1?
+
+THE BENCHMARK OWNS THE LOCAL DEV DATABASE'S ESCALATION STATE. The service's schema is fixed
+(`escalation`), so there is no private copy: it refuses to start while another escalation
+service runs against the database (its deadline loop and relay would share the work and
+publish to their own broker) or another backend holds locks on the schema, then TRUNCATEs
+escalation.threads, timeline, escalations, timers, inbox and outbox, and truncates them again
+at the end unless `--keep` (the seeded threads' deadlines would otherwise fire, hours later,
+in whichever escalation service runs next). Those checks cannot see a test suite between two
+tests: do not run it while `make test` runs.
+
+1. Seeding (timed): every thread waits for its first reply (unanswered = 1) with one timeline
+   line, and has a reply_warn and a reply_due timer hours ahead, except the `--due` measured
+   threads, spread evenly over the id space: their warning was already handled (a timeline
+   line, no warn timer) and their reply_due timer is parked a month ahead. COPY, then VACUUM
+   ANALYZE.
+2. A private Kafka broker (temp dir, free ports, the catalog's topics): the service's consumer
+   group starts at the beginning of its input topics, and the shared broker holds millions of
+   records it would first work through.
+3. The escalation service as its own process (INFO logs, a chain of levels 1 and 2, SLA around
+   the clock), healthy and leading the outbox relay.
+4. One UPDATE moves the measured threads' deadlines (clock and timer) to T, a few seconds
+   ahead. Lag per thread = Kafka record timestamp of its opened event - T. Also from the
+   database: when the handler opened each escalation (opened_at), so the lag splits into
+   firing (opened_at - T) and publishing (record time - opened_at: the rest of its batch of
+   deadlines, the commit, then the outbox relay). Memory is VmRSS/VmHWM.
+
+Prints progress on stderr, a markdown table on stdout, writes JSON to bench/results/. With
+--profile, samples the service with py-spy from just before T until the last event
+(`pip install py-spy`, outside the venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+from keepword_escalation.watch import REPLY_DUE, REPLY_WARN, SCHEMA
+from keepword_events import EscalationOpened, topics
+from keepword_platform.kafka import create_topics, describe_topics
+from keepword_platform.settings import EscalationSettings
+from keepword_testkit.local_kafka import LocalKafka
+from keepword_testkit.processes import ServiceProcess, free_port, start_service
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE.parent / "results"
+LOGS = RESULTS / "logs"
+TARGET_P99_MS = 2000.0
+# The tables the benchmark empties; used_decision_links is left alone (nothing here uses it).
+OWNED_TABLES = ("threads", "timeline", "escalations", "timers", "inbox", "outbox")
+SEEDED_TABLES = ("threads", "timeline", "timers")
+FIRST_REPLY = timedelta(hours=24)
+WARN_FRACTION = 0.75
+# Unmeasured threads started waiting up to 17 h ago: their warnings (at 18 h) are at least an
+# hour ahead, so nothing but the measured deadlines falls due during a run.
+BACKGROUND_SPREAD_S = 17 * 3600
+PARKED = timedelta(days=30)  # where the measured deadlines wait until the service is ready
+ARM_LEAD_S = 4.0  # T is this far after the UPDATE starts: the service is idle and polling at T
+COPY_CHUNK = 50_000
+STALL_SECONDS = 60.0  # no new event for this long: the run failed, say so rather than hang
+DUPLICATE_GRACE_S = 3.0  # keep reading this long after the last wanted event, to see copies
+RELAY_LOCK = f"outbox:{SCHEMA}"  # the advisory lock the leading outbox relay holds
+PROFILED_PACKAGES = ("keepword", "asyncpg", "aiokafka", "faststream", "pydantic")
+OPENED = EscalationOpened.ce_type
+
+CONFIG = """\
+# Written by bench/escalation/run.py: around the clock, a chain of two levels.
+[company]
+name = "Keepword Bench Co."
+support_address = "support@bench.example"
+timezone = "UTC"
+
+[sla]
+first_reply = "24h"
+next_reply = "24h"
+warn_at = 0.75
+max_unanswered_followups = 2
+manager_decision = "4h"
+
+[[people]]
+email = "casey.service@bench.example"
+name = "Casey Brooks"
+role = "service"
+
+[[people]]
+email = "morgan.lead@bench.example"
+name = "Morgan Reyes"
+role = "management"
+level = 1
+
+[[people]]
+email = "drew.director@bench.example"
+name = "Drew Adler"
+role = "management"
+level = 2
+"""
+
+_STARTED = time.monotonic()
+
+
+def progress(text: str) -> None:
+    print(f"[bench {time.monotonic() - _STARTED:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def distribution(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50_ms": statistics.median(values),
+        "p99_ms": percentile(values, 0.99),
+        "min_ms": min(values),
+        "max_ms": max(values),
+    }
+
+
+# --- the threads ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Population:
+    """Which threads exist and which of them are measured: every `stride`-th, so their rows and
+    index entries are spread over the tables as a real population's would be."""
+
+    threads: int
+    due: int
+
+    @property
+    def stride(self) -> int:
+        return self.threads // self.due
+
+    def is_due(self, i: int) -> bool:
+        return i % self.stride == 0 and i // self.stride < self.due
+
+    def due_ids(self) -> list[str]:
+        return [thread_id(i * self.stride) for i in range(self.due)]
+
+
+def thread_id(i: int) -> str:
+    return f"thr-{i:016x}"  # the contract's shape: thr- and 16 hex digits
+
+
+def customer_json(i: int) -> str:
+    # Digits only in the variable parts, so an f-string is valid JSON and ~10x faster than
+    # json.dumps over a million rows. Every 4th customer left a phone number, every 8th
+    # prefers the phone: the options offered (and their cost) vary as in real life.
+    phone = f'"+1 555 {i % 10_000:04d}"' if i % 4 == 0 else "null"
+    channel = "phone" if i % 8 == 0 else "email"
+    return (
+        f'{{"email": "customer{i}@example.com", "name": "Customer {i}", '
+        f'"phone": {phone}, "preferred_channel": "{channel}"}}'
+    )
+
+
+DEPOSIT = '{"amount": "1500.00", "currency": "USD"}'
+
+
+@dataclass(frozen=True)
+class Wait:
+    """When a thread's customer started waiting, and its warning and reply deadline."""
+
+    since: datetime
+    warn_at: datetime
+    due_at: datetime
+
+    @classmethod
+    def due_at_instant(cls, due_at: datetime) -> Wait:
+        return cls(due_at - FIRST_REPLY, due_at - FIRST_REPLY * (1 - WARN_FRACTION), due_at)
+
+    @classmethod
+    def background(cls, i: int, now: datetime) -> Wait:
+        since = now - timedelta(seconds=(i * 7919) % BACKGROUND_SPREAD_S)
+        return cls(since, since + FIRST_REPLY * WARN_FRACTION, since + FIRST_REPLY)
+
+
+def wait_of(population: Population, i: int, now: datetime) -> Wait:
+    if population.is_due(i):
+        return Wait.due_at_instant(now + PARKED)
+    return Wait.background(i, now)
+
+
+THREAD_COLUMNS = (
+    "thread_id",
+    "customer",
+    "deposit",
+    "first_contact_at",
+    "last_customer_at",
+    "unanswered",
+    "waiting_since",
+    "reply_due_at",
+    "warn_at",
+)
+
+
+def thread_rows(population: Population, now: datetime) -> Iterator[tuple[Any, ...]]:
+    for i in range(population.threads):
+        wait = wait_of(population, i, now)
+        deposit = DEPOSIT if i % 3 == 0 else None
+        yield (
+            thread_id(i),
+            customer_json(i),
+            deposit,
+            wait.since,
+            wait.since,
+            1,
+            wait.since,
+            wait.due_at,
+            wait.warn_at,
+        )
+
+
+def timer_rows(population: Population, now: datetime) -> Iterator[tuple[Any, ...]]:
+    for i in range(population.threads):
+        wait = wait_of(population, i, now)
+        if not population.is_due(i):  # a measured thread's warning was already handled
+            yield (REPLY_WARN, thread_id(i), wait.warn_at)
+        yield (REPLY_DUE, thread_id(i), wait.due_at)
+
+
+def timeline_rows(population: Population, now: datetime) -> Iterator[tuple[Any, ...]]:
+    for i in range(population.threads):
+        wait = wait_of(population, i, now)
+        event_id = str(uuid.UUID(int=i + 1))
+        what = "Customer wrote (1 unanswered): Where is my ranking report?"
+        yield (thread_id(i), wait.since, what, event_id)
+        if population.is_due(i):
+            yield (thread_id(i), wait.warn_at, "Warning: first reply due soon", None)
+
+
+# --- the database -----------------------------------------------------------------------------
+
+
+async def relay_leader(conn: asyncpg.Connection) -> int | None:
+    """The backend pid holding the escalation relay's advisory lock: an escalation service."""
+    key: int = await conn.fetchval("SELECT hashtext($1)::bigint", RELAY_LOCK)
+    # pg_advisory_lock(bigint) is listed as classid = the high 32 bits, objid = the low ones.
+    pid: int | None = await conn.fetchval(
+        """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+              AND classid = $1::bigint::oid AND objid = $2::bigint::oid""",
+        (key >> 32) & 0xFFFFFFFF,
+        key & 0xFFFFFFFF,
+    )
+    return pid
+
+
+async def schema_users(conn: asyncpg.Connection) -> list[int]:
+    """Other backends holding locks on escalation's tables right now (a test, a migration)."""
+    pids: list[int] = [
+        r["pid"]
+        for r in await conn.fetch(
+            """SELECT DISTINCT l.pid FROM pg_locks l
+                 JOIN pg_class c ON c.oid = l.relation
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()""",
+            SCHEMA,
+        )
+    ]
+    return pids
+
+
+async def truncate_owned(conn: asyncpg.Connection) -> None:
+    tables = ", ".join(f"{SCHEMA}.{t}" for t in OWNED_TABLES)
+    # A test holding a row lock would make TRUNCATE wait forever; fail with a clear reason.
+    await conn.execute("SET lock_timeout = '10s'")
+    await conn.execute(f"TRUNCATE {tables}")
+
+
+async def prepare_database(database_url: str) -> None:
+    """Refuse to run beside another escalation service, then empty escalation's tables."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        holder = await relay_leader(conn)
+        if holder is not None:
+            raise SystemExit(
+                f"an escalation service is running against this database (backend {holder} "
+                "leads its outbox relay): it would fire the benchmark's deadlines and publish "
+                "them to its own broker, and truncating would destroy its state. Stop it "
+                "(`make down`, or wait for the test run) and run again."
+            )
+        users = await schema_users(conn)
+        if users:
+            raise SystemExit(
+                f"backends {users} are using schema {SCHEMA!r} (a test run?): run again later"
+            )
+        print(
+            f"WARNING: the benchmark truncates {', '.join(OWNED_TABLES)} in schema "
+            f"{SCHEMA!r} of {database_url}",
+            file=sys.stderr,
+            flush=True,
+        )
+        await truncate_owned(conn)
+    finally:
+        await conn.close()
+
+
+async def copy_rows(
+    database_url: str, table: str, columns: Sequence[str], rows: Iterator[tuple[Any, ...]]
+) -> float:
+    """COPY `rows` into `table` in chunks (bounded memory); returns the seconds it took."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(database_url)
+    try:
+        async with conn.transaction():
+            while chunk := list(itertools.islice(rows, COPY_CHUNK)):
+                await conn.copy_records_to_table(
+                    table, records=chunk, columns=list(columns), schema_name=SCHEMA
+                )
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+async def vacuum_analyze(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        # VACUUM as well as ANALYZE: after a million inserts autovacuum would otherwise start
+        # on these tables in the middle of the measurement, and the first readers of each page
+        # would pay for setting its hint bits. A long-running system has both done already.
+        for table in (*SEEDED_TABLES, "escalations"):
+            await conn.execute(f"VACUUM (ANALYZE) {SCHEMA}.{table}")
+    finally:
+        await conn.close()
+
+
+async def seed(database_url: str, population: Population) -> dict[str, float]:
+    """Seed the threads, their timelines and timers at once (three connections); timings."""
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    threads, timeline, timers = await asyncio.gather(
+        copy_rows(database_url, "threads", THREAD_COLUMNS, thread_rows(population, now)),
+        copy_rows(
+            database_url,
+            "timeline",
+            ("thread_id", "at", "what", "event_id"),
+            timeline_rows(population, now),
+        ),
+        copy_rows(
+            database_url, "timers", ("kind", "subject", "fire_at"), timer_rows(population, now)
+        ),
+    )
+    copied = time.perf_counter() - started
+    await vacuum_analyze(database_url)
+    return {
+        "copy_s": copied,
+        "copy_threads_s": threads,
+        "copy_timeline_s": timeline,
+        "copy_timers_s": timers,
+        "vacuum_analyze_s": time.perf_counter() - started - copied,
+        "total_s": time.perf_counter() - started,
+    }
+
+
+async def row_counts(conn: asyncpg.Connection) -> dict[str, int]:
+    return {
+        t: await conn.fetchval(f"SELECT count(*) FROM {SCHEMA}.{t}")  # noqa: S608
+        for t in SEEDED_TABLES
+    }
+
+
+async def arm(conn: asyncpg.Connection, ids: Sequence[str], lead_s: float) -> datetime:
+    """Move the measured threads' reply deadlines (clock and timer) to T, `lead_s` from now."""
+    at = datetime.now(UTC) + timedelta(seconds=lead_s)
+    wait = Wait.due_at_instant(at)
+    async with conn.transaction():
+        await conn.execute(
+            f"""UPDATE {SCHEMA}.threads SET waiting_since = $2, first_contact_at = $2,
+                       last_customer_at = $2, warn_at = $3, reply_due_at = $4
+                 WHERE thread_id = ANY($1::text[])""",  # noqa: S608
+            list(ids),
+            wait.since,
+            wait.warn_at,
+            wait.due_at,
+        )
+        await conn.execute(
+            f"""UPDATE {SCHEMA}.timers SET fire_at = $2
+                 WHERE kind = $3 AND subject = ANY($1::text[])""",  # noqa: S608
+            list(ids),
+            at,
+            REPLY_DUE,
+        )
+    if datetime.now(UTC) > at - timedelta(seconds=0.5):
+        raise SystemExit(f"arming the deadlines took more than {lead_s - 0.5:.1f}s: raise the lead")
+    return at
+
+
+async def opened_at(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, datetime]:
+    """When the handler opened each measured thread's escalation (its clock's `now`)."""
+    rows = await conn.fetch(
+        f"""SELECT thread_id, opened_at FROM {SCHEMA}.escalations
+             WHERE thread_id = ANY($1::text[])""",  # noqa: S608
+        list(ids),
+    )
+    return {r["thread_id"]: r["opened_at"] for r in rows}
+
+
+async def clean_up(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await truncate_owned(conn)
+    finally:
+        await conn.close()
+
+
+# --- the private broker and the service --------------------------------------------------------
+
+
+@contextlib.contextmanager
+def private_broker(state_dir: Path, partitions: int) -> Iterator[str]:
+    """A broker of the benchmark's own with the catalog's topics; stopped at the end."""
+    broker = LocalKafka(state_dir, port=free_port(), controller_port=free_port())
+    try:
+        broker.start()
+        asyncio.run(create_topics(broker.bootstrap, partitions))
+        yield broker.bootstrap
+    finally:
+        # Also after a failed start: kafka.sh may have launched the JVM before giving up.
+        try:
+            broker.stop()
+        except subprocess.CalledProcessError as error:
+            progress(f"stopping the private broker failed: {error.stderr.decode()[-500:]}")
+
+
+@contextlib.contextmanager
+def escalation_service(bootstrap: str, config: Path) -> Iterator[ServiceProcess]:
+    env = {
+        "KEEPWORD_KAFKA_BOOTSTRAP": bootstrap,
+        "KEEPWORD_CONFIG": str(config),
+        # INFO, as in production: whatever the service logs per deadline is part of the cost.
+        "KEEPWORD_LOG_LEVEL": "INFO",
+    }
+    service = start_service("escalation", log_dir=LOGS, env=env)
+    try:
+        service.wait_healthy(timeout=90)
+        yield service
+    finally:
+        try:
+            service.stop()
+        except subprocess.TimeoutExpired:
+            service.kill()
+
+
+async def until_relay_led(database_url: str, patience_s: float = 30.0) -> None:
+    """The relay takes its lock after start-up: before that, published events would wait."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + patience_s
+        while await relay_leader(conn) is None:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the service's outbox relay did not start in {patience_s}s")
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+
+
+# --- reading the escalations topic -------------------------------------------------------------
+
+
+@dataclass
+class Observed:
+    """The opened events seen on keepword.escalations.v1, by thread."""
+
+    wanted: frozenset[str]
+    timestamps: dict[str, int] = field(default_factory=dict)  # first copy's record time (ms)
+    read_at: dict[str, float] = field(default_factory=dict)  # when the bench read it (ms)
+    copies: Counter[str] = field(default_factory=Counter)
+    others: Counter[str] = field(default_factory=Counter)  # other types, unexpected threads
+    last_progress: float = field(default_factory=time.monotonic)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.timestamps) == len(self.wanted)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(n - 1 for n in self.copies.values() if n > 1)
+
+    def add(self, record: Any, now_ms: float) -> None:
+        kind = dict(record.headers).get("ce_type", b"").decode()
+        thread = (record.key or b"").decode()
+        if kind != OPENED or thread not in self.wanted:
+            self.others[f"{kind} ({'measured' if thread in self.wanted else 'other'} thread)"] += 1
+            return
+        self.copies[thread] += 1
+        if thread not in self.timestamps:
+            self.timestamps[thread] = record.timestamp
+            self.read_at[thread] = now_ms
+            self.last_progress = time.monotonic()
+
+
+async def escalations_reader(bootstrap: str) -> AIOKafkaConsumer:
+    """A group-less reader of keepword.escalations.v1 from its beginning (the broker is new)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50
+    )
+    await consumer.start()
+    (state,) = await describe_topics(bootstrap, [topics.ESCALATIONS])
+    consumer.assign([TopicPartition(topics.ESCALATIONS, p) for p in range(state.partitions)])
+    await consumer.seek_to_beginning()
+    return consumer
+
+
+async def read_until_complete(consumer: AIOKafkaConsumer, observed: Observed) -> None:
+    """Read until every wanted thread's event arrived, or until nothing new arrived for
+    STALL_SECONDS."""
+    while not observed.complete:
+        if time.monotonic() - observed.last_progress > STALL_SECONDS:
+            progress(
+                f"only {len(observed.timestamps):,} of {len(observed.wanted):,} opened events "
+                f"after {STALL_SECONDS:.0f}s without progress: see the service log"
+            )
+            return
+        await read_batch(consumer, observed)
+
+
+async def read_for(consumer: AIOKafkaConsumer, observed: Observed, seconds: float) -> None:
+    """Keep reading a while after the last wanted event: a copy would come soon after it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await read_batch(consumer, observed)
+
+
+async def read_batch(consumer: AIOKafkaConsumer, observed: Observed) -> None:
+    batches = await consumer.getmany(timeout_ms=100, max_records=5000)
+    read_ms = time.time() * 1000
+    for records in batches.values():
+        for record in records:
+            observed.add(record, read_ms)
+
+
+async def report_progress(observed: Observed, t_ms: float) -> None:
+    while True:
+        await asyncio.sleep(2.0)
+        late = time.time() * 1000 - t_ms
+        if late > 0:
+            progress(f"T+{late / 1000:.1f}s: {len(observed.timestamps):,} opened events")
+
+
+# --- what the service used ---------------------------------------------------------------------
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """Resident memory now (VmRSS) and at its peak so far (VmHWM), KiB."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def _stat_fields(pid: int) -> list[str]:
+    # The command name (field 2) may contain spaces: split after its closing parenthesis.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, *, with_ended_children: bool = False) -> float:
+    fields = _stat_fields(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if with_ended_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(postmaster: int) -> float:
+    """Every backend's CPU, other clients' too (the postmaster reaps ended ones)."""
+    total = cpu_seconds(postmaster, with_ended_children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):  # ended meanwhile
+                if int(_stat_fields(int(entry.name))[1]) == postmaster:
+                    total += cpu_seconds(int(entry.name))
+    return total
+
+
+def machine_busy_seconds() -> float:
+    counters = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(counters[:8]) - counters[3] - counters[4]) / os.sysconf("SC_CLK_TCK")
+
+
+async def postmaster_pid(conn: asyncpg.Connection) -> int:
+    backend: int = await conn.fetchval("SELECT pg_backend_pid()")
+    return int(_stat_fields(backend)[1])
+
+
+def cpu_snapshot(service: int, postmaster: int) -> dict[str, float]:
+    return {
+        "service": cpu_seconds(service),
+        "postgres": postgres_cpu_seconds(postmaster),
+        "machine": machine_busy_seconds(),
+    }
+
+
+def cores_busy(
+    before: dict[str, float], after: dict[str, float], seconds: float
+) -> dict[str, float]:
+    """Average cores each party kept busy; `others` is the rest of the machine (the broker,
+    this benchmark, other engineers' runs): how far to trust the figures."""
+    busy = {k: (after[k] - before[k]) / seconds for k in before}
+    return busy | {"others": max(0.0, busy["machine"] - busy["service"] - busy["postgres"])}
+
+
+# --- the profile -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sampled(pid: int, path: Path | None) -> Iterator[None]:
+    """Sample `pid` with py-spy into `path` while the block runs (not at all without a path)."""
+    if path is None:
+        yield
+        return
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy: `pip install py-spy` (not into .venv)")
+    # --nonblocking: py-spy otherwise stops the service for every sample, which would add to
+    # the very lag being measured. -d is a backstop; SIGINT ends it and py-spy writes its file.
+    command = [spy, "record", "-p", str(pid), "--format", "raw", "-o", str(path)]
+    command += ["--nonblocking", "-r", "200", "-d", "600"]
+    process = subprocess.Popen(  # noqa: S603 - py-spy, found on PATH, with our own arguments
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    time.sleep(1.0)  # py-spy attaches before the deadlines fall due
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=60)
+        if process.returncode != 0:
+            progress(f"py-spy failed ({process.returncode}): {errors.decode()[-1000:]}")
+
+
+_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*?)(?::\d+)?\)$")
+_SHORTER = re.compile(r"^.*?/(?:site-packages|src|lib/python3\.\d+)/")
+
+
+def frame_name(frame: str) -> str:
+    """`function (file:line)` as `function (package/module.py)`: lines of one function merge."""
+    match = _FRAME.match(frame)
+    if not match:
+        return frame
+    return f"{match['function']} ({_SHORTER.sub('', match['file'])})"
+
+
+def profile_summary(path: Path, top_self: int = 20, top_inclusive: int = 40) -> dict[str, Any]:
+    """Self and inclusive sample shares per function, from py-spy's raw (collapsed) output."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack:
+            continue
+        count = int(count_text)
+        frames = [frame_name(f) for f in stack.split(";")]
+        total += count
+        own[frames[-1]] += count
+        for name in set(frames):
+            inclusive[name] += count
+    # Frames in (nearly) every sample are the process's entry points: they say nothing.
+    ours = Counter(
+        {
+            name: n
+            for name, n in inclusive.items()
+            if any(p in name for p in PROFILED_PACKAGES) and n < 0.9 * total
+        }
+    )
+    share = 100.0 / max(total, 1)
+    return {
+        "samples": total,
+        "self": [(name, n * share) for name, n in own.most_common(top_self)],
+        "inclusive": [(name, n * share) for name, n in ours.most_common(top_inclusive)],
+    }
+
+
+# --- the measurement ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What the firing of the measured deadlines produced."""
+
+    at: datetime
+    observed: Observed
+    opened: dict[str, datetime]
+    memory_before: dict[str, int]
+    memory_after: dict[str, int]
+    cores: dict[str, float]
+    window_s: float
+
+
+async def fire(
+    service: ServiceProcess, bootstrap: str, database_url: str, ids: Sequence[str]
+) -> Firing:
+    """Arm the measured deadlines at T and read their opened events; memory and CPU around it."""
+    pid = service.process.pid
+    observed = Observed(wanted=frozenset(ids))
+    conn = await asyncpg.connect(database_url)
+    consumer = await escalations_reader(bootstrap)
+    try:
+        postmaster = await postmaster_pid(conn)
+        reader = asyncio.create_task(read_until_complete(consumer, observed))
+        at = await arm(conn, ids, ARM_LEAD_S)
+        progress(f"{len(ids):,} deadlines armed for T = {at:%H:%M:%S.%f}")
+        # Memory and CPU from T on: the lead before it is idle time.
+        await asyncio.sleep(max(0.0, at.timestamp() - time.time()))
+        memory_before = memory_kib(pid)
+        cpu_before, started = cpu_snapshot(pid, postmaster), time.monotonic()
+        ticker = asyncio.create_task(report_progress(observed, at.timestamp() * 1000))
+        try:
+            await reader
+        finally:
+            ticker.cancel()
+        window_s = time.monotonic() - started
+        cores = cores_busy(cpu_before, cpu_snapshot(pid, postmaster), window_s)
+        memory_after = memory_kib(pid)
+        await read_for(consumer, observed, DUPLICATE_GRACE_S)
+        opened = await opened_at(conn, ids)
+    finally:
+        await consumer.stop()
+        await conn.close()
+    return Firing(at, observed, opened, memory_before, memory_after, cores, window_s)
+
+
+def figures(firing: Firing) -> dict[str, Any]:
+    """Lag per measured thread, split into firing and relaying, and the completeness checks."""
+    t_ms = firing.at.timestamp() * 1000
+    seen = firing.observed.timestamps
+    lag = [ts - t_ms for ts in seen.values()]
+    fired = [o.timestamp() * 1000 - t_ms for o in firing.opened.values()]
+    relayed = [
+        ts - firing.opened[t].timestamp() * 1000 for t, ts in seen.items() if t in firing.opened
+    ]
+    result: dict[str, Any] = {
+        "due": len(firing.observed.wanted),
+        "published_distinct": len(seen),
+        "missing": len(firing.observed.wanted) - len(seen),
+        "duplicates": firing.observed.duplicates,
+        "other_events": dict(firing.observed.others),
+        "escalations_in_db": len(firing.opened),
+        "memory_kib": {"before": firing.memory_before, "after": firing.memory_after},
+        "cpu_cores_busy": firing.cores,
+        "window_s": firing.window_s,
+    }
+    if lag:
+        result["lag"] = distribution(lag)
+        result["all_published_s"] = max(lag) / 1000
+        result["read_lag"] = distribution([r - t_ms for r in firing.observed.read_at.values()])
+    if fired:
+        result["fired"] = distribution(fired)
+        result["fire_rate_per_s"] = len(fired) / max((max(fired) - min(fired)) / 1000, 1e-3)
+    if relayed:
+        result["relayed"] = distribution(relayed)
+    return result
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    seeding: dict[str, float]
+    counts: dict[str, int]
+    figures: dict[str, Any]
+    service_log: str
+
+
+def run(args: argparse.Namespace, settings: EscalationSettings, profile: Path | None) -> Run:
+    population = Population(args.threads, args.due)
+    progress(f"seeding {args.threads:,} open threads ({args.due:,} measured)")
+    seeding = asyncio.run(seed(settings.database_url, population))
+    progress(f"seeded in {seeding['total_s']:.1f}s: {seeding}")
+    counts = asyncio.run(_counts(settings.database_url))
+    with tempfile.TemporaryDirectory(prefix="keepword-bench-escalation-") as tmp:
+        config = Path(tmp) / "keepword.toml"
+        config.write_text(CONFIG)
+        progress("starting a private Kafka broker")
+        with private_broker(Path(tmp) / "kafka", settings.topic_partitions) as bootstrap:
+            progress(f"starting escalation against {bootstrap}")
+            with escalation_service(bootstrap, config) as service:
+                asyncio.run(until_relay_led(settings.database_url))
+                with sampled(service.process.pid, profile):
+                    firing = asyncio.run(
+                        fire(service, bootstrap, settings.database_url, population.due_ids())
+                    )
+                log = str(service.log_path)
+    return Run(seeding, counts, figures(firing), log)
+
+
+async def _counts(database_url: str) -> dict[str, int]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await row_counts(conn)
+    finally:
+        await conn.close()
+
+
+def print_table(args: argparse.Namespace, result: Run) -> None:
+    f = result.figures
+    mem = f["memory_kib"]
+    rows: list[tuple[str, str]] = [
+        ("open threads / timer rows / timeline rows", _counts_text(result.counts)),
+        ("seeding (COPY + VACUUM ANALYZE)", f"{result.seeding['total_s']:.1f} s"),
+        ("deadlines falling due at T", f"{args.due:,}"),
+        ("opened events published (distinct threads)", f"{f['published_distinct']:,}"),
+        ("missing / duplicates", f"{f['missing']:,} / {f['duplicates']:,}"),
+    ]
+    for name, label in (("lag", "detection lag (record time - T)"), ("fired", "  of it: firing")):
+        if name in f:
+            d = f[name]
+            rows.append((f"{label} p50 / p99 / max", _ms_text(d)))
+    if "relayed" in f:
+        label = "  of it: batch commit + relay"
+        rows.append((f"{label} p50 / p99 / max", _ms_text(f["relayed"])))
+    if "all_published_s" in f:
+        rows.append(("all published after T", f"{f['all_published_s']:.2f} s"))
+        rows.append(("deadlines fired per second", f"{f['fire_rate_per_s']:,.0f}"))
+    rows += [
+        ("service RSS before / after", f"{_mib(mem['before'])} / {_mib(mem['after'])} MiB"),
+        ("service peak RSS (VmHWM) after", f"{mem['after']['VmHWM'] / 1024:,.0f} MiB"),
+        ("CPU cores busy while firing", _cores_text(f["cpu_cores_busy"])),
+    ]
+    if "lag" in f:
+        verdict = "met" if f["lag"]["p99_ms"] < TARGET_P99_MS and not f["missing"] else "MISSED"
+        rows.append((f"target p99 < {TARGET_P99_MS / 1000:.0f} s", verdict))
+    print("| measure | value |\n| --- | ---: |")
+    for label, value in rows:
+        print(f"| {label} | {value} |")
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return f"{counts['threads']:,} / {counts['timers']:,} / {counts['timeline']:,}"
+
+
+def _ms_text(d: dict[str, float]) -> str:
+    return f"{d['p50_ms']:,.0f} / {d['p99_ms']:,.0f} / {d['max_ms']:,.0f} ms"
+
+
+def _mib(memory: dict[str, int]) -> str:
+    return f"{memory['VmRSS'] / 1024:,.0f}"
+
+
+def _cores_text(cores: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in cores.items()) + f" (of {os.cpu_count()})"
+
+
+def print_profile(summary: dict[str, Any]) -> None:
+    print(f"\nprofile of the service while firing: {summary['samples']:,} busy samples")
+    for title, rows in (("self time", summary["self"]), ("inclusive", summary["inclusive"])):
+        print(f"\n| {title} | % of samples |\n| --- | ---: |")
+        for name, share in rows:
+            print(f"| `{name}` | {share:.1f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1_000_000, help="open threads seeded")
+    parser.add_argument("--due", type=int, default=10_000, help="deadlines falling due at T")
+    parser.add_argument("--profile", action="store_true", help="sample the service with py-spy")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the seeded rows (default: truncate them)"
+    )
+    args = parser.parse_args()
+    if not 0 < args.due <= args.threads:
+        parser.error("--due must be between 1 and --threads")
+
+    settings = EscalationSettings()
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    profile = LOGS / f"escalation-{stamp}.pyspy.raw" if args.profile else None
+    LOGS.mkdir(parents=True, exist_ok=True)
+    # Outside the try: when it refuses (someone else uses escalation's tables), nothing of
+    # theirs may be truncated either.
+    asyncio.run(prepare_database(settings.database_url))
+    try:
+        result = run(args, settings, profile)
+    finally:
+        if not args.keep:
+            progress(f"truncating escalation's tables ({', '.join(OWNED_TABLES)})")
+            asyncio.run(clean_up(settings.database_url))
+
+    output: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count()},
+        "settings": vars(args) | {"arm_lead_s": ARM_LEAD_S},
+        "seeding": result.seeding,
+        "rows": result.counts,
+        "service_log": result.service_log,
+    } | result.figures
+    if profile is not None:
+        output["profile"] = profile_summary(profile) | {"raw": str(profile)}
+    path = RESULTS / f"escalation-{stamp}.json"
+    path.write_text(json.dumps(output, indent=2))
+
+    print_table(args, result)
+    if profile is not None:
+        print_profile(output["profile"])
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
