@@ -82,7 +82,30 @@ def _real_server(
             f"`bash deploy/local/{script} start` or run `make test`",
             pytrace=False,
         )
+    os.environ[variable] = address  # settings read inside tests see the same server
     yield address
+
+
+TEST_DATABASE_URL = DEFAULTS.database_url.rsplit("/", 1)[0] + "/keepword_test"
+
+
+async def _test_database_answers(url: str) -> str | None:
+    """Create the test database on first use, then check that it answers."""
+    if url == TEST_DATABASE_URL:
+        try:
+            conn = await asyncpg.connect(DEFAULTS.database_url, timeout=10)
+        except Exception as error:  # report whatever the driver said
+            return repr(error)
+        try:
+            exists = await conn.fetchval(
+                "SELECT true FROM pg_database WHERE datname = 'keepword_test'"
+            )
+            if not exists:
+                with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                    await conn.execute("CREATE DATABASE keepword_test")
+        finally:
+            await conn.close()
+    return await _postgres_answers(url)
 
 
 @contextlib.contextmanager
@@ -116,12 +139,17 @@ def kafka_bootstrap() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """URL of a real PostgreSQL database, or a test failure that says why there is none."""
+    """URL of a real PostgreSQL database, or a test failure that says why there is none.
+
+    On the local stack the tests get their own database, `keepword_test`, next to the
+    development one: services left running by `make up` work on `keepword` and never take
+    (or hand) work from the tests through the shared outbox, timers and send log.
+    """
     yield from _real_server(
         "KEEPWORD_DATABASE_URL",
-        DEFAULTS.database_url,
+        TEST_DATABASE_URL,
         _postgres_container,
-        _postgres_answers,
+        _test_database_answers,
         "PostgreSQL",
         "postgres.sh",
     )

@@ -88,3 +88,9 @@ class NotifierSettings(KeepwordSettings):
     """Notifier: health and metrics on 8083."""
 
     http_port: int = Field(default=8083, validation_alias="KEEPWORD_NOTIFIER_PORT")
+    horizon_hours: float = Field(
+        default=24,
+        gt=0,
+        validation_alias="KEEPWORD_NOTIFIER_HORIZON_HOURS",
+        description="Events older than this send no email (a new consumer reading history).",
+    )

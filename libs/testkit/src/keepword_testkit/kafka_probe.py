@@ -12,9 +12,13 @@ from keepword_events.topics import EVENT_TOPICS
 class TopicProbe:
     """Remembers the end offsets of some topics, then reads everything written after them."""
 
-    def __init__(self, bootstrap: str, topics: Sequence[str] = EVENT_TOPICS) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Sequence[str] = EVENT_TOPICS, *, source: str | None = None
+    ) -> None:
         self.bootstrap = bootstrap
         self.topics = list(topics)
+        # Only records of this CloudEvents source: other services may be publishing meanwhile.
+        self.source = source.encode() if source else None
         self._start: dict[TopicPartition, int] = {}
 
     async def __aenter__(self) -> TopicProbe:
@@ -71,6 +75,8 @@ class TopicProbe:
                         remaining.pop(tp, None)
         finally:
             await consumer.stop()
+        if self.source is not None:
+            found = [r for r in found if dict(r.headers).get("ce_source") == self.source]
         return found
 
     async def events(self) -> list[Envelope[Event]]:

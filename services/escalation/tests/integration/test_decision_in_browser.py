@@ -47,7 +47,8 @@ async def test_a_manager_decides_in_a_real_browser(
     fresh_kafka: str, database_url: str, tmp_path: Path
 ) -> None:
     config = tmp_path / "sla.toml"
-    config.write_text(FAST_SLA)
+    # A decision time long enough that the escalation is still at level 1 when the page opens.
+    config.write_text(FAST_SLA.replace('manager_decision = "3s"', 'manager_decision = "1h"'))
     service = start_service(
         "escalation",
         log_dir=tmp_path,

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from keepword_intake.app import create_app
 from keepword_platform.auth.store import create_api_key
 from keepword_platform.settings import IntakeSettings
+from keepword_testkit.processes import free_port
 
 
 @dataclass
@@ -51,6 +52,7 @@ async def intake(catalog_topics: str, database_url: str) -> AsyncIterator[Intake
     async with running_intake(
         kafka_bootstrap=catalog_topics,
         database_url=database_url,
+        smtp_listen_port=free_port(),  # never the 2525 of a stack left running by `make up`
         max_body_bytes=4096,
         max_batch_body_bytes=1024 * 1024,
     ) as client:

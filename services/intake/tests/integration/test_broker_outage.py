@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from keepword_events import topics
+from keepword_intake.publishing import SOURCE as INTAKE
 from keepword_platform.kafka import create_topics
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.local_kafka import LocalKafka
@@ -42,11 +43,12 @@ async def test_503_while_the_broker_is_down_then_one_record_once_it_is_back(
         kafka_bootstrap=private_kafka.bootstrap,
         database_url=database_url,
         publish_timeout_ms=PUBLISH_TIMEOUT_MS,
+        smtp_listen_port=free_port(),
     ) as intake:
         warm = await intake.http.post("/v1/messages", json=inbound(), headers=intake.auth)
         assert warm.status_code == 202
 
-        async with TopicProbe(private_kafka.bootstrap, [topics.MESSAGES]) as probe:
+        async with TopicProbe(private_kafka.bootstrap, [topics.MESSAGES], source=INTAKE) as probe:
             await asyncio.to_thread(private_kafka.stop)
             body = inbound(body=f"sent while the broker was down {uuid.uuid4()}")
             headers = intake.auth | {"Idempotency-Key": f"outage-{uuid.uuid4()}"}

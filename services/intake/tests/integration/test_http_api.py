@@ -18,8 +18,10 @@ from keepword_events import (
     Verdict,
     topics,
 )
+from keepword_intake.publishing import SOURCE as INTAKE
 from keepword_platform.auth.store import revoke_api_key
 from keepword_testkit.kafka_probe import TopicProbe
+from keepword_testkit.processes import free_port
 
 from .conftest import IntakeClient
 
@@ -62,7 +64,7 @@ def promise(thread_id: str) -> dict[str, Any]:
 
 
 async def test_inbound_message_is_published_before_the_202(intake: IntakeClient) -> None:
-    async with TopicProbe(intake_bootstrap(intake)) as probe:
+    async with TopicProbe(intake_bootstrap(intake), source=INTAKE) as probe:
         answer = await intake.http.post("/v1/messages", json=inbound(), headers=intake.auth)
         events = await probe.events()
 
@@ -81,7 +83,7 @@ async def test_a_staff_reply_joins_the_thread(intake: IntakeClient) -> None:
     first = await intake.http.post("/v1/messages", json=inbound(), headers=intake.auth)
     thread = first.json()["thread_id"]
 
-    async with TopicProbe(intake_bootstrap(intake)) as probe:
+    async with TopicProbe(intake_bootstrap(intake), source=INTAKE) as probe:
         answer = await intake.http.post("/v1/messages", json=reply(thread), headers=intake.auth)
         [envelope] = await probe.events()
 
@@ -94,7 +96,9 @@ async def test_a_staff_reply_joins_the_thread(intake: IntakeClient) -> None:
 
 async def test_commitment_then_answer_by_id_alone(intake: IntakeClient) -> None:
     thread = "thr-0123456789abcdef"
-    async with TopicProbe(intake_bootstrap(intake), [topics.COMMITMENT_REQUESTS]) as probe:
+    async with TopicProbe(
+        intake_bootstrap(intake), [topics.COMMITMENT_REQUESTS], source=INTAKE
+    ) as probe:
         declared = await intake.http.post(
             "/v1/commitments", json=promise(thread), headers=intake.auth
         )
@@ -124,7 +128,9 @@ async def test_commitment_then_answer_by_id_alone(intake: IntakeClient) -> None:
 
 async def test_renegotiation_fulfilment_and_cancellation(intake: IntakeClient) -> None:
     thread = f"thr-{uuid.uuid4().hex[:16]}"
-    async with TopicProbe(intake_bootstrap(intake), [topics.COMMITMENT_REQUESTS]) as probe:
+    async with TopicProbe(
+        intake_bootstrap(intake), [topics.COMMITMENT_REQUESTS], source=INTAKE
+    ) as probe:
         first = (
             await intake.http.post("/v1/commitments", json=promise(thread), headers=intake.auth)
         ).json()
@@ -193,7 +199,7 @@ async def test_answering_an_unknown_commitment_needs_its_thread(intake: IntakeCl
 async def _assert_nothing_published(
     intake: IntakeClient, method: str, path: str, **request: Any
 ) -> dict[str, Any]:
-    async with TopicProbe(intake_bootstrap(intake)) as probe:
+    async with TopicProbe(intake_bootstrap(intake), source=INTAKE) as probe:
         answer = await intake.http.request(method, path, **request)
         records = await probe.records()
     assert records == []
@@ -226,7 +232,10 @@ async def test_401_with_a_revoked_key(catalog_topics: str, database_url: str) ->
     from .conftest import running_intake
 
     async with running_intake(
-        kafka_bootstrap=catalog_topics, database_url=database_url, api_key_cache_seconds=0
+        kafka_bootstrap=catalog_topics,
+        database_url=database_url,
+        api_key_cache_seconds=0,
+        smtp_listen_port=free_port(),
     ) as intake:
         await revoke_api_key(intake.app.state.runtime.db, intake.key_name)
         problem = await _assert_nothing_published(
@@ -334,7 +343,7 @@ async def test_422_for_a_counter_offer_without_terms(intake: IntakeClient) -> No
 async def test_a_retried_idempotency_key_publishes_once(intake: IntakeClient) -> None:
     key = {"Idempotency-Key": f"retry-{uuid.uuid4()}"}
     body = inbound()
-    async with TopicProbe(intake_bootstrap(intake)) as probe:
+    async with TopicProbe(intake_bootstrap(intake), source=INTAKE) as probe:
         first = await intake.http.post("/v1/messages", json=body, headers=intake.auth | key)
         second = await intake.http.post("/v1/messages", json=body, headers=intake.auth | key)
         records = await probe.records()
@@ -358,7 +367,7 @@ async def test_an_idempotency_key_reused_for_another_body_is_refused(intake: Int
 
 async def test_batch_accepts_and_refuses_item_by_item(intake: IntakeClient) -> None:
     items = [inbound(), inbound(channel="fax"), inbound(channel="phone")]
-    async with TopicProbe(intake_bootstrap(intake)) as probe:
+    async with TopicProbe(intake_bootstrap(intake), source=INTAKE) as probe:
         answer = await intake.http.post(
             "/v1/messages:batch", json={"messages": items}, headers=intake.auth
         )

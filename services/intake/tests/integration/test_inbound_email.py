@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from keepword_events import Envelope, Event, MessageReceived, ReplySent, Role, topics
+from keepword_intake.publishing import SOURCE as INTAKE
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.processes import free_port
 
@@ -64,7 +65,7 @@ def customer_mail(subject: str, body: str = "Hello, where is my order?") -> Emai
 
 async def _events_of(intake: IntakeClient, *messages: EmailMessage) -> list[Envelope[Event]]:
     bootstrap = intake.app.state.runtime.settings.kafka_bootstrap
-    async with TopicProbe(bootstrap, [topics.MESSAGES]) as probe:
+    async with TopicProbe(bootstrap, [topics.MESSAGES], source=INTAKE) as probe:
         for message in messages:
             await send(intake, message)
         return await probe.events()
@@ -200,7 +201,7 @@ async def test_oversized_mail_is_refused_with_552(mail_intake: IntakeClient) -> 
     mail = customer_mail("Huge", "x" * 300_000)
     bootstrap = mail_intake.app.state.runtime.settings.kafka_bootstrap
 
-    async with TopicProbe(bootstrap, [topics.MESSAGES]) as probe:
+    async with TopicProbe(bootstrap, [topics.MESSAGES], source=INTAKE) as probe:
         with pytest.raises(smtplib.SMTPException) as refused:
             await send(mail_intake, mail)
         records = await probe.records()

@@ -3,6 +3,8 @@ escalations into the send log, the sender, the acknowledgement timers and the ou
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
@@ -30,7 +32,11 @@ INPUTS = (topics.MESSAGES, topics.COMMITMENTS, topics.ESCALATIONS)
 def _wire(settings: NotifierSettings) -> tuple[FastAPI, KafkaBroker]:
     broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
     holder: dict[str, Runtime] = {}
-    dispatcher = Dispatcher(company=lambda: holder["runtime"].company, settings=settings)
+    dispatcher = Dispatcher(
+        company=lambda: holder["runtime"].company,
+        settings=settings,
+        horizon=timedelta(hours=settings.horizon_hours),
+    )
     server = SmtpServer(host=settings.smtp_host, port=settings.smtp_port)
 
     async def send(runtime: Runtime) -> None:

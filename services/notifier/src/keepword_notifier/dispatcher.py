@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from keepword_events import (
     CommitmentStatusChanged,
@@ -56,10 +56,12 @@ class Dispatcher:
         company: Callable[[], CompanyConfig],
         settings: KeepwordSettings,
         clock: Callable[[], datetime] | None = None,
+        horizon: timedelta = timedelta(hours=24),
     ) -> None:
         self._company = company
         self._settings = settings
         self._now = clock or (lambda: datetime.now(UTC))
+        self._horizon = horizon
 
     def _link(self, escalation_id: str, option: OptionKind, manager_email: str) -> str:
         token = sign_decision(
@@ -83,6 +85,10 @@ class Dispatcher:
             await timers.cancel_timers(conn, SCHEMA, data.thread_id)
         elif isinstance(data, CommitmentStatusChanged):
             await context_store.promise_moved(conn, data)
+        if self._now() - envelope.time > self._horizon:
+            # History (a new consumer group starting at the beginning of the topics): remember
+            # it, but do not email anyone about what happened long ago.
+            return []
         context = await context_store.load(conn, data.thread_id)
         notices = notices_for(
             envelope, self._company(), now=self._now(), links=self._link, thread=context

@@ -214,3 +214,29 @@ async def test_the_manager_gets_signed_option_links_and_redelivery_sends_nothing
     html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert html.count("/decisions/") >= 3
     assert notifier.to("dana@example.com", thread) == []  # never an internal email to them
+
+
+async def test_history_older_than_the_horizon_emails_nobody(
+    notifier: Catcher, fresh_kafka: str
+) -> None:
+    thread = f"thr-{uuid.uuid4().hex[:16]}"
+    old = datetime.now(UTC) - timedelta(days=3)
+    opened = EscalationOpened(
+        thread_id=thread,
+        correlation_id=thread,
+        escalation_id=f"esc-{thread}",
+        rule=EscalationRule.STALLED,
+        level=1,
+        manager=MORGAN,
+        customer=DANA,
+        reason="An old escalation, read again by a new consumer.",
+        options=(Option(kind=OptionKind.HANDLE_IT, summary="Handle it (no decision)"),),
+        decide_by=old + timedelta(hours=4),
+    )
+    producer = make_broker(KeepwordSettings(kafka_bootstrap=fresh_kafka), client_id="t")
+    await producer.start()
+    await publish(producer, new_envelope(opened, source="/test", time=old))
+    await producer.stop()
+    await asyncio.sleep(3)
+
+    assert notifier.to("morgan.lead@brightline.example", thread) == []
