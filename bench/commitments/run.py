@@ -27,16 +27,11 @@ import asyncio
 import contextlib
 import json
 import os
-import re
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,6 +62,7 @@ from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_to
 from keepword_platform.messaging import store
 from keepword_platform.settings import CommitmentsSettings
 from keepword_testkit.processes import ServiceProcess, start_service
+from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
@@ -89,7 +85,6 @@ ANOTHER_RELAY = (
 # Larger batches than aiokafka's 16 KiB default, as intake's producer uses: the pre-production
 # should be limited by the broker, not by request overhead.
 MAX_BATCH_BYTES = 512 * 1024
-PROFILED_PACKAGES = ("keepword", "asyncpg", "aiokafka", "faststream", "pydantic")
 
 SALES = Person(email="sam@keepword.example", name="Sam Sales", role=Role.SALES)
 CUSTOMER = Customer(email="dana@example.com", name="Dana Whitfield")
@@ -455,75 +450,6 @@ async def baseline_phase(bootstrap: str, inputs: Written) -> Measured:
 # --- the profile ------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def sampled(pid: int, path: Path | None) -> Iterator[None]:
-    """Sample `pid` with py-spy into `path` while the block runs (not at all without a path)."""
-    if path is None:
-        yield
-        return
-    spy = shutil.which("py-spy")
-    if spy is None:
-        raise SystemExit("--profile needs py-spy: `pip install py-spy` (not into .venv)")
-    # -d is only a backstop: SIGINT ends the sampling when the phase ends, and py-spy then
-    # writes what it has.
-    command = [spy, "record", "-p", str(pid), "--format", "raw", "-o", str(path)]
-    command += ["-d", "600", "-r", "200"]
-    process = subprocess.Popen(  # noqa: S603 - py-spy, found on PATH, with our own arguments
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    time.sleep(1.0)  # py-spy attaches before the phase starts
-    try:
-        yield
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=60)
-        if process.returncode != 0:
-            progress(f"py-spy failed ({process.returncode}): {errors.decode()[-1000:]}")
-
-
-_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*?)(?::\d+)?\)$")
-_SHORTER = re.compile(r"^.*?/(?:site-packages|src|lib/python3\.\d+)/")
-
-
-def frame_name(frame: str) -> str:
-    """`function (file:line)` as `function (package/module.py)`: lines of one function merge."""
-    match = _FRAME.match(frame)
-    if not match:
-        return frame
-    return f"{match['function']} ({_SHORTER.sub('', match['file'])})"
-
-
-def profile_summary(path: Path, top_self: int = 15, top_inclusive: int = 40) -> dict[str, Any]:
-    """Self and inclusive sample shares per function, from py-spy's raw (collapsed) output."""
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = [frame_name(f) for f in stack.split(";")]
-        total += count
-        own[frames[-1]] += count
-        for name in set(frames):
-            inclusive[name] += count
-    # Frames in (nearly) every sample are the process's entry points: they say nothing.
-    ours = Counter(
-        {
-            name: n
-            for name, n in inclusive.items()
-            if any(p in name for p in PROFILED_PACKAGES) and n < 0.9 * total
-        }
-    )
-    share = 100.0 / max(total, 1)
-    return {
-        "samples": total,
-        "self": [(name, n * share) for name, n in own.most_common(top_self)],
-        "inclusive": [(name, n * share) for name, n in ours.most_common(top_inclusive)],
-    }
-
-
 # --- CPU used by each party, to tell a busy service from a waiting one -------------------------
 
 
@@ -709,14 +635,6 @@ def print_table(rows: Sequence[tuple[str, dict[str, float]]], ratio: float) -> N
     print(f"\ncommitments / baseline (events/s, all at once) = {ratio:.1%}")
 
 
-def print_profile(summary: dict[str, Any]) -> None:
-    print(f"\nprofile of the service during the bulk phase: {summary['samples']:,} busy samples")
-    for title, rows in (("self time", summary["self"]), ("inclusive", summary["inclusive"])):
-        print(f"\n| {title} | % of samples |\n| --- | ---: |")
-        for name, share in rows:
-            print(f"| `{name}` | {share:.1f} |")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="declarations, all at once")
@@ -757,7 +675,7 @@ def main() -> None:
         "ratio": ratio,
     }
     if profile is not None:
-        result["profile"] = profile_summary(profile) | {"raw": str(profile)}
+        result["profile"] = profile_summary(profile, top_self=15) | {"raw": str(profile)}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"commitments-{stamp}.json"
     path.write_text(json.dumps(result, indent=2))
@@ -771,7 +689,7 @@ def main() -> None:
     busy = ", ".join(f"{k} {v:.2f}" for k, v in service.context["cpu_cores_busy"].items())
     print(f"CPU cores busy during the bulk phase: {busy} (of {os.cpu_count()})")
     if profile is not None:
-        print_profile(result["profile"])
+        print_profile(result["profile"], "during the bulk phase")
     print(f"written to {path}")
 
 

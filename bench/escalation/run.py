@@ -45,9 +45,6 @@ import contextlib
 import itertools
 import json
 import os
-import re
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -70,6 +67,7 @@ from keepword_platform.kafka import create_topics, describe_topics
 from keepword_platform.settings import EscalationSettings
 from keepword_testkit.local_kafka import LocalKafka
 from keepword_testkit.processes import ServiceProcess, free_port, start_service
+from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
@@ -89,7 +87,6 @@ COPY_CHUNK = 50_000
 STALL_SECONDS = 60.0  # no new event for this long: the run failed, say so rather than hang
 DUPLICATE_GRACE_S = 3.0  # keep reading this long after the last wanted event, to see copies
 RELAY_LOCK = f"outbox:{SCHEMA}"  # the advisory lock the leading outbox relay holds
-PROFILED_PACKAGES = ("keepword", "asyncpg", "aiokafka", "faststream", "pydantic")
 OPENED = EscalationOpened.ce_type
 
 CONFIG = """\
@@ -633,75 +630,6 @@ def cores_busy(
 # --- the profile -------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def sampled(pid: int, path: Path | None) -> Iterator[None]:
-    """Sample `pid` with py-spy into `path` while the block runs (not at all without a path)."""
-    if path is None:
-        yield
-        return
-    spy = shutil.which("py-spy")
-    if spy is None:
-        raise SystemExit("--profile needs py-spy: `pip install py-spy` (not into .venv)")
-    # --nonblocking: py-spy otherwise stops the service for every sample, which would add to
-    # the very lag being measured. -d is a backstop; SIGINT ends it and py-spy writes its file.
-    command = [spy, "record", "-p", str(pid), "--format", "raw", "-o", str(path)]
-    command += ["--nonblocking", "-r", "200", "-d", "600"]
-    process = subprocess.Popen(  # noqa: S603 - py-spy, found on PATH, with our own arguments
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    time.sleep(1.0)  # py-spy attaches before the deadlines fall due
-    try:
-        yield
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=60)
-        if process.returncode != 0:
-            progress(f"py-spy failed ({process.returncode}): {errors.decode()[-1000:]}")
-
-
-_FRAME = re.compile(r"^(?P<function>.*) \((?P<file>.*?)(?::\d+)?\)$")
-_SHORTER = re.compile(r"^.*?/(?:site-packages|src|lib/python3\.\d+)/")
-
-
-def frame_name(frame: str) -> str:
-    """`function (file:line)` as `function (package/module.py)`: lines of one function merge."""
-    match = _FRAME.match(frame)
-    if not match:
-        return frame
-    return f"{match['function']} ({_SHORTER.sub('', match['file'])})"
-
-
-def profile_summary(path: Path, top_self: int = 20, top_inclusive: int = 40) -> dict[str, Any]:
-    """Self and inclusive sample shares per function, from py-spy's raw (collapsed) output."""
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = [frame_name(f) for f in stack.split(";")]
-        total += count
-        own[frames[-1]] += count
-        for name in set(frames):
-            inclusive[name] += count
-    # Frames in (nearly) every sample are the process's entry points: they say nothing.
-    ours = Counter(
-        {
-            name: n
-            for name, n in inclusive.items()
-            if any(p in name for p in PROFILED_PACKAGES) and n < 0.9 * total
-        }
-    )
-    share = 100.0 / max(total, 1)
-    return {
-        "samples": total,
-        "self": [(name, n * share) for name, n in own.most_common(top_self)],
-        "inclusive": [(name, n * share) for name, n in ours.most_common(top_inclusive)],
-    }
-
-
 # --- the measurement ---------------------------------------------------------------------------
 
 
@@ -808,7 +736,7 @@ def run(args: argparse.Namespace, settings: EscalationSettings, profile: Path | 
             progress(f"starting escalation against {bootstrap}")
             with escalation_service(bootstrap, config) as service:
                 asyncio.run(until_relay_led(settings.database_url))
-                with sampled(service.process.pid, profile):
+                with sampled(service.process.pid, profile, nonblocking=True):
                     firing = asyncio.run(
                         fire(service, bootstrap, settings.database_url, population.due_ids())
                     )
@@ -873,14 +801,6 @@ def _cores_text(cores: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in cores.items()) + f" (of {os.cpu_count()})"
 
 
-def print_profile(summary: dict[str, Any]) -> None:
-    print(f"\nprofile of the service while firing: {summary['samples']:,} busy samples")
-    for title, rows in (("self time", summary["self"]), ("inclusive", summary["inclusive"])):
-        print(f"\n| {title} | % of samples |\n| --- | ---: |")
-        for name, share in rows:
-            print(f"| `{name}` | {share:.1f} |")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--threads", type=int, default=1_000_000, help="open threads seeded")
@@ -916,13 +836,13 @@ def main() -> None:
         "service_log": result.service_log,
     } | result.figures
     if profile is not None:
-        output["profile"] = profile_summary(profile) | {"raw": str(profile)}
+        output["profile"] = profile_summary(profile, top_self=20) | {"raw": str(profile)}
     path = RESULTS / f"escalation-{stamp}.json"
     path.write_text(json.dumps(output, indent=2))
 
     print_table(args, result)
     if profile is not None:
-        print_profile(output["profile"])
+        print_profile(output["profile"], "while firing")
     print(f"\nwritten to {path}")
 
 
