@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -86,7 +87,11 @@ def _real_server(
     yield address
 
 
-TEST_DATABASE_URL = DEFAULTS.database_url.rsplit("/", 1)[0] + "/keepword_test"
+# Two test runs side by side (say, two working copies) each name their own database.
+TEST_DATABASE_NAME = os.environ.get("KEEPWORD_TEST_DATABASE", "keepword_test")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", TEST_DATABASE_NAME):
+    raise ValueError(f"KEEPWORD_TEST_DATABASE={TEST_DATABASE_NAME!r} is not a plain database name")
+TEST_DATABASE_URL = DEFAULTS.database_url.rsplit("/", 1)[0] + "/" + TEST_DATABASE_NAME
 
 
 async def _test_database_answers(url: str) -> str | None:
@@ -98,11 +103,11 @@ async def _test_database_answers(url: str) -> str | None:
             return repr(error)
         try:
             exists = await conn.fetchval(
-                "SELECT true FROM pg_database WHERE datname = 'keepword_test'"
+                "SELECT true FROM pg_database WHERE datname = $1", TEST_DATABASE_NAME
             )
             if not exists:
                 with contextlib.suppress(asyncpg.DuplicateDatabaseError):
-                    await conn.execute("CREATE DATABASE keepword_test")
+                    await conn.execute(f'CREATE DATABASE "{TEST_DATABASE_NAME}"')
         finally:
             await conn.close()
     return await _postgres_answers(url)
