@@ -44,7 +44,10 @@ def _wire(settings: EscalationSettings) -> tuple[FastAPI, KafkaBroker]:
         migrations_packages=MIGRATIONS,
         shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
         routers=(router, pages_router),
-        extensions=(relay_extension(SCHEMA), timers_extension(SCHEMA, SOURCE, watch.on_timer)),
+        extensions=(
+            relay_extension(SCHEMA),
+            timers_extension(SCHEMA, SOURCE, on_timers=watch.on_timers),
+        ),
         title="Keepword escalation",
         description="Catches stalled and 'handle it' threads and routes them up the chain.",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,14 +35,20 @@ def _clock(row: Any) -> ThreadClock:
 
 async def load_clock(conn: Connection, thread_id: str) -> ThreadClock | None:
     """A thread's clock, locked for this transaction."""
-    row = await conn.fetchrow(
+    return (await load_clocks(conn, [thread_id])).get(thread_id)
+
+
+async def load_clocks(conn: Connection, thread_ids: Sequence[str]) -> dict[str, ThreadClock]:
+    """The clocks of these threads (those that have one), locked in thread order."""
+    rows = await conn.fetch(
         """SELECT thread_id, customer::text AS customer, deposit::text AS deposit,
                   first_contact_at, last_customer_at, last_reply_at, unanswered, waiting_since,
                   reply_due_at, warn_at
-             FROM escalation.threads WHERE thread_id = $1 FOR UPDATE""",
-        thread_id,
+             FROM escalation.threads WHERE thread_id = ANY($1::text[])
+            ORDER BY thread_id FOR UPDATE""",
+        list(thread_ids),
     )
-    return _clock(row) if row else None
+    return {row["thread_id"]: _clock(row) for row in rows}
 
 
 async def save_clock(conn: Connection, clock: ThreadClock) -> None:
@@ -74,38 +82,71 @@ async def note_feasible_terms(conn: Connection, thread_id: str, due: datetime | 
     )
 
 
-async def feasible_terms(conn: Connection, thread_id: str) -> datetime | None:
-    """Production's latest feasible terms for the thread, if any."""
-    due: datetime | None = await conn.fetchval(
-        "SELECT feasible_due_at FROM escalation.threads WHERE thread_id = $1", thread_id
+async def feasible_terms(conn: Connection, thread_ids: Sequence[str]) -> dict[str, datetime]:
+    """Production's latest feasible terms, for the threads that have some."""
+    rows = await conn.fetch(
+        """SELECT thread_id, feasible_due_at FROM escalation.threads
+            WHERE thread_id = ANY($1::text[]) AND feasible_due_at IS NOT NULL""",
+        list(thread_ids),
     )
-    return due
+    return {row["thread_id"]: row["feasible_due_at"] for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a thread's story."""
+
+    thread_id: str
+    at: datetime
+    what: str
+    event_id: str | None = None
 
 
 async def add_to_timeline(
     conn: Connection, thread_id: str, at: datetime, what: str, event_id: str | None
 ) -> None:
     """One more line of the thread's story."""
+    await add_to_timelines(conn, [Line(thread_id, at, what, event_id)])
+
+
+async def add_to_timelines(conn: Connection, lines: Sequence[Line]) -> None:
+    """More lines of threads' stories, in one round trip."""
+    if not lines:
+        return
     await conn.execute(
-        "INSERT INTO escalation.timeline (thread_id, at, what, event_id) VALUES ($1, $2, $3, $4)",
-        thread_id,
-        at,
-        what[:2000],
-        event_id,
+        """INSERT INTO escalation.timeline (thread_id, at, what, event_id)
+           SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])""",
+        [line.thread_id for line in lines],
+        [line.at for line in lines],
+        [line.what[:2000] for line in lines],
+        [line.event_id for line in lines],
     )
 
 
 async def timeline(conn: Connection, thread_id: str, limit: int = 50) -> tuple[EvidenceItem, ...]:
     """The thread's latest timeline entries, oldest first."""
+    return (await timelines(conn, [thread_id], limit)).get(thread_id, ())
+
+
+async def timelines(
+    conn: Connection, thread_ids: Sequence[str], limit: int = 50
+) -> dict[str, tuple[EvidenceItem, ...]]:
+    """Each thread's latest `limit` timeline entries, oldest first."""
     rows = await conn.fetch(
-        """SELECT at, what, event_id FROM (
-               SELECT * FROM escalation.timeline WHERE thread_id = $1
-                ORDER BY at DESC, id DESC LIMIT $2) latest
-            ORDER BY at, id""",
-        thread_id,
+        """SELECT thread_id, at, what, event_id FROM (
+               SELECT thread_id, at, what, event_id, id, row_number() OVER (
+                          PARTITION BY thread_id ORDER BY at DESC, id DESC) AS newest
+                 FROM escalation.timeline WHERE thread_id = ANY($1::text[])) latest
+            WHERE newest <= $2
+            ORDER BY thread_id, at, id""",
+        list(thread_ids),
         limit,
     )
-    return tuple(EvidenceItem(at=r["at"], what=r["what"], event_id=r["event_id"]) for r in rows)
+    found: dict[str, list[EvidenceItem]] = {}
+    for r in rows:
+        item = EvidenceItem(at=r["at"], what=r["what"], event_id=r["event_id"])
+        found.setdefault(r["thread_id"], []).append(item)
+    return {thread_id: tuple(items) for thread_id, items in found.items()}
 
 
 _ESCALATION_COLUMNS = """escalation_id, thread_id, rule, level, manager_email, state, reason,
@@ -133,12 +174,18 @@ def _escalation(row: Any) -> Escalation:
 
 async def active_escalation(conn: Connection, thread_id: str) -> Escalation | None:
     """The thread's unresolved escalation, locked, if any."""
-    row = await conn.fetchrow(
+    return (await active_escalations(conn, [thread_id])).get(thread_id)
+
+
+async def active_escalations(conn: Connection, thread_ids: Sequence[str]) -> dict[str, Escalation]:
+    """The unresolved escalation of each of these threads that has one, locked."""
+    rows = await conn.fetch(
         f"""SELECT {_ESCALATION_COLUMNS} FROM escalation.escalations
-             WHERE thread_id = $1 AND state <> 'resolved' FOR UPDATE""",  # noqa: S608
-        thread_id,
+             WHERE thread_id = ANY($1::text[]) AND state <> 'resolved'
+             ORDER BY thread_id FOR UPDATE""",  # noqa: S608
+        list(thread_ids),
     )
-    return _escalation(row) if row else None
+    return {row["thread_id"]: _escalation(row) for row in rows}
 
 
 async def load_escalation(conn: Connection, escalation_id: str) -> Escalation | None:
@@ -153,8 +200,14 @@ async def load_escalation(conn: Connection, escalation_id: str) -> Escalation | 
 
 async def save_escalation(conn: Connection, escalation: Escalation) -> None:
     """Store an escalation as it now stands."""
-    e = escalation
-    await conn.execute(
+    await save_escalations(conn, [escalation])
+
+
+async def save_escalations(conn: Connection, escalations: Sequence[Escalation]) -> None:
+    """Store escalations as they now stand (each id once), in one round trip."""
+    if not escalations:
+        return
+    await conn.executemany(
         """INSERT INTO escalation.escalations (escalation_id, thread_id, rule, level,
                manager_email, state, reason, opened_at, decide_by, options, evidence,
                decided_option, decided_by)
@@ -164,19 +217,24 @@ async def save_escalation(conn: Connection, escalation: Escalation) -> None:
                decide_by = EXCLUDED.decide_by, evidence = EXCLUDED.evidence,
                decided_option = EXCLUDED.decided_option, decided_by = EXCLUDED.decided_by,
                updated_at = now()""",
-        e.escalation_id,
-        e.thread_id,
-        e.rule.value,
-        e.level,
-        e.manager_email,
-        e.state.value,
-        e.reason,
-        e.opened_at,
-        e.decide_by,
-        _OPTIONS.dump_json(e.options).decode(),
-        _EVIDENCE.dump_json(e.evidence).decode(),
-        e.decided_option.value if e.decided_option else None,
-        e.decided_by,
+        [
+            (
+                e.escalation_id,
+                e.thread_id,
+                e.rule.value,
+                e.level,
+                e.manager_email,
+                e.state.value,
+                e.reason,
+                e.opened_at,
+                e.decide_by,
+                _OPTIONS.dump_json(e.options).decode(),
+                _EVIDENCE.dump_json(e.evidence).decode(),
+                e.decided_option.value if e.decided_option else None,
+                e.decided_by,
+            )
+            for e in escalations
+        ],
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from keepword_events import (
@@ -101,29 +101,32 @@ class Watch:
             f"Customer wrote ({clock.unanswered} unanswered): {m.subject or '(no subject)'}",
             event_id,
         )
-        caused: Caused = []
         if clock.unanswered == 1 and clock.reply_due_at and clock.warn_at:
             await timers.set_timer(conn, SCHEMA, REPLY_WARN, m.thread_id, clock.warn_at)
             await timers.set_timer(conn, SCHEMA, REPLY_DUE, m.thread_id, clock.reply_due_at)
+        asks: list[Ask] = []
         if clocks.too_many_follow_ups(clock, config.sla.max_unanswered_followups):
             deposit = " (deposit paid)" if clock.deposit else ""
-            caused += await self._escalate(
-                conn,
-                clock,
-                EscalationRule.REPEATED_CONTACT,
-                f"The customer wrote {clock.unanswered} times without an answer{deposit}.",
-                causation_id=event_id,
+            asks.append(
+                Ask(
+                    clock,
+                    EscalationRule.REPEATED_CONTACT,
+                    f"The customer wrote {clock.unanswered} times without an answer{deposit}.",
+                    causation_id=event_id,
+                )
             )
         reading = read_customer_message(m.subject, m.body)
         if reading.difficult:
-            caused += await self._escalate(
-                conn,
-                clock,
-                EscalationRule.DIFFICULT_CONVERSATION,
-                f"A difficult conversation ({', '.join(reading.reasons)}): call rather than email.",
-                causation_id=event_id,
+            asks.append(
+                Ask(
+                    clock,
+                    EscalationRule.DIFFICULT_CONVERSATION,
+                    f"A difficult conversation ({', '.join(reading.reasons)}): "
+                    "call rather than email.",
+                    causation_id=event_id,
+                )
             )
-        return caused
+        return await self._escalate(conn, asks)
 
     async def _staff_replied(self, conn: Connection, r: ReplySent, event_id: str) -> Caused:
         active = await repository.active_escalation(conn, r.thread_id)
@@ -174,53 +177,65 @@ class Watch:
             await repository.note_feasible_terms(conn, c.thread_id, c.feasible_due_at)
         return await self._escalate(
             conn,
-            clock,
-            EscalationRule.PROMISE_GAP,
-            f"{what}, while the customer still believes it.",
-            causation_id=event_id,
+            [
+                Ask(
+                    clock,
+                    EscalationRule.PROMISE_GAP,
+                    f"{what}, while the customer still believes it.",
+                    causation_id=event_id,
+                )
+            ],
         )
 
     # ----- deadlines ----------------------------------------------------------------------
 
     async def on_timer(self, conn: Connection, timer: timers.Timer) -> Sequence[Event]:
         """A reply warning, a reply deadline or a manager's decision time passed."""
+        return await self.on_timers(conn, [timer])
+
+    async def on_timers(self, conn: Connection, due: Sequence[timers.Timer]) -> Sequence[Event]:
+        """Deadlines that fell due, as one batch: a few round trips for the whole batch.
+
+        Thousands of reply deadlines can fall due at once (a Monday morning): the clocks, the
+        timelines and the active escalations of the batch are read in one query each, and what
+        the batch causes is written in one statement per table.
+        """
         now = self._now()
-        if timer.kind == DECISION_DUE:
-            return await self._decision_due(conn, timer.subject, now)
-        clock = await repository.load_clock(conn, timer.subject)
-        if clock is None or not clock.waiting or clock.waiting_since is None:
-            return []
-        escalation_id = escalation_id_for(clock.thread_id, clock.waiting_since)
-        first = clock.last_reply_at is None
-        kind = "first" if first else "next"
-        if timer.kind == REPLY_WARN and clock.reply_due_at:
-            await repository.add_to_timeline(
-                conn, clock.thread_id, now, f"Warning: {kind} reply due soon", None
-            )
-            return [
-                EscalationWarned(
-                    thread_id=clock.thread_id,
-                    correlation_id=clock.thread_id,
+        caused: Caused = []
+        for timer in due:
+            if timer.kind == DECISION_DUE:
+                caused += await self._decision_due(conn, timer.subject, now)
+        replies = [t for t in due if t.kind in (REPLY_WARN, REPLY_DUE)]
+        waiting = await repository.load_clocks(conn, [t.subject for t in replies])
+        lines: list[repository.Line] = []
+        stalls: list[Ask] = []
+        for timer in replies:
+            clock = waiting.get(timer.subject)
+            if clock is None or not clock.waiting or clock.waiting_since is None:
+                continue
+            escalation_id = escalation_id_for(clock.thread_id, clock.waiting_since)
+            kind = "first" if clock.last_reply_at is None else "next"
+            if timer.kind == REPLY_WARN:
+                if clock.reply_due_at is not None:
+                    lines.append(
+                        repository.Line(clock.thread_id, now, f"Warning: {kind} reply due soon")
+                    )
+                    caused.append(_warning(clock, escalation_id, kind, clock.reply_due_at))
+                continue
+            lines.append(repository.Line(clock.thread_id, now, f"The {kind} reply deadline passed"))
+            waited = now - clock.waiting_since
+            unanswered = f"{clock.unanswered} message{'s' if clock.unanswered != 1 else ''}"
+            stalls.append(
+                Ask(
+                    clock,
+                    EscalationRule.STALLED,
+                    f"The customer has waited {_duration(waited)} for a {kind} reply "
+                    f"({unanswered} unanswered).",
                     escalation_id=escalation_id,
-                    rule=EscalationRule.STALLED,
-                    level=1,
-                    reason=f"The {kind} reply to the customer is due at "
-                    f"{clock.reply_due_at:%Y-%m-%d %H:%M:%S} UTC.",
-                    due_at=clock.reply_due_at,
                 )
-            ]
-        await repository.add_to_timeline(
-            conn, clock.thread_id, now, f"The {kind} reply deadline passed", None
-        )
-        waited = now - clock.waiting_since
-        return await self._escalate(
-            conn,
-            clock,
-            EscalationRule.STALLED,
-            f"The customer has waited {_duration(waited)} for a {kind} reply "
-            f"({clock.unanswered} message{'s' if clock.unanswered != 1 else ''} unanswered).",
-            escalation_id=escalation_id,
-        )
+            )
+        await repository.add_to_timelines(conn, lines)
+        return caused + await self._escalate(conn, stalls)
 
     async def _decision_due(self, conn: Connection, escalation_id: str, now: datetime) -> Caused:
         escalation = await repository.load_escalation(conn, escalation_id)
@@ -339,68 +354,64 @@ class Watch:
 
     # ----- shared -------------------------------------------------------------------------
 
-    async def _escalate(
-        self,
-        conn: Connection,
-        clock: ThreadClock,
-        rule: EscalationRule,
-        reason: str,
-        *,
-        causation_id: str | None = None,
-        escalation_id: str | None = None,
-    ) -> Caused:
-        now = self._now()
-        evidence = await repository.timeline(conn, clock.thread_id)
-        active = await repository.active_escalation(conn, clock.thread_id)
-        if active is not None:  # one escalation per thread: add to its evidence, no new email
-            await repository.save_escalation(conn, replace(active, evidence=evidence))
+    async def _escalate(self, conn: Connection, asks: Sequence[Ask]) -> Caused:
+        """Open an escalation for each ask, or add to the evidence of the thread's active one
+        (one escalation per thread: a second cause makes no new email)."""
+        if not asks:
             return []
-        chain = self._company().management_chain()
+        now = self._now()
+        config = self._company()
+        chain = config.management_chain()
         if not chain:
             raise RuntimeError("no management chain configured: [[people]] with level = 1")
         manager = chain[0]
-        options = escalations.options_for(
-            clock.customer,
-            deposit=clock.deposit,
-            feasible_due_at=await repository.feasible_terms(conn, clock.thread_id),
-            owner=None,
-        )
-        escalation = escalations.open_escalation(
-            escalation_id=escalation_id or f"esc-{uuid.uuid4().hex[:20]}",
-            thread_id=clock.thread_id,
-            rule=rule,
-            manager_email=manager.email,
-            reason=reason,
-            at=now,
-            decision_time=self._company().sla.manager_decision,
-            options=options,
-            evidence=evidence,
-        )
-        await repository.save_escalation(conn, escalation)
-        await timers.set_timer(
-            conn, SCHEMA, DECISION_DUE, escalation.escalation_id, escalation.decide_by
-        )
-        await repository.add_to_timeline(
-            conn, clock.thread_id, now, f"Escalated to {manager.email}: {reason}", causation_id
-        )
-        return [
-            EscalationOpened(
-                thread_id=clock.thread_id,
-                correlation_id=clock.thread_id,
-                causation_id=causation_id,
-                escalation_id=escalation.escalation_id,
-                rule=rule,
-                level=1,
-                manager=_person(manager),
-                customer=clock.customer,
-                reason=reason,
-                evidence=evidence,
-                options=options,
-                decide_by=escalation.decide_by,
-                unanswered_messages=clock.unanswered,
+        thread_ids = sorted({ask.clock.thread_id for ask in asks})
+        evidence = await repository.timelines(conn, thread_ids)
+        active = await repository.active_escalations(conn, thread_ids)
+        feasible = await repository.feasible_terms(conn, thread_ids)
+        saved: dict[str, Escalation] = {}
+        decision_due: list[tuple[str, datetime]] = []
+        lines: list[repository.Line] = []
+        opened: Caused = []
+        for ask in asks:
+            clock = ask.clock
+            thread_evidence = evidence.get(clock.thread_id, ())
+            current = active.get(clock.thread_id)
+            if current is not None:
+                saved[current.escalation_id] = replace(current, evidence=thread_evidence)
+                continue
+            options = escalations.options_for(
+                clock.customer,
                 deposit=clock.deposit,
+                feasible_due_at=feasible.get(clock.thread_id),
+                owner=None,
             )
-        ]
+            escalation = escalations.open_escalation(
+                escalation_id=ask.escalation_id or f"esc-{uuid.uuid4().hex[:20]}",
+                thread_id=clock.thread_id,
+                rule=ask.rule,
+                manager_email=manager.email,
+                reason=ask.reason,
+                at=now,
+                decision_time=config.sla.manager_decision,
+                options=options,
+                evidence=thread_evidence,
+            )
+            active[clock.thread_id] = saved[escalation.escalation_id] = escalation
+            decision_due.append((escalation.escalation_id, escalation.decide_by))
+            lines.append(
+                repository.Line(
+                    clock.thread_id,
+                    now,
+                    f"Escalated to {manager.email}: {ask.reason}",
+                    ask.causation_id,
+                )
+            )
+            opened.append(_opened(escalation, clock, manager, ask.causation_id))
+        await repository.save_escalations(conn, list(saved.values()))
+        await timers.set_timers(conn, SCHEMA, DECISION_DUE, decision_due)
+        await repository.add_to_timelines(conn, lines)
+        return opened
 
     async def _resolve(
         self, conn: Connection, escalation: Escalation, resolution: str, causation_id: str | None
@@ -432,6 +443,50 @@ class Watch:
         config = self._company()
         calendar = calendar_for(config.sla.business_hours, config.company.timezone)
         return lambda start, duration: add_business_time(start, duration, calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A rule asks for an escalation of the thread, for this reason."""
+
+    clock: ThreadClock
+    rule: EscalationRule
+    reason: str
+    escalation_id: str | None = None  # stable when a deadline's warning already named it
+    causation_id: str | None = None
+
+
+def _warning(clock: ThreadClock, escalation_id: str, kind: str, due_at: datetime) -> Event:
+    return EscalationWarned(
+        thread_id=clock.thread_id,
+        correlation_id=clock.thread_id,
+        escalation_id=escalation_id,
+        rule=EscalationRule.STALLED,
+        level=1,
+        reason=f"The {kind} reply to the customer is due at {due_at:%Y-%m-%d %H:%M:%S} UTC.",
+        due_at=due_at,
+    )
+
+
+def _opened(
+    escalation: Escalation, clock: ThreadClock, manager: PersonEntry, causation_id: str | None
+) -> Event:
+    return EscalationOpened(
+        thread_id=clock.thread_id,
+        correlation_id=clock.thread_id,
+        causation_id=causation_id,
+        escalation_id=escalation.escalation_id,
+        rule=escalation.rule,
+        level=1,
+        manager=_person(manager),
+        customer=clock.customer,
+        reason=escalation.reason,
+        evidence=escalation.evidence,
+        options=escalation.options,
+        decide_by=escalation.decide_by,
+        unanswered_messages=clock.unanswered,
+        deposit=clock.deposit,
+    )
 
 
 def _settles(escalation: Escalation, channel: Channel) -> bool:

@@ -19,7 +19,12 @@ from keepword_platform.database import Connection
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import EventConsumer, outgoing
 from keepword_platform.messaging.relay import OutboxRelay
-from keepword_platform.messaging.timers import TimerHandler, run_timers
+from keepword_platform.messaging.timers import (
+    BatchTimerHandler,
+    TimerHandler,
+    one_by_one,
+    run_timers,
+)
 from keepword_platform.service import Extension, Runtime
 
 
@@ -105,13 +110,29 @@ def background_task(name: str, work: Callable[[Runtime], Coroutine[Any, Any, Non
     return lifetime
 
 
-def timers_extension(schema: str, source: str, on_timer: TimerHandler) -> Extension:
-    """Fire `schema`'s durable timers with `on_timer`; what it causes goes to the outbox."""
+def timers_extension(
+    schema: str,
+    source: str,
+    on_timer: TimerHandler | None = None,
+    *,
+    on_timers: BatchTimerHandler | None = None,
+) -> Extension:
+    """Fire `schema`'s durable timers; what they cause goes to the outbox.
+
+    `on_timers` takes a whole batch of due timers (a service with many deadlines falling due at
+    once saves round trips); `on_timer` takes them one at a time.
+    """
+    if on_timers is not None and on_timer is None:
+        handler = on_timers
+    elif on_timer is not None and on_timers is None:
+        handler = one_by_one(on_timer)
+    else:
+        raise ValueError("give exactly one of on_timer and on_timers")
 
     async def enqueue(conn: Connection, caused: Sequence[Event | Envelope[Event]]) -> None:
         await store.enqueue(conn, schema, [outgoing(item, source) for item in caused])
 
     async def work(runtime: Runtime) -> None:
-        await run_timers(lambda: runtime.db, schema, on_timer, enqueue, lambda: datetime.now(UTC))
+        await run_timers(lambda: runtime.db, schema, handler, enqueue, lambda: datetime.now(UTC))
 
     return background_task(f"{schema}-timers", work)
