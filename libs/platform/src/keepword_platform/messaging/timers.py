@@ -203,13 +203,32 @@ async def run_timers(
     clock: Callable[[], datetime],
     *,
     poll_seconds: float = 0.5,
-    limit: int = 500,
+    limit: int = 250,
+    loops: int = 2,
 ) -> None:
-    """Fire due timers until cancelled; survives database outages.
+    """Fire due timers with `loops` firing loops until cancelled; survives database outages.
 
-    Idle, it sleeps until the next deadline or `poll_seconds`, whichever comes first (a timer
-    set meanwhile by another instance is seen within `poll_seconds`).
+    Side by side, one loop's batch is in the database while the other's is in Python, and
+    SKIP LOCKED keeps their batches apart.
     """
+    async with asyncio.TaskGroup() as group:
+        for _ in range(loops):
+            group.create_task(
+                _firing_loop(pool, schema, handler, enqueue, clock, poll_seconds, limit)
+            )
+
+
+async def _firing_loop(
+    pool: Callable[[], asyncpg.Pool],
+    schema: str,
+    handler: BatchTimerHandler,
+    enqueue: Enqueue,
+    clock: Callable[[], datetime],
+    poll_seconds: float,
+    limit: int,
+) -> None:
+    """Idle, sleep until the next deadline or `poll_seconds`, whichever comes first (a timer
+    set meanwhile by another instance is seen within `poll_seconds`)."""
     while True:
         try:
             fired = await fire_due(pool(), schema, handler, enqueue, now=clock(), limit=limit)
