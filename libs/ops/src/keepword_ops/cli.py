@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from keepword_events import schemas
+from keepword_platform.durations import parse_duration
 from keepword_platform.logging import configure_logging
 from keepword_platform.settings import KeepwordSettings
 
-from . import commands
+from . import commands, dlq, lag, tail, timeline
+from .dead_letters import Selection, source_of
+from .errors import OpsError
 
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="Operate Keepword: topics, API keys, schemas, database.", no_args_is_help=True
+    help="Operate Keepword: topics, API keys, schemas, database, threads, dead letters, lag.",
+    no_args_is_help=True,
 )
 topics_app = typer.Typer(help="Kafka topics of the catalog.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys for intake's HTTP API.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the event contract.", no_args_is_help=True)
 db_app = typer.Typer(help="PostgreSQL schemas of the services.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Dead letters: list them, replay them.", no_args_is_help=True)
 
 
 @app.callback()
@@ -36,12 +43,13 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(db_app, name="db")
+app.add_typer(dlq_app, name="dlq")
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
-    except commands.OpsError as error:
+    except OpsError as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
 
@@ -132,6 +140,119 @@ def db_migrate() -> None:
     applied = _run(commands.migrate(KeepwordSettings().database_url))
     for schema, names in applied.items():
         typer.echo(f"{schema:12} {', '.join(names) if names else 'up to date'}")
+
+
+@app.command("tail")
+def tail_thread(
+    thread: Annotated[str, typer.Option("--thread", help="The thread id (the records' key).")],
+    follow: Annotated[
+        bool, typer.Option("--follow/--no-follow", help="Keep printing new events (default).")
+    ] = True,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only what was written since: 2h, 30m, 7d.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Follow one thread across every topic of the catalog: its history, then live."""
+    bootstrap = KeepwordSettings().kafka_bootstrap
+    show = timeline.format_json if as_json else timeline.format_line
+    try:
+        start = None if since is None else datetime.now(UTC) - parse_duration(since)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--since") from None
+
+    async def run() -> None:
+        async for entries in tail.follow_thread(bootstrap, thread, follow=follow, since=start):
+            for entry in entries:
+                typer.echo(show(entry))
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a follow ends
+        _run(run())
+
+
+TopicOption = Annotated[
+    list[str] | None,
+    typer.Option("--topic", help="Source or .dlq topic (repeatable; default: all)."),
+]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Only dead letters whose reason contains this.")
+]
+EventIdOption = Annotated[
+    list[str] | None, typer.Option("--event-id", help="Only this event id (repeatable).")
+]
+
+
+def _selection(
+    topic: list[str] | None, reason: str | None, event_id: list[str] | None
+) -> Selection:
+    return Selection(tuple(topic or ()), reason, tuple(event_id or ()))
+
+
+@dlq_app.command("list")
+def dlq_list(
+    topic: TopicOption = None,
+    reason: ReasonOption = None,
+    event_id: EventIdOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List dead letters per .dlq topic: why, where from, which event, and if replayed."""
+    bootstrap = KeepwordSettings().kafka_bootstrap
+    found = _run(dlq.list_dead_letters(bootstrap, _selection(topic, reason, event_id)))
+    for line in map(dlq.listed_json, found) if as_json else dlq.format_listing(found):
+        typer.echo(line)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    topic: TopicOption = None,
+    reason: ReasonOption = None,
+    event_id: EventIdOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be replayed; change nothing.")
+    ] = False,
+) -> None:
+    """Write dead letters back onto their source topics, each once (original key and headers)."""
+    bootstrap = KeepwordSettings().kafka_bootstrap
+    selection = _selection(topic, reason, event_id)
+    outcome = _run(dlq.replay(bootstrap, selection, dry_run=dry_run))
+    verb = "would replay" if dry_run else "replayed"
+    for letter in outcome.replayed:
+        typer.echo(
+            f"{verb} {letter.topic} {letter.partition}@{letter.offset} -> "
+            f"{source_of(letter.topic)}  {letter.event_type or '?'}  "
+            f"id {letter.event_id or '-'}  thread {letter.thread_id}"
+        )
+    typer.echo(
+        f"{verb} {len(outcome.replayed)}; already replayed {outcome.already_replayed}; "
+        f"not chosen {outcome.not_chosen}"
+    )
+
+
+@app.command("lag")
+def lag_command(
+    group: Annotated[
+        list[str] | None,
+        typer.Option("--group", help="Group name or shell pattern (repeatable; default: all)."),
+    ] = None,
+    fail_above: Annotated[
+        int | None,
+        typer.Option("--fail-above", help="Exit with status 3 when a group's total lag is above."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Each consumer group's lag per topic and partition (end offset - committed), with totals."""
+    found = _run(lag.consumer_lag(KeepwordSettings().kafka_bootstrap, tuple(group or ())))
+    if as_json:
+        typer.echo(lag.format_json(found))
+    else:
+        for line in lag.format_table(found):
+            typer.echo(line)
+    if fail_above is not None:
+        behind = lag.over(found, fail_above)
+        if behind:
+            worst = ", ".join(f"{name} ({total})" for name, total in behind.items())
+            typer.secho(f"lag above {fail_above}: {worst}", err=True)
+            raise typer.Exit(3)
 
 
 def main() -> None:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
-from aiokafka.errors import KafkaConnectionError, KafkaError
 from keepword_commitments import app as commitments_app
 from keepword_escalation import app as escalation_app
 from keepword_intake import app as intake_app
@@ -16,16 +15,15 @@ from keepword_platform.auth import store as api_key_store
 from keepword_platform.auth.store import ApiKeyInfo
 from keepword_platform.migrations import apply_migrations
 
+from .clients import kafka_errors
+from .errors import OpsError
+
 # Each service's schema and the packages whose migrations it gets, from the services themselves.
 SERVICES = (intake_app, commitments_app, escalation_app, notifier_app)
 SERVICE_SCHEMAS: tuple[tuple[str, Sequence[str]], ...] = (
     (auth.SCHEMA, auth.MIGRATIONS),
     *((app.SCHEMA, app.MIGRATIONS) for app in SERVICES),
 )
-
-
-class OpsError(RuntimeError):
-    """A command failed in a way the operator can act on."""
 
 
 @asynccontextmanager
@@ -72,23 +70,13 @@ async def list_api_keys(url: str) -> list[ApiKeyInfo]:
         return await api_key_store.list_api_keys(conn)
 
 
-@asynccontextmanager
-async def _kafka_errors(bootstrap: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except (KafkaConnectionError, OSError) as error:
-        raise OpsError(f"cannot reach Kafka at {bootstrap}: {error!r}") from None
-    except KafkaError as error:
-        raise OpsError(f"Kafka at {bootstrap} refused: {error!r}") from None
-
-
 async def create_topics(bootstrap: str, partitions: int, replication: int) -> dict[str, str]:
     """Provision the catalog."""
-    async with _kafka_errors(bootstrap):
+    async with kafka_errors(bootstrap):
         return await kafka.create_topics(bootstrap, partitions, replication=replication)
 
 
 async def describe_topics(bootstrap: str) -> list[kafka.TopicState]:
     """The catalog as the broker has it."""
-    async with _kafka_errors(bootstrap):
+    async with kafka_errors(bootstrap):
         return await kafka.describe_topics(bootstrap)
