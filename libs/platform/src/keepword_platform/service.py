@@ -3,12 +3,18 @@
 A service is a FastAPI app (health, metrics and its own HTTP API) that owns a FastStream
 `KafkaBroker` and an asyncpg pool, opened in the app's lifespan in a fixed order — configuration,
 database and migrations, then the broker — and closed in reverse. Nothing connects at import time.
+
+Health: `/healthz/live` fails only when a restart of the process is the cure (a consumer that
+stayed stalled through its in-process restarts); `/healthz/ready` (and `/healthz`, the same)
+fails while the service cannot do its work: Kafka or PostgreSQL unreachable, a consumer not
+making progress, an outbox not draining, or whatever else an extension registers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +29,16 @@ from prometheus_client import make_asgi_app
 
 from .company import CompanyConfig, load_company_config
 from .database import database_ready, open_pool
+from .health.consumer_monitor import ConsumerMonitor, monitoring
 from .logging import configure_logging
 from .migrations import apply_migrations
 from .settings import KeepwordSettings
 
 log = structlog.get_logger(__name__)
+
+# A health check: "ok", or what is wrong. Extensions register theirs on the runtime.
+HealthCheck = Callable[[], Awaitable[str]]
+CHECK_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass
@@ -40,6 +51,8 @@ class Runtime:
     company: CompanyConfig = field(default_factory=CompanyConfig)
     pool: asyncpg.Pool | None = None
     extras: dict[str, Any] = field(default_factory=dict)  # what extensions share with routes
+    readiness: dict[str, HealthCheck] = field(default_factory=dict)  # besides kafka, database
+    liveness: dict[str, HealthCheck] = field(default_factory=dict)
 
     @property
     def db(self) -> asyncpg.Pool:
@@ -87,6 +100,12 @@ def create_service_app(
                     await apply_migrations(conn, spec.schema, spec.migrations_packages)
             await broker.start()
             stack.push_async_callback(broker.stop)
+            monitors = consumer_monitors(broker, settings)
+            for monitor in monitors:
+                await stack.enter_async_context(monitoring(monitor))
+                name = "consumer" if len(monitors) == 1 else f"consumer {monitor.group}"
+                runtime.readiness[name] = monitor.readiness
+                runtime.liveness[name] = monitor.liveness
             for extension in spec.extensions:
                 await stack.enter_async_context(extension(runtime))
             # Start-up objects live for the whole run: keep them out of every future GC pass.
@@ -105,14 +124,24 @@ def create_service_app(
     )
     app.state.runtime = runtime
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness and readiness of the service")
-    async def healthz() -> JSONResponse:
-        checks = await health_checks(runtime)
+    def answer(checks: Mapping[str, str]) -> JSONResponse:
         healthy = all(value == "ok" for value in checks.values())
         return JSONResponse(
             {"status": "ok" if healthy else "unavailable", "service": spec.name, "checks": checks},
             status_code=200 if healthy else 503,
         )
+
+    @app.get("/healthz", tags=["ops"], summary="Readiness (the same as /healthz/ready)")
+    async def healthz() -> JSONResponse:
+        return answer(await health_checks(runtime))
+
+    @app.get("/healthz/ready", tags=["ops"], summary="Whether the service can do its work now")
+    async def ready() -> JSONResponse:
+        return answer(await health_checks(runtime))
+
+    @app.get("/healthz/live", tags=["ops"], summary="Whether only a restart would help (503)")
+    async def live() -> JSONResponse:
+        return answer(await _run_checks(runtime.liveness))
 
     app.mount("/metrics", make_asgi_app())
     for router in spec.routers:
@@ -121,13 +150,46 @@ def create_service_app(
 
 
 async def health_checks(runtime: Runtime) -> dict[str, str]:
-    """Each dependency's state: "ok" or what is wrong."""
-    kafka = await runtime.broker.ping(timeout=2.0)
-    database = runtime.pool is not None and await database_ready(runtime.pool)
-    return {
-        "kafka": "ok" if kafka else "unreachable",
-        "database": "ok" if database else "unreachable",
-    }
+    """Readiness: each dependency's and registered check's state, "ok" or what is wrong."""
+
+    async def kafka() -> str:
+        return "ok" if await runtime.broker.ping(timeout=2.0) else "unreachable"
+
+    async def database() -> str:
+        ok = runtime.pool is not None and await database_ready(runtime.pool)
+        return "ok" if ok else "unreachable"
+
+    return await _run_checks({"kafka": kafka, "database": database} | runtime.readiness)
+
+
+async def _run_checks(checks: Mapping[str, HealthCheck]) -> dict[str, str]:
+    async def one(check: HealthCheck) -> str:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                return await check()
+        except TimeoutError:
+            return f"no answer within {CHECK_TIMEOUT_SECONDS:.0f}s"
+        except Exception as error:  # a check that fails says why instead of a 500
+            return f"check failed: {error!r}"
+
+    results = await asyncio.gather(*(one(check) for check in checks.values()))
+    return dict(zip(checks, results, strict=True))
+
+
+def consumer_monitors(broker: KafkaBroker, settings: KeepwordSettings) -> list[ConsumerMonitor]:
+    """A progress monitor for each of `broker`'s consumer-group subscribers."""
+    grouped: list[Any] = [s for s in broker.subscribers if getattr(s, "group_id", None)]
+    return [
+        ConsumerMonitor(
+            subscriber,
+            bootstrap=settings.kafka_bootstrap,
+            client_id=subscriber.group_id,
+            stall_after=settings.consumer_stall_seconds,
+            max_restarts=settings.consumer_max_restarts,
+            request_timeout_ms=settings.kafka_request_timeout_ms,
+        )
+        for subscriber in grouped
+    ]
 
 
 # Handling a request allocates many short-lived objects; CPython's default gen-0 threshold (700)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,22 @@ class KeepwordSettings(BaseSettings):
     decision_link_hours: int = Field(default=72, ge=1, description="How long a link works.")
     escalation_public_url: str = Field(
         default="http://127.0.0.1:8081", description="Where managers reach the decision pages."
+    )
+    consumer_stall_seconds: float = Field(
+        default=60,
+        gt=0,
+        description=(
+            "A consumer with records waiting that has not moved for this long is stalled: the "
+            "service is not ready and restarts the consumer in-process."
+        ),
+    )
+    consumer_max_restarts: int = Field(
+        default=3,
+        ge=0,
+        description="In-process restarts of a stalled consumer before liveness fails.",
+    )
+    outbox_stall_seconds: float = Field(
+        default=60, gt=0, description="An outbox row unpublished this long makes it not ready."
     )
 
 
@@ -94,3 +110,36 @@ class NotifierSettings(KeepwordSettings):
         validation_alias="KEEPWORD_NOTIFIER_HORIZON_HOURS",
         description="Events older than this send no email (a new consumer reading history).",
     )
+    digest_seconds: float = Field(
+        default=300,
+        ge=0,
+        validation_alias="KEEPWORD_NOTIFIER_DIGEST_SECONDS",
+        description="Escalation emails to one manager within this window go out as one digest "
+        "(0: never digest).",
+    )
+    smtp_security: Literal["auto", "none", "starttls", "tls"] = Field(
+        default="auto",
+        validation_alias="KEEPWORD_SMTP_SECURITY",
+        description="auto: STARTTLS when the server offers it; none: never; starttls: required; "
+        "tls: implicit TLS from the first byte (usually port 465).",
+    )
+    smtp_username: str | None = Field(default=None, validation_alias="KEEPWORD_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="KEEPWORD_SMTP_PASSWORD")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        validation_alias="KEEPWORD_SMTP_CA_FILE",
+        description="PEM file of the CAs to trust for the SMTP server (default: the system's).",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=30, gt=0, validation_alias="KEEPWORD_SMTP_TIMEOUT_SECONDS"
+    )
+
+    @model_validator(mode="after")
+    def _credentials_only_over_tls(self) -> NotifierSettings:
+        # A password must never cross the network in clear: "auto" falls back to plain text
+        # when the server does not offer STARTTLS, so it needs "starttls" or "tls".
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("KEEPWORD_SMTP_USERNAME and KEEPWORD_SMTP_PASSWORD go together")
+        if self.smtp_username is not None and self.smtp_security not in ("starttls", "tls"):
+            raise ValueError("SMTP credentials need KEEPWORD_SMTP_SECURITY=starttls or tls")
+        return self

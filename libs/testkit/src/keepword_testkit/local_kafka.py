@@ -1,14 +1,24 @@
-"""A private Kafka broker for tests that stop and start it (deploy/local/kafka.sh)."""
+"""A private Kafka broker for tests that stop and start it (deploy/local/kafka.sh).
+
+Stopping and starting it again keeps its ports and its data folder (topics, records, committed
+offsets): clients see the same broker come back, as after a broker restart in production.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
+
 ROOT = Path(__file__).resolve().parents[4]
 SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
+PROBE_GROUP = "keepword-testkit-probe"  # a group nobody joins: only asked about
 
 
 @dataclass
@@ -39,7 +49,7 @@ class LocalKafka:
         )
 
     def start(self) -> None:
-        """Start it and wait until it is ready."""
+        """Start it and wait until it is ready, consumer groups included."""
         shared_jars = ROOT / ".local" / "kafka" / "lib"
         own_jars = self.state_dir / "kafka" / "lib"
         if shared_jars.is_dir() and not own_jars.exists():
@@ -47,11 +57,44 @@ class LocalKafka:
             own_jars.parent.mkdir(parents=True, exist_ok=True)
             own_jars.symlink_to(shared_jars)
         self._run("start")
+        self.wait_for_group_coordinator()
 
     def stop(self) -> None:
-        """Stop it cleanly."""
+        """Stop it cleanly (SIGTERM); `start` brings it back with the same ports and data."""
         self._run("stop")
 
-    def kill(self) -> None:
-        """SIGKILL it."""
-        self._run("kill")
+    def restart(self) -> None:
+        """Stop it, then start it again on the same ports with the same data."""
+        self.stop()
+        self.start()
+
+    def wait_for_group_coordinator(self, timeout: float = 60.0) -> None:
+        """Return once the broker coordinates consumer groups.
+
+        "Kafka Server started" comes before the offsets topic exists (on a new broker) or is
+        loaded (after a restart); a consumer joining in between gets "coordinator not
+        available" errors. Asking for a coordinator until one answers waits that out.
+        """
+        # A thread of its own: callers may be inside a running event loop.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, self._find_coordinator(timeout)).result()
+
+    async def _find_coordinator(self, within: float) -> None:
+        deadline = time.monotonic() + within
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+            try:
+                await admin.start()
+                # Answers once the coordinator exists and has loaded its groups (error 0).
+                for response in await admin.describe_consumer_groups([PROBE_GROUP]):
+                    codes = [group[0] for group in response.groups]
+                    if any(codes):
+                        raise RuntimeError(f"describe groups: error codes {codes}")
+                return
+            except Exception as error:  # not yet: the offsets topic is being created or loaded
+                last = error
+            finally:
+                await admin.close()
+            await asyncio.sleep(0.3)
+        raise TimeoutError(f"no group coordinator on {self.bootstrap} after {within}s: {last!r}")

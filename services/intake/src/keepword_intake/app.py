@@ -70,9 +70,13 @@ async def _purge_idempotency_keys(runtime: Runtime) -> AsyncIterator[None]:
 
 
 def _producer_lifetime(producer: FailFastProducer) -> Extension:
+    async def producer_check() -> str:
+        return "ok" if await producer.reachable() else "cannot reach the broker"
+
     @contextlib.asynccontextmanager
-    async def lifetime(_runtime: Runtime) -> AsyncIterator[None]:
+    async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
         await producer.start()
+        runtime.readiness["producer"] = producer_check
         try:
             yield
         finally:

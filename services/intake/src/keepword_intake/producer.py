@@ -171,6 +171,20 @@ class FailFastProducer:
             return False
         return True
 
+    async def reachable(self) -> bool:
+        """Whether the producer that sends intake's records gets an answer from the broker now.
+
+        Asks for the cluster's metadata over the producer's own connections, within the send
+        deadline; a producer with no broker to talk to cannot take a request (readiness).
+        """
+        try:
+            producer = await self._current()
+            async with asyncio.timeout(self.timeout_seconds):
+                await producer.client.fetch_all_metadata()
+        except (BrokerUnavailable, KafkaError, OSError, TimeoutError):
+            return False
+        return True
+
 
 async def _discard(producer: AIOKafkaProducer) -> None:
     # Cancel the sender first so stop() has nothing to flush: pending batches are dropped.

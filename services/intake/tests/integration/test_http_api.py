@@ -400,7 +400,7 @@ async def test_healthz_and_metrics(intake: IntakeClient) -> None:
     metrics = await intake.http.get("/metrics/")
 
     assert health.status_code == 200
-    assert health.json()["checks"] == {"kafka": "ok", "database": "ok"}
+    assert health.json()["checks"] == {"kafka": "ok", "database": "ok", "producer": "ok"}
     assert 'keepword_intake_requests_total{route="POST /v1/messages",status="202"}' in metrics.text
     assert "keepword_intake_publish_seconds_bucket" in metrics.text
     await intake.http.post("/v1/messages", json=inbound())

@@ -120,3 +120,14 @@ async def unpublished_count(pool: asyncpg.Pool, schema: str) -> int:
         f"SELECT count(*) FROM {_checked(schema)}.outbox WHERE published_at IS NULL"  # noqa: S608
     )
     return count
+
+
+async def oldest_unpublished_age(pool: asyncpg.Pool, schema: str) -> float | None:
+    """Seconds the oldest unpublished row has waited; None when nothing waits."""
+    age: float | None = await pool.fetchval(
+        f"""SELECT extract(epoch FROM now() - created_at)::float8
+              FROM {_checked(schema)}.outbox WHERE published_at IS NULL
+             ORDER BY id LIMIT 1""",  # noqa: S608
+        timeout=2.0,
+    )
+    return age

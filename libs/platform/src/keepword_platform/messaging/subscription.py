@@ -16,6 +16,7 @@ from faststream.params import NoCast
 from keepword_events import Envelope, Event, KafkaRecord
 
 from keepword_platform.database import Connection
+from keepword_platform.health.consumer_monitor import activity_of
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import EventConsumer, outgoing
 from keepword_platform.messaging.relay import OutboxRelay
@@ -35,21 +36,16 @@ def subscribe(
     *,
     max_records: int = 500,
     description: str = "",
-) -> None:
+) -> Any:
     """Feed batches of `topics` to `consumer`, acknowledging each batch once it is committed.
 
     NACK_ON_ERROR: when `handle_batch` raises (database unavailable), FastStream seeks back and
     the batch comes again; nothing is acknowledged that was not committed. `earliest`: a new
     consumer group starts from the beginning of the topics rather than skipping what is there.
+    Returns the FastStream subscriber; the service's progress monitor watches it (and learns from
+    the subscription when records reach the handler).
     """
-
-    async def on_records(body: NoCast[Any], message: KafkaMessage) -> None:
-        raw: Any = message.raw_message
-        records = raw if isinstance(raw, tuple) else (raw,)
-        await consumer.handle_batch(records)
-
-    on_records.__name__ = f"on_{consumer.service}_events"
-    broker.subscriber(
+    subscriber = broker.subscriber(
         *topics,
         group_id=f"keepword-{consumer.service}",
         batch=True,
@@ -58,7 +54,18 @@ def subscribe(
         auto_offset_reset="earliest",
         description=description or None,
         decoder=_undecoded,
-    )(on_records)
+    )
+    activity = activity_of(subscriber)
+
+    async def on_records(body: NoCast[Any], message: KafkaMessage) -> None:
+        raw: Any = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        activity.delivered(records)
+        await consumer.handle_batch(records)
+
+    on_records.__name__ = f"on_{consumer.service}_events"
+    subscriber(on_records)
+    return subscriber
 
 
 async def _undecoded(message: Any) -> Any:
@@ -89,9 +96,32 @@ def relay_extension(schema: str, **options: Any) -> Extension:
     async def work(runtime: Runtime) -> None:
         relay = OutboxRelay(runtime.db, schema, broker_sender(runtime.broker), **options)
         runtime.extras["relay"] = relay
+        runtime.readiness["outbox"] = outbox_check(
+            relay, runtime.settings.outbox_stall_seconds, lambda: runtime.db
+        )
         await relay.run()
 
     return background_task(f"outbox-relay-{schema}", work)
+
+
+def outbox_check(
+    relay: OutboxRelay, stall_after: float, pool: Callable[[], Any]
+) -> Callable[[], Coroutine[Any, Any, str]]:
+    """Readiness of an outbox: "ok" unless a row has waited `stall_after` seconds unpublished.
+
+    Only the instance holding the relay's lock answers for the outbox: the others cannot help it
+    drain (they take over when the leader goes away).
+    """
+
+    async def check() -> str:
+        if not relay.is_leader:
+            return "ok"
+        age = await store.oldest_unpublished_age(pool(), relay.schema)
+        if age is None or age < stall_after:
+            return "ok"
+        return f"not draining: the oldest unpublished row is {age:.0f}s old"
+
+    return check
 
 
 def background_task(name: str, work: Callable[[Runtime], Coroutine[Any, Any, None]]) -> Extension:

@@ -1,0 +1,1 @@
+"""Liveness and readiness: is each consumer making progress, and what to do when it is not."""
