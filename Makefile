@@ -9,7 +9,7 @@ LOCAL := deploy/local
 export UV_PYTHON_DOWNLOADS := never
 export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
 
-.PHONY: help up down logs status test lint typecheck unit deps stack provision browser schemas bench clean
+.PHONY: help up down logs status test lint typecheck unit deps stack provision browser schemas docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,13 @@ bench: deps stack provision ## Run the benchmarks (slow; not part of make test);
 
 schemas: ## Regenerate the committed JSON Schemas of the event contract
 	$(VENV)/keepword schemas export
+
+docs: ## Regenerate the committed AsyncAPI documents of the services (docs/asyncapi/)
+	@mkdir -p docs/asyncapi
+	@for service in intake commitments escalation notifier; do \
+	  $(VENV)/faststream docs gen --yaml --factory keepword_ops.asyncapi:$$service \
+	    --out docs/asyncapi/$$service.yaml; \
+	done
 
 clean: down ## Stop everything and delete all local state (.local/)
 	rm -rf .local

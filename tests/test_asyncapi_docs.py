@@ -1,0 +1,88 @@
+"""The committed AsyncAPI documents (docs/asyncapi/) are what `faststream docs gen` makes now.
+
+The documents are compared as parsed YAML: FastStream lists publishers in no fixed order, so
+a reordering is no drift, while any change of channel, operation or schema is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from keepword_events.topics import CATALOG, dead_letter_topic
+from keepword_ops.asyncapi import SERVICES, produced_by
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "asyncapi"
+FASTSTREAM = Path(sys.executable).with_name("faststream")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Each service's document, generated now, in parallel (each run imports the service)."""
+    out = tmp_path_factory.mktemp("asyncapi")
+    env = {**os.environ, "KEEPWORD_KAFKA_BOOTSTRAP": "203.0.113.1:9092"}  # must not show
+    runs = {
+        service: subprocess.Popen(
+            [
+                str(FASTSTREAM),
+                "docs",
+                "gen",
+                "--yaml",
+                "--factory",
+                f"keepword_ops.asyncapi:{service}",
+                "--out",
+                str(out / f"{service}.yaml"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for service in SERVICES
+    }
+    for service, run in runs.items():
+        output, _ = run.communicate()
+        assert run.returncode == 0, f"{service}: {output}"
+    return {s: yaml.safe_load((out / f"{s}.yaml").read_text()) for s in SERVICES}
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_the_committed_document_is_up_to_date(service: str, generated: dict[str, Any]) -> None:
+    committed = DOCS / f"{service}.yaml"
+    assert committed.exists(), f"{committed} is missing: run `make docs`"
+    assert yaml.safe_load(committed.read_text()) == generated[service], (
+        f"{committed.relative_to(ROOT)} is out of date: run `make docs` and commit it"
+    )
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_the_document_shows_what_the_service_reads_and_writes(
+    service: str, generated: dict[str, Any]
+) -> None:
+    document = generated[service]
+    operations = document["operations"].values()
+    channels = document["channels"]
+
+    def addresses(action: str) -> set[str]:
+        return {
+            channels[op["channel"]["$ref"].rsplit("/", 1)[1]]["address"]
+            for op in operations
+            if op["action"] == action
+        }
+
+    consumers = {spec.name for spec in CATALOG if service in spec.consumers}
+    read = addresses("receive")
+    assert document["info"]["title"] == f"Keepword {service}"
+    assert document["servers"]["development"]["host"] == "127.0.0.1:9092"
+    assert addresses("send") == set(produced_by(service)) | {dead_letter_topic(t) for t in read}
+    assert produced_by(service)
+    # What the service subscribes to is in the catalog as read by it (the catalog may name a
+    # consumer that does not subscribe yet, never one that is missing from it).
+    assert read <= consumers
