@@ -22,7 +22,7 @@ from keepword_platform.settings import NotifierSettings
 
 from .dispatcher import SCHEMA, Dispatcher, wants
 from .sender import SOURCE, Sender
-from .smtp import SmtpServer
+from .smtp import server_from
 
 SERVICE = "notifier"
 MIGRATIONS = ("keepword_platform.messaging", "keepword_notifier")
@@ -32,15 +32,20 @@ INPUTS = (topics.MESSAGES, topics.COMMITMENTS, topics.ESCALATIONS)
 def _wire(settings: NotifierSettings) -> tuple[FastAPI, KafkaBroker]:
     broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
     holder: dict[str, Runtime] = {}
+    digest_window = timedelta(seconds=settings.digest_seconds)
     dispatcher = Dispatcher(
         company=lambda: holder["runtime"].company,
         settings=settings,
         horizon=timedelta(hours=settings.horizon_hours),
+        digest_window=digest_window,
     )
-    server = SmtpServer(host=settings.smtp_host, port=settings.smtp_port)
+    server = server_from(settings)
 
     async def send(runtime: Runtime) -> None:
-        await Sender(lambda: runtime.db, server, lambda: runtime.company).run()
+        sender = Sender(
+            lambda: runtime.db, server, lambda: runtime.company, digest_window=digest_window
+        )
+        await sender.run()
 
     spec = ServiceSpec(
         name=SERVICE,

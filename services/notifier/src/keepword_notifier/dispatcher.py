@@ -27,8 +27,9 @@ from keepword_platform.messaging import timers
 from keepword_platform.settings import KeepwordSettings
 
 from . import context_store, sendlog
+from .digest import digest_group
 from .recipients import Notice, acknowledgement_for, notices_for
-from .rendering import render
+from .rendering import render, render_part
 
 SCHEMA = "notifier"
 ACKNOWLEDGE = "acknowledge"
@@ -57,11 +58,13 @@ class Dispatcher:
         settings: KeepwordSettings,
         clock: Callable[[], datetime] | None = None,
         horizon: timedelta = timedelta(hours=24),
+        digest_window: timedelta = timedelta(0),
     ) -> None:
         self._company = company
         self._settings = settings
         self._now = clock or (lambda: datetime.now(UTC))
         self._horizon = horizon
+        self._digests = digest_window > timedelta(0)
 
     def _link(self, escalation_id: str, option: OptionKind, manager_email: str) -> str:
         token = sign_decision(
@@ -113,6 +116,8 @@ class Dispatcher:
         notification_id = f"ntf-{uuid.uuid5(_IDS, key).hex[:20]}"
         domain = company.company.support_address.rsplit("@", 1)[-1]
         email = render(notice, company)
+        group = digest_group(notice.template, notice.recipient) if self._digests else None
+        part = render_part(notice, company) if group else None
         await sendlog.add(
             conn,
             sendlog.Send(
@@ -128,5 +133,8 @@ class Dispatcher:
                 subject=email.subject,
                 body_text=email.text,
                 body_html=email.html,
+                digest_group=group,
+                digest_text=part.text if part else None,
+                digest_html=part.html if part else None,
             ),
         )

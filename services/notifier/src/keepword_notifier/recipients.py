@@ -46,6 +46,7 @@ STAFF_TEMPLATES: Final = frozenset(
     {
         "escalation_opened_manager",
         "escalation_raised_manager",
+        "escalation_digest_manager",
         "promise_rejected_owner",
         "promise_countered_owner",
         "promise_at_risk_owner",

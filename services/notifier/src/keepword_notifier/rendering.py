@@ -50,15 +50,17 @@ class RenderedEmail:
     html: str
 
 
+@dataclass(frozen=True)
+class DigestPart:
+    """One email's body without greeting and closing: its part in a digest."""
+
+    text: str
+    html: str  # autoescaped when rendered: safe to place in the digest's HTML as it is
+
+
 def render(notice: Notice, company: CompanyConfig) -> RenderedEmail:
     """The email for `notice`, in the house tone, signed with the company's name."""
-    variables = {
-        **notice.context,
-        "recipient_name": notice.recipient_name,
-        "internal": notice.internal,
-        "company": company.company.name,
-        "timezone": ZoneInfo(company.company.timezone),
-    }
+    variables = _variables(notice, company)
     environment = _environment()
     text_template = environment.get_template(f"{notice.template}.txt")
     html_template = environment.get_template(f"{notice.template}.html")
@@ -69,17 +71,48 @@ def render(notice: Notice, company: CompanyConfig) -> RenderedEmail:
     )
 
 
+def render_part(notice: Notice, company: CompanyConfig) -> DigestPart:
+    """The body of `notice`'s email alone (its `body` block), to be carried by a digest."""
+    variables = _variables(notice, company)
+    environment = _environment()
+    return DigestPart(
+        text=_block(environment.get_template(f"{notice.template}.txt"), "body", variables),
+        html=_block(environment.get_template(f"{notice.template}.html"), "body", variables),
+    )
+
+
+def _variables(notice: Notice, company: CompanyConfig) -> dict[str, Any]:
+    return {
+        **notice.context,
+        "recipient_name": notice.recipient_name,
+        "internal": notice.internal,
+        "company": company.company.name,
+        "timezone": ZoneInfo(company.company.timezone),
+    }
+
+
+def _block(template: Template, name: str, variables: dict[str, Any]) -> str:
+    block = template.blocks.get(name)
+    if block is None:
+        raise LookupError(f"template {template.name} has no {name} block")
+    return "".join(block(template.new_context(variables))).strip() + "\n"
+
+
 def header_safe(text: str, limit: int = SUBJECT_LIMIT) -> str:
     """`text` as one header-safe line of at most `limit` characters.
 
     Every control or line-breaking character becomes a space, bidirectional overrides go,
-    runs of white space collapse, and an over-long line is cut at a word with an ellipsis.
+    runs of white space collapse, an encoded word's opening `=?` is broken up, and an over-long
+    line is cut at a word with an ellipsis.
     """
     spaced = "".join(
         " " if unicodedata.category(char) in _LINE_BREAKING else char
         for char in text.translate(_BIDI_CONTROLS)
     )
-    line = " ".join(spaced.split())
+    # The email package decodes RFC 2047 encoded words in a header value it is given, and some
+    # Python versions then write a decoded CR LF out raw (CVE-2024-6923): `=?utf-8?b?DQpCY2M6…?=`
+    # in a customer's subject would become a Bcc header. What people write is never encoded.
+    line = " ".join(spaced.split()).replace("=?", "= ?")
     if len(line) <= limit:
         return line
     cut = line[: limit - 1]
@@ -96,10 +129,7 @@ def template_names() -> frozenset[str]:
 
 
 def _subject(template: Template, variables: dict[str, Any], thread_id: str) -> str:
-    block = template.blocks.get("subject")
-    if block is None:
-        raise LookupError(f"template {template.name} has no subject block")
-    words = "".join(block(template.new_context(variables)))
+    words = _block(template, "subject", variables)
     # The token goes last and is never cut, so a reply always finds its thread. Only a
     # well-formed thread id gets one: intake reads nothing else back.
     if not THREAD_ID.fullmatch(thread_id):

@@ -1,18 +1,23 @@
-"""The sending loop: claims due emails from the send log, hands them to SMTP, records the
-outcome and announces it (NotificationSent / NotificationFailed) through the outbox.
+"""The sending loop: folds held escalation emails into digests, claims due emails from the send
+log, hands them to SMTP, records the outcome and announces it (NotificationSent /
+NotificationFailed) through the outbox.
 
 An email's row stays locked while it is being sent and is marked sent in the same transaction
 that announces it. If the process dies after the server accepted the email but before that
 commit, the email is sent again after a restart — with the same Message-ID, so it is the same
 message to the recipient's mail system. That instant is the only window for a duplicate.
+Digests keep that promise because a digest is decided (its members, its Message-ID) and
+committed before it is sent: a restart sends the same digest, never a different one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import structlog
@@ -22,22 +27,22 @@ from keepword_platform.database import Connection
 from keepword_platform.faults import crash_point
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import outgoing
-from prometheus_client import Counter, Gauge
 
 from . import sendlog
 from .backoff import retry_delay
-from .compose import compose
+from .compose import UnsafeEmail, compose, to_wire
+from .digest import DIGEST_TEMPLATE, Fold, Hold, SendAlone, decide, digest_ids, digest_notice
+from .metrics import DIGESTED, DIGESTS, FAILED, QUEUE_AGE, RETRIES, SENT, SMTP_SECONDS
+from .privacy import recipient_ref
+from .rendering import render
 from .sendlog import Send
 from .smtp import Delivery, SmtpServer, deliver
 
+# Never an address or a body in a log line: `rcpt` is a reference (see privacy.recipient_ref).
 log = structlog.get_logger(__name__)
 
 SCHEMA = "notifier"
 SOURCE = "/keepword/notifier"
-SENT = Counter("keepword_notifier_sent_total", "Emails the SMTP server accepted.")
-FAILED = Counter("keepword_notifier_failed_total", "Emails refused for good.")
-RETRIES = Counter("keepword_notifier_retries_total", "Temporary refusals, retried later.")
-QUEUE_AGE = Gauge("keepword_notifier_queue_age_seconds", "Age of the oldest email not sent.")
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Sender:
     batch_size: int = 10
     max_attempts: int = 8
     poll_seconds: float = 0.5
+    digest_window: timedelta = timedelta(0)  # 0: escalation emails are never held
 
     async def run(self) -> None:
         """Send until cancelled; survives database and SMTP outages."""
@@ -67,71 +73,163 @@ class Sender:
                 await asyncio.sleep(self.poll_seconds)
 
     async def send_due(self) -> int:
-        """One round: claim, send, record. Returns how many emails were attempted."""
+        """One round: decide on held emails, then claim, send, record. Returns how many emails
+        were attempted."""
+        if self.digest_window > timedelta(0):
+            await self.plan_digests()
         async with self.pool().acquire() as conn, conn.transaction():
             now = self.clock()
-            QUEUE_AGE.set(await sendlog.oldest_pending_age_seconds(conn, now))
+            QUEUE_AGE.set(await sendlog.oldest_waiting_age_seconds(conn, now))
             due = await sendlog.claim_due(conn, now, self.batch_size)
             if not due:
                 return 0
-            company = self.company().company
-            outcomes = await asyncio.gather(
-                *(
-                    deliver(
-                        compose(
-                            s,
-                            sender_name=company.name,
-                            sender_address=company.support_address,
-                            at=now,
-                        ),
-                        self.server,
-                    )
-                    for s in due
-                )
-            )
+            outcomes = await asyncio.gather(*(self._deliver(s, now) for s in due))
             crash_point("notifier:after_accept")
             for send, delivery in zip(due, outcomes, strict=True):
                 await self._record(conn, send, delivery, now)
             return len(due)
 
+    async def plan_digests(self) -> int:
+        """Release or fold the held emails whose turn has come (committed before anything is
+        sent). Returns how many groups were decided."""
+        decided = 0
+        async with self.pool().acquire() as conn, conn.transaction():
+            now = self.clock()
+            for group in await sendlog.groups_due(conn, now, limit=100):
+                if not await sendlog.lock_group(conn, group):
+                    continue  # another sender is deciding it
+                members = await sendlog.held(conn, group)
+                if not members:
+                    continue
+                last_sent_at, in_flight = await sendlog.group_state(conn, group)
+                decision = decide(
+                    held=len(members),
+                    last_sent_at=last_sent_at,
+                    in_flight=in_flight,
+                    now=now,
+                    window=self.digest_window,
+                )
+                if isinstance(decision, Hold):
+                    await sendlog.hold(conn, group, decision.until)
+                elif isinstance(decision, SendAlone):
+                    await sendlog.release(conn, members[0].idempotency_key, now)
+                elif isinstance(decision, Fold):
+                    digest = self._digest(group, members)
+                    keys = [m.idempotency_key for m in members]
+                    await sendlog.fold(conn, digest, keys, now)
+                    DIGESTS.inc()
+                    DIGESTED.inc(len(members))
+                    log.info(
+                        "digest made",
+                        notification_id=digest.notification_id,
+                        rcpt=recipient_ref(digest.recipient),
+                        emails=len(members),
+                    )
+                decided += 1
+        return decided
+
+    def _digest(self, group: str, members: list[Send]) -> Send:
+        company = self.company()
+        email = render(digest_notice(members, company, self.digest_window), company)
+        domain = company.company.support_address.rsplit("@", 1)[-1]
+        ids = digest_ids(group, [m.idempotency_key for m in members], domain)
+        return Send(
+            idempotency_key=ids.idempotency_key,
+            notification_id=ids.notification_id,
+            source_event_id=ids.notification_id,  # a digest is its own source
+            thread_id=None,
+            template=DIGEST_TEMPLATE,
+            recipient=members[0].recipient,
+            recipient_role=Role.MANAGEMENT.value,
+            message_id=ids.message_id,
+            subject=email.subject,
+            body_text=email.text,
+            body_html=email.html,
+            digest_group=group,
+        )
+
+    async def _deliver(self, send: Send, now: datetime) -> Delivery:
+        company = self.company().company
+        try:
+            message = compose(
+                send, sender_name=company.name, sender_address=company.support_address, at=now
+            )
+            data = to_wire(message)
+        except (UnsafeEmail, ValueError) as unsafe:
+            # Never on the wire: no retry can make this email safe.
+            return Delivery(False, permanent=True, error=f"not sent: {unsafe}"[:500])
+        started = time.perf_counter()
+        try:
+            return await deliver(
+                data, sender=company.support_address, recipient=send.recipient, server=self.server
+            )
+        finally:
+            SMTP_SECONDS.observe(time.perf_counter() - started)
+
     async def _record(
         self, conn: Connection, send: Send, delivery: Delivery, now: datetime
     ) -> None:
         attempts = send.attempts + 1
-        common = {
-            "thread_id": send.thread_id,
-            "correlation_id": send.thread_id,
-            "causation_id": send.source_event_id,
+        about = {
             "notification_id": send.notification_id,
-            "idempotency_key": send.idempotency_key,
-            "source_event_id": send.source_event_id,
             "template": send.template,
-            "recipient_role": Role(send.recipient_role),
-            "recipient": send.recipient,
+            "rcpt": recipient_ref(send.recipient),
             "attempts": attempts,
+            "thread_id": send.thread_id,
         }
+        # A digest's outcome is announced for each email it carried: each has its own source
+        # event and thread, and all name the digest's Message-ID.
+        announced = (
+            await sendlog.digest_members(conn, send.idempotency_key)
+            if send.template == DIGEST_TEMPLATE
+            else [send]
+        )
         if delivery.accepted:
-            await sendlog.mark_sent(conn, send.idempotency_key, attempts)
-            event: NotificationSent | NotificationFailed = NotificationSent(
-                **common, email_message_id=send.message_id, subject=send.subject
-            )
+            await sendlog.mark_sent(conn, send.idempotency_key, attempts, now)
+            events: list[NotificationSent | NotificationFailed] = [
+                NotificationSent(
+                    **_facts(s, attempts), email_message_id=send.message_id, subject=send.subject
+                )
+                for s in announced
+            ]
             SENT.inc()
+            log.info("email sent", **about)
         elif delivery.permanent or attempts >= self.max_attempts:
             error = delivery.error or "refused"
-            await sendlog.mark_failed(conn, send.idempotency_key, attempts, error)
-            event = NotificationFailed(
-                **common, error=error, smtp_code=delivery.code, permanent=delivery.permanent
-            )
+            await sendlog.mark_failed(conn, send.idempotency_key, attempts, error, now)
+            events = [
+                NotificationFailed(
+                    **_facts(s, attempts),
+                    error=error,
+                    smtp_code=delivery.code,
+                    permanent=delivery.permanent,
+                )
+                for s in announced
+            ]
             FAILED.inc()
-            log.warning("email failed", notification_id=send.notification_id, code=delivery.code)
+            log.warning("email failed", code=delivery.code, permanent=delivery.permanent, **about)
         else:
             RETRIES.inc()
+            at = now + retry_delay(attempts)
             await sendlog.retry_later(
-                conn,
-                send.idempotency_key,
-                attempts,
-                delivery.error or "deferred",
-                now + retry_delay(attempts),
+                conn, send.idempotency_key, attempts, delivery.error or "deferred", at
             )
+            log.info("email deferred", code=delivery.code, retry_at=at.isoformat(), **about)
             return
-        await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE)])
+        await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
+
+
+def _facts(send: Send, attempts: int) -> dict[str, Any]:
+    thread_id = send.thread_id or ""
+    return {
+        "thread_id": thread_id,
+        "correlation_id": thread_id,
+        "causation_id": send.source_event_id,
+        "notification_id": send.notification_id,
+        "idempotency_key": send.idempotency_key,
+        "source_event_id": send.source_event_id,
+        "template": send.template,
+        "recipient_role": Role(send.recipient_role),
+        "recipient": send.recipient,
+        "attempts": attempts,
+    }

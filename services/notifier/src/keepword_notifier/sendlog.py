@@ -1,4 +1,8 @@
-"""The send log in PostgreSQL (schema `notifier`): what is due, what was sent, what failed."""
+"""The send log in PostgreSQL (schema `notifier`): what is due, what was sent, what failed.
+
+A row's status: `held` (may join a digest, see `digest`), `pending` (to send), `digested`
+(carried by the digest row named in `digest_of`), `sent` or `failed`.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ class Send:
     idempotency_key: str
     notification_id: str
     source_event_id: str
-    thread_id: str
+    thread_id: str | None  # None for a digest, which speaks of several threads
     template: str
     recipient: str
     recipient_role: str
@@ -24,15 +28,27 @@ class Send:
     body_text: str
     body_html: str
     attempts: int = 0
+    digest_group: str | None = None  # emails of one group may be folded into one digest
+    digest_text: str | None = None  # this email's part of a digest, rendered
+    digest_html: str | None = None
+
+
+_COLUMNS = """idempotency_key, notification_id, source_event_id, thread_id, template, recipient,
+    recipient_role, message_id, subject, body_text, body_html, attempts, digest_group,
+    digest_text, digest_html"""
 
 
 async def add(conn: Connection, send: Send) -> bool:
-    """Record that an email is due; False when it was already (a redelivered event)."""
+    """Record that an email is due; False when it was already (a redelivered event).
+
+    An email that may join a digest starts `held`, for the digest planner to decide on.
+    """
     inserted = await conn.fetchval(
         """INSERT INTO notifier.sends (idempotency_key, notification_id, source_event_id,
                thread_id, template, recipient, recipient_role, message_id, subject, body_text,
-               body_html)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+               body_html, digest_group, digest_text, digest_html, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                   CASE WHEN $12::text IS NULL THEN 'pending' ELSE 'held' END)
            ON CONFLICT (idempotency_key) DO NOTHING RETURNING true""",
         send.idempotency_key,
         send.notification_id,
@@ -45,6 +61,9 @@ async def add(conn: Connection, send: Send) -> bool:
         send.subject,
         send.body_text,
         send.body_html,
+        send.digest_group,
+        send.digest_text,
+        send.digest_html,
     )
     return bool(inserted)
 
@@ -52,36 +71,36 @@ async def add(conn: Connection, send: Send) -> bool:
 async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Send]:
     """Pending emails whose time has come, locked for this transaction (others skip them)."""
     rows = await conn.fetch(
-        """SELECT idempotency_key, notification_id, source_event_id, thread_id, template,
-                  recipient, recipient_role, message_id, subject, body_text, body_html, attempts
-             FROM notifier.sends
+        f"""SELECT {_COLUMNS} FROM notifier.sends
             WHERE status = 'pending' AND next_attempt_at <= $1
             ORDER BY next_attempt_at LIMIT $2
-            FOR UPDATE SKIP LOCKED""",
+            FOR UPDATE SKIP LOCKED""",  # noqa: S608 - a constant column list
         now,
         limit,
     )
     return [Send(**dict(row)) for row in rows]
 
 
-async def mark_sent(conn: Connection, key: str, attempts: int) -> None:
-    """The server accepted it."""
+async def mark_sent(conn: Connection, key: str, attempts: int, at: datetime) -> None:
+    """The server accepted it (and, for a digest, every email it carried)."""
     await conn.execute(
-        """UPDATE notifier.sends SET status = 'sent', attempts = $2, finished_at = now(),
-               last_error = NULL WHERE idempotency_key = $1""",
+        """UPDATE notifier.sends SET status = 'sent', attempts = $2, finished_at = $3,
+               last_error = NULL WHERE idempotency_key = $1 OR digest_of = $1""",
         key,
         attempts,
+        at,
     )
 
 
-async def mark_failed(conn: Connection, key: str, attempts: int, error: str) -> None:
-    """The server refused it for good."""
+async def mark_failed(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> None:
+    """The server refused it for good (and, for a digest, every email it carried)."""
     await conn.execute(
-        """UPDATE notifier.sends SET status = 'failed', attempts = $2, finished_at = now(),
-               last_error = $3 WHERE idempotency_key = $1""",
+        """UPDATE notifier.sends SET status = 'failed', attempts = $2, finished_at = $4,
+               last_error = $3 WHERE idempotency_key = $1 OR digest_of = $1""",
         key,
         attempts,
         error,
+        at,
     )
 
 
@@ -97,9 +116,114 @@ async def retry_later(conn: Connection, key: str, attempts: int, error: str, at:
     )
 
 
-async def oldest_pending_age_seconds(conn: Connection, now: datetime) -> float:
-    """How long the oldest pending email has waited (the queue's age, for metrics)."""
+async def oldest_waiting_age_seconds(conn: Connection, now: datetime) -> float:
+    """How long the oldest email not yet sent has waited (the queue's age, for metrics)."""
     oldest: datetime | None = await conn.fetchval(
-        "SELECT min(created_at) FROM notifier.sends WHERE status = 'pending'"
+        "SELECT min(created_at) FROM notifier.sends WHERE status IN ('held', 'pending')"
     )
-    return (now - oldest).total_seconds() if oldest else 0.0
+    return max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
+
+
+# ----- digests --------------------------------------------------------------------------------
+
+
+async def groups_due(conn: Connection, now: datetime, limit: int) -> list[str]:
+    """Digest groups with held emails whose turn has come."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT digest_group FROM notifier.sends
+            WHERE status = 'held' AND next_attempt_at <= $1 LIMIT $2""",
+        now,
+        limit,
+    )
+    return [row["digest_group"] for row in rows]
+
+
+async def lock_group(conn: Connection, group: str) -> bool:
+    """Take `group` for this transaction; False when another sender has it now."""
+    taken: bool = await conn.fetchval(
+        "SELECT pg_try_advisory_xact_lock(hashtext('notifier.digest:' || $1))", group
+    )
+    return taken
+
+
+async def group_state(conn: Connection, group: str) -> tuple[datetime | None, bool]:
+    """When the group's last email was accepted, and whether one is on its way now."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT finished_at FROM notifier.sends
+                    WHERE digest_group = $1 AND status = 'sent'
+                    ORDER BY finished_at DESC LIMIT 1) AS last_sent_at,
+                  EXISTS (SELECT 1 FROM notifier.sends
+                           WHERE digest_group = $1 AND status = 'pending') AS in_flight""",
+        group,
+    )
+    assert row is not None  # a SELECT without FROM always answers
+    return row["last_sent_at"], bool(row["in_flight"])
+
+
+async def held(conn: Connection, group: str) -> list[Send]:
+    """The group's held emails, oldest first, locked for this transaction."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM notifier.sends
+            WHERE status = 'held' AND digest_group = $1
+            ORDER BY created_at, idempotency_key FOR UPDATE""",  # noqa: S608 - as above
+        group,
+    )
+    return [Send(**dict(row)) for row in rows]
+
+
+async def hold(conn: Connection, group: str, until: datetime) -> None:
+    """Keep the group's held emails back until `until`."""
+    await conn.execute(
+        """UPDATE notifier.sends SET next_attempt_at = $2
+            WHERE status = 'held' AND digest_group = $1""",
+        group,
+        until,
+    )
+
+
+async def release(conn: Connection, key: str, now: datetime) -> None:
+    """A held email goes out on its own."""
+    await conn.execute(
+        """UPDATE notifier.sends SET status = 'pending', next_attempt_at = $2
+            WHERE idempotency_key = $1 AND status = 'held'""",
+        key,
+        now,
+    )
+
+
+async def fold(conn: Connection, digest: Send, member_keys: list[str], now: datetime) -> None:
+    """Record `digest` as due, carrying the held emails `member_keys`."""
+    await conn.execute(
+        """INSERT INTO notifier.sends (idempotency_key, notification_id, source_event_id,
+               thread_id, template, recipient, recipient_role, message_id, subject, body_text,
+               body_html, digest_group, status, next_attempt_at)
+           VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12)""",
+        digest.idempotency_key,
+        digest.notification_id,
+        digest.source_event_id,
+        digest.template,
+        digest.recipient,
+        digest.recipient_role,
+        digest.message_id,
+        digest.subject,
+        digest.body_text,
+        digest.body_html,
+        digest.digest_group,
+        now,
+    )
+    await conn.execute(
+        """UPDATE notifier.sends SET status = 'digested', digest_of = $1
+            WHERE idempotency_key = ANY($2::text[]) AND status = 'held'""",
+        digest.idempotency_key,
+        member_keys,
+    )
+
+
+async def digest_members(conn: Connection, digest_key: str) -> list[Send]:
+    """The emails a digest carries, oldest first."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM notifier.sends WHERE digest_of = $1
+            ORDER BY created_at, idempotency_key""",  # noqa: S608 - as above
+        digest_key,
+    )
+    return [Send(**dict(row)) for row in rows]

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from keepword_events import (
     Channel,
     Customer,
@@ -33,7 +30,8 @@ from keepword_notifier.app import create_app
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings, NotifierSettings
 from keepword_testkit.kafka_probe import TopicProbe
-from keepword_testkit.processes import free_port
+
+from .mail import Catcher, catching
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
 
@@ -64,47 +62,23 @@ CUSTOMER = Person(email="dana@example.com", name="Dana Whitfield", role=Role.CUS
 MORGAN = Person(email="morgan.lead@brightline.example", name="Morgan Reyes", role=Role.MANAGEMENT)
 
 
-class Catcher:
-    """An SMTP server that keeps every email it accepts."""
-
-    def __init__(self) -> None:
-        self.mail: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mail.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 2.0.0 OK"
-
-    def to(self, address: str, thread: str) -> list[EmailMessage]:
-        # The session's broker also carries other tests' threads: look at this test's only.
-        return [m for m in self.mail if m["To"] == address and thread in str(m["Message-ID"])]
-
-
 @pytest.fixture
-def catcher() -> Iterator[tuple[Catcher, int]]:
-    handler, port = Catcher(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture
-async def notifier(
-    fresh_kafka: str, database_url: str, tmp_path: Path, catcher: tuple[Catcher, int]
-) -> AsyncIterator[Catcher]:
+async def notifier(fresh_kafka: str, database_url: str, tmp_path: Path) -> AsyncIterator[Catcher]:
     config = tmp_path / "k.toml"
     config.write_text(CONFIG)
-    app = create_app(
-        NotifierSettings(
-            kafka_bootstrap=fresh_kafka,
-            database_url=database_url,
-            config=config,
-            smtp_host="127.0.0.1",
-            smtp_port=catcher[1],
+    with catching() as (catcher, port):
+        app = create_app(
+            NotifierSettings(
+                kafka_bootstrap=fresh_kafka,
+                database_url=database_url,
+                config=config,
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                digest_seconds=0,  # these tests are not about digests (test_digest_service is)
+            )
         )
-    )
-    async with app.router.lifespan_context(app):
-        yield catcher[0]
+        async with app.router.lifespan_context(app):
+            yield catcher
 
 
 async def _send(bootstrap: str, *events: Any) -> list[Any]:
@@ -154,9 +128,9 @@ async def test_an_unanswered_customer_is_acknowledged_once(
         records = await probe.records()
 
     [ack] = notifier.to("dana@example.com", thread)
-    assert f"[#{thread}]" in ack["Subject"]
-    assert ack["Message-ID"].strip().startswith(f"<kw.{thread}.")
-    text = ack.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"[#{thread}]" in ack.message["Subject"]
+    assert ack.message_id.startswith(f"<kw.{thread}.")
+    text = ack.text()
     assert "Dana" in text
     assert [r.key for r in records].count(thread.encode()) == 1  # one NotificationSent
 
@@ -179,7 +153,7 @@ async def test_a_reply_in_time_means_no_acknowledgement(
     )
     await _send(fresh_kafka, _message(thread), reply)
     await asyncio.sleep(3)
-    assert [m for m in notifier.mail if thread in (m["Subject"] or "")] == []
+    assert [m for m in notifier.mail if thread in str(m.message["Subject"])] == []
 
 
 async def test_the_manager_gets_signed_option_links_and_redelivery_sends_nothing_new(
@@ -211,7 +185,7 @@ async def test_the_manager_gets_signed_option_links_and_redelivery_sends_nothing
     await asyncio.sleep(3)
 
     [email] = notifier.to("morgan.lead@brightline.example", thread)
-    html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    html = email.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert html.count("/decisions/") >= 3
     assert notifier.to("dana@example.com", thread) == []  # never an internal email to them
 

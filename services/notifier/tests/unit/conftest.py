@@ -43,12 +43,15 @@ from keepword_events import (
     Role,
     new_envelope,
 )
+from keepword_notifier.digest import digest_notice
 from keepword_notifier.recipients import (
     Notice,
     ThreadContext,
     acknowledgement_for,
     notices_for,
 )
+from keepword_notifier.rendering import render, render_part
+from keepword_notifier.sendlog import Send
 from keepword_platform.company import CompanyConfig
 
 THREAD = "thr-0123456789abcdef"
@@ -368,7 +371,59 @@ def _examples() -> dict[str, Notice]:
         ),
         "promise_renegotiated_customer",
     )
+    examples["escalation_digest_manager"] = digest_notice(
+        [held_send(examples["escalation_opened_manager"]), held_send(_second_escalation())],
+        COMPANY,
+        DIGEST_WINDOW,
+    )
     return examples
+
+
+DIGEST_WINDOW = timedelta(minutes=5)
+OTHER_THREAD = "thr-fedcba9876543210"
+
+
+def _second_escalation() -> Notice:
+    """Another customer's escalation, for Morgan too, minutes after Dana's."""
+    lee = Customer(email="lee@example.com", name="Lee Park")
+    other = {"thread_id": OTHER_THREAD, "correlation_id": OTHER_THREAD}
+    event = opened(
+        **other,
+        escalation_id="esc-2",
+        rule=EscalationRule.STALLED,
+        customer=lee,
+        reason="The customer has waited 26 hours for a first reply.",
+        evidence=(EvidenceItem(at=NOW - 26 * HOUR, what="Customer wrote (1 unanswered): Hello?"),),
+        options=(
+            Option(kind=OptionKind.PHONE_CALL, summary="Call Lee Park (no number on file)"),
+            Option(kind=OptionKind.HANDLE_IT, summary="Handle it (no decision)"),
+        ),
+        unanswered_messages=1,
+        deposit=None,
+    )
+    return notices(event, ThreadContext(customer=lee, waiting_since=NOW - 26 * HOUR))[0]
+
+
+def held_send(notice: Notice) -> Send:
+    """`notice` as the send log holds it while it may still join a digest."""
+    email, part = render(notice, COMPANY), render_part(notice, COMPANY)
+    key = f"evt-{notice.thread_id}:{notice.recipient}:{notice.template}"
+    return Send(
+        idempotency_key=key,
+        notification_id=f"ntf-{notice.thread_id[4:]}",
+        source_event_id=f"evt-{notice.thread_id}",
+        thread_id=notice.thread_id,
+        template=notice.template,
+        recipient=notice.recipient,
+        recipient_role=notice.recipient_role.value,
+        message_id=f"<kw.{notice.thread_id}.x@brightline.example>",
+        subject=email.subject,
+        body_text=email.text,
+        body_html=email.html,
+        digest_group=f"manager:{notice.recipient}",
+        digest_text=part.text,
+        digest_html=part.html,
+    )
 
 
 EXAMPLES = _examples()
@@ -459,3 +514,9 @@ def make_status_changed() -> Callable[..., CommitmentStatusChanged]:
 def notices_of() -> Callable[..., list[Notice]]:
     """`notices_of(event, thread=None)`: the notices with the standard company, time, links."""
     return notices
+
+
+@pytest.fixture
+def make_held() -> Callable[[Notice], Send]:
+    """`make_held(notice)`: the notice as a held row of the send log, with its digest part."""
+    return held_send
