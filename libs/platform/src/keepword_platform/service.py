@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -187,9 +188,16 @@ def consumer_monitors(broker: KafkaBroker, settings: KeepwordSettings) -> list[C
             stall_after=settings.consumer_stall_seconds,
             max_restarts=settings.consumer_max_restarts,
             request_timeout_ms=settings.kafka_request_timeout_ms,
+            on_give_up=_end_this_process if settings.exit_when_not_live else None,
         )
         for subscriber in grouped
     ]
+
+
+def _end_this_process() -> None:
+    # uvicorn shuts down gracefully on SIGTERM; the supervisor then starts a new process.
+    log.error("liveness failed; ending the process so that it is restarted")
+    signal.raise_signal(signal.SIGTERM)
 
 
 # Handling a request allocates many short-lived objects; CPython's default gen-0 threshold (700)

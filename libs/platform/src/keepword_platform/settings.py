@@ -58,6 +58,13 @@ class KeepwordSettings(BaseSettings):
     outbox_stall_seconds: float = Field(
         default=60, gt=0, description="An outbox row unpublished this long makes it not ready."
     )
+    exit_when_not_live: bool = Field(
+        default=False,
+        description=(
+            "End the process (SIGTERM to itself) when liveness fails, for supervisors that "
+            "restart a process that exits but do not probe it (Docker Compose)."
+        ),
+    )
 
 
 class IntakeSettings(KeepwordSettings):

@@ -91,6 +91,7 @@ class ConsumerMonitor:
         request_timeout_ms: int = 10_000,
         interval: float | None = None,
         clock: Clock = time.monotonic,
+        on_give_up: Callable[[], None] | None = None,
     ) -> None:
         self.subscriber = subscriber
         self.group: str = subscriber.group_id
@@ -101,6 +102,7 @@ class ConsumerMonitor:
         self._client_id = f"{client_id}-progress"
         self._timeout = max(1.0, min(request_timeout_ms / 1000, stall_after))
         self._clock = clock
+        self._on_give_up = on_give_up
         self._activity = activity_of(subscriber)
         self._assigned: dict[Partition, Track] = {}
         self._group: dict[Partition, Track] = {}
@@ -199,6 +201,8 @@ class ConsumerMonitor:
                 restarts=self._restarts,
                 reason=verdict.detail,
             )
+            if self._on_give_up is not None:
+                self._on_give_up()
         return verdict
 
     def _report(self, verdict: Verdict) -> None:
