@@ -11,7 +11,7 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from keepword_events import encode, new_envelope
 from keepword_events.examples import every_event
-from keepword_ops import lag
+from keepword_ops import groups, lag
 from keepword_ops.dead_letters import ReplayMark, Selection, read_dead_letter
 from keepword_ops.dlq import DLQ_TOPICS, Listed, format_listing
 from keepword_ops.lag import PartitionLag
@@ -174,3 +174,20 @@ def test_lag_is_end_minus_committed_with_totals() -> None:
     assert table[-2] == ["b", "(total)", "7"]
     assert table[-1] == ["all", "groups", "7"]
     assert json.loads(lag.format_json(lags))["total"] == 7
+
+
+def test_a_group_reset_target_is_earliest_latest_or_a_time_with_an_offset() -> None:
+    assert groups.parse_target("earliest") == "earliest"
+    assert groups.parse_target("latest") == "latest"
+    assert groups.parse_target("2026-11-02T09:30:00Z") == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    with pytest.raises(ValueError, match="no UTC offset"):
+        groups.parse_target("2026-11-02T09:30:00")
+    with pytest.raises(ValueError, match="is not earliest, latest"):
+        groups.parse_target("yesterday")
+    moves = [groups.Move("t", 0, 4, 0), groups.Move("t", 1, None, 0), groups.Move("t", 2, 0, 0)]
+    assert groups.format_moves("g", moves, dry_run=True) == [
+        "g  t 0: 4 -> 0",
+        "g  t 1: - -> 0",
+        "g  t 2: 0 -> 0",
+        "would move 2 of 3 partition(s)",
+    ]

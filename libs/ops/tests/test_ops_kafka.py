@@ -268,24 +268,10 @@ def test_dlq_replay_writes_each_dead_letter_back_once(bootstrap: str) -> None:
 
 
 def test_lag_reports_what_a_group_has_left(bootstrap: str) -> None:
-    topic = f"ops-test-lag-{uuid.uuid4().hex[:8]}"
+    topic = asyncio.run(_topic_with_records(bootstrap, {0: 5, 1: 2}))
     group = f"ops-test-{uuid.uuid4().hex[:8]}"
 
-    async def setup() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
-        finally:
-            await admin.close()
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-        await producer.start()
-        try:
-            for partition, count in ((0, 5), (1, 2)):
-                for i in range(count):
-                    await producer.send_and_wait(topic, b"x%d" % i, partition=partition)
-        finally:
-            await producer.stop()
+    async def commit_part() -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
         )
@@ -296,7 +282,7 @@ def test_lag_reports_what_a_group_has_left(bootstrap: str) -> None:
         finally:
             await consumer.stop()
 
-    asyncio.run(setup())
+    asyncio.run(commit_part())
 
     table = runner.invoke(app, ["lag", "--group", group])
     as_json = runner.invoke(app, ["lag", "--group", "ops-test-*", "--json"])
@@ -318,3 +304,72 @@ def test_lag_reports_what_a_group_has_left(bootstrap: str) -> None:
     assert above.exit_code == 3
     assert f"lag above 4: {group} (5)" in above.output
     assert within.exit_code == 0, within.output
+
+
+async def _topic_with_records(bootstrap: str, counts: dict[int, int]) -> str:
+    topic = f"ops-test-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, len(counts), replication_factor=1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for partition, count in counts.items():
+            for i in range(count):
+                await producer.send_and_wait(topic, b"x%d" % i, partition=partition)
+    finally:
+        await producer.stop()
+    return topic
+
+
+def test_groups_reset_moves_a_stopped_group_and_refuses_a_running_one(bootstrap: str) -> None:
+    topic = asyncio.run(_topic_with_records(bootstrap, {0: 4, 1: 3}))
+    group = f"ops-test-{uuid.uuid4().hex[:8]}"
+
+    async def commit(offsets: dict[int, int]) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            consumer.assign([TopicPartition(topic, p) for p in offsets])
+            await consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
+        finally:
+            await consumer.stop()
+
+    asyncio.run(commit({0: 4, 1: 3}))
+
+    dry = runner.invoke(app, ["groups", "reset", group, "--to", "earliest", "--dry-run"])
+    unchanged = asyncio.run(_committed(bootstrap, group))
+    reset = runner.invoke(app, ["groups", "reset", group, "--to", "earliest"])
+    after = asyncio.run(_committed(bootstrap, group))
+    lagging = runner.invoke(app, ["lag", "--group", group, "--json"])
+
+    assert dry.exit_code == 0, dry.output
+    assert f"{group}  {topic} 0: 4 -> 0" in dry.stdout
+    assert "would move 2 of 2 partition(s)" in dry.stdout
+    assert {tp.partition: o for tp, (o, _m) in unchanged.items()} == {0: 4, 1: 3}
+    assert reset.exit_code == 0, reset.output
+    assert {tp.partition: o for tp, (o, _m) in after.items()} == {0: 0, 1: 0}
+    assert json.loads(lagging.stdout)["total"] == 7
+
+    async def refused_while_running() -> str:
+        member = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        )
+        await member.start()
+        try:
+            while not member.assignment():  # joined the group
+                await member.getmany(timeout_ms=200)
+            result = await asyncio.to_thread(
+                runner.invoke, app, ["groups", "reset", group, "--to", "latest"]
+            )
+            assert result.exit_code == 1
+            return result.output
+        finally:
+            await member.stop()
+
+    assert "running member(s): stop them first" in asyncio.run(refused_while_running())

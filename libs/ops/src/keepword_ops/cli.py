@@ -15,7 +15,7 @@ from keepword_platform.durations import parse_duration
 from keepword_platform.logging import configure_logging
 from keepword_platform.settings import KeepwordSettings
 
-from . import commands, dlq, lag, tail, timeline
+from . import commands, dlq, groups, lag, tail, timeline
 from .dead_letters import Selection, source_of
 from .errors import OpsError
 
@@ -30,6 +30,7 @@ apikey_app = typer.Typer(help="API keys for intake's HTTP API.", no_args_is_help
 schemas_app = typer.Typer(help="JSON Schemas of the event contract.", no_args_is_help=True)
 db_app = typer.Typer(help="PostgreSQL schemas of the services.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: list them, replay them.", no_args_is_help=True)
+groups_app = typer.Typer(help="Consumer groups (their lag: keepword lag).", no_args_is_help=True)
 
 
 @app.callback()
@@ -44,6 +45,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(groups_app, name="groups")
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T:
@@ -253,6 +255,31 @@ def lag_command(
             worst = ", ".join(f"{name} ({total})" for name, total in behind.items())
             typer.secho(f"lag above {fail_above}: {worst}", err=True)
             raise typer.Exit(3)
+
+
+@groups_app.command("reset")
+def groups_reset(
+    group: Annotated[str, typer.Argument(help="The consumer group (its members stopped).")],
+    to: Annotated[
+        str, typer.Option("--to", help="earliest, latest, or an RFC 3339 time.")
+    ] = "earliest",
+    topic: Annotated[
+        list[str] | None,
+        typer.Option("--topic", help="Topic (repeatable; default: those it committed on)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the new offsets; change nothing.")
+    ] = False,
+) -> None:
+    """Move a stopped group's committed offsets (services re-read idempotently)."""
+    try:
+        target = groups.parse_target(to)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--to") from None
+    bootstrap = KeepwordSettings().kafka_bootstrap
+    moves = _run(groups.reset_group(bootstrap, group, target, tuple(topic or ()), dry_run=dry_run))
+    for line in groups.format_moves(group, moves, dry_run=dry_run):
+        typer.echo(line)
 
 
 def main() -> None:
