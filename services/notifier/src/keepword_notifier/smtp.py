@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import aiosmtplib
 from keepword_platform.settings import NotifierSettings
 
+# Refusals about how we connect (authentication or encryption required, bad credentials).
+_OUR_CONFIGURATION = frozenset({530, 534, 535, 538})
+
 
 @dataclass(frozen=True, slots=True)
 class SmtpServer:
@@ -77,14 +80,12 @@ async def deliver(data: bytes, *, sender: str, recipient: str, server: SmtpServe
         worst = max(codes) if codes else 550
         error = _without(refused, recipient)
         return Delivery(False, permanent=worst >= 500, code=worst, error=error)
-    except aiosmtplib.SMTPAuthenticationError as answer:
-        # Our credentials, not this email, are wrong: keep the email and retry with backoff
-        # (an operator fixes the secret) rather than fail every email for good.
-        return Delivery(False, permanent=False, code=answer.code, error=answer.message[:500])
     except aiosmtplib.SMTPResponseException as answer:
-        return Delivery(
-            False, permanent=answer.code >= 500, code=answer.code, error=answer.message[:500]
-        )
+        # 530/534/535/538: our security settings or credentials, not this email, are wrong.
+        # Keep the email and retry with backoff (an operator fixes them) rather than fail
+        # every email for good.
+        permanent = answer.code >= 500 and answer.code not in _OUR_CONFIGURATION
+        return Delivery(False, permanent=permanent, code=answer.code, error=answer.message[:500])
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as failure:
         # Connection or TLS trouble: the server may be down for a moment; worth another try.
         return Delivery(False, permanent=False, error=repr(failure)[:500])

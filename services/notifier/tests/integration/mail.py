@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, LoginPassword
 from keepword_testkit.processes import free_port
 
 
@@ -25,6 +25,8 @@ class Received:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage
+    tls: bool = False  # the session was encrypted (STARTTLS or implicit TLS)
+    login: str | None = None  # who authenticated, if anyone
 
     @property
     def message_id(self) -> str:
@@ -53,7 +55,11 @@ class Catcher:
         raw: bytes = envelope.original_content
         message = message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)
-        self.mail.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message))
+        tls = server.transport.get_extra_info("ssl_object") is not None
+        auth: Any = getattr(session, "auth_data", None)
+        login = auth.login.decode() if isinstance(auth, LoginPassword) else None
+        received = Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message, tls, login)
+        self.mail.append(received)
         return "250 2.0.0 OK"
 
     def to(self, address: str, thread: str | None = None) -> list[Received]:
