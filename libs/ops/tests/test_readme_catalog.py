@@ -1,0 +1,44 @@
+"""The README's topic catalog says what the code does: consumers, retention, every topic."""
+
+from __future__ import annotations
+
+import re
+from importlib import import_module
+from pathlib import Path
+
+from keepword_events.topics import DAY_MS, EVENT_TOPICS, retention_ms
+
+README = Path(__file__).resolve().parents[3] / "README.md"
+SERVICES = ("intake", "commitments", "escalation", "notifier")
+
+
+def _catalog_rows() -> dict[str, list[str]]:
+    text = README.read_text()
+    section = text[text.index("## Topic catalog") : text.index("## Configuration")]
+    rows: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `"):
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def _readers(topic: str) -> set[str]:
+    return {
+        service
+        for service in SERVICES
+        if topic in getattr(import_module(f"keepword_{service}.app"), "INPUTS", ())
+    }
+
+
+def test_every_topic_has_a_row_with_its_real_consumers_and_retention() -> None:
+    rows = _catalog_rows()
+    assert set(EVENT_TOPICS) <= set(rows)
+    for topic in EVENT_TOPICS:
+        _producer, consumers, key, _schema, retention, _partitions = rows[topic]
+        named = set(re.findall(r"\b(intake|commitments|escalation|notifier)\b", consumers))
+        assert named == _readers(topic), topic
+        assert key == "thread_id"
+        assert retention == f"{retention_ms(topic) // DAY_MS} days"
+    dlq = next(cells for name, cells in rows.items() if name.endswith(".dlq"))
+    assert dlq[4] == f"{retention_ms('x.dlq') // DAY_MS} days"
