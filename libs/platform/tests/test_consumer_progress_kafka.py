@@ -79,14 +79,18 @@ class ToyService:
                 raise TimeoutError(f"{thread_id} not handled after {within}s")
             await asyncio.sleep(0.2)
 
-    async def pause_consumer(self) -> None:
-        """Stop fetching without a word, the way a stuck aiokafka consumer looks."""
+    async def assigned_consumer(self) -> Any:
+        """The aiokafka consumer, once it holds partitions."""
         deadline = asyncio.get_running_loop().time() + 60
         while not (self.subscriber.consumer and self.subscriber.consumer.assignment()):
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("the consumer got no partitions")
             await asyncio.sleep(0.2)
-        consumer = self.subscriber.consumer
+        return self.subscriber.consumer
+
+    async def pause_consumer(self) -> None:
+        """Stop fetching without a word, the way a stuck aiokafka consumer looks."""
+        consumer = await self.assigned_consumer()
         consumer.pause(*consumer.assignment())
 
 
@@ -167,6 +171,23 @@ async def test_a_stalled_consumer_is_not_ready_then_restarted_in_process(
     assert checks["consumer"] == "ok"
     assert metric("keepword_consumer_restarts_total", service.group) > restarts_before
     assert metric("keepword_consumer_stalled", service.group) == 0
+
+
+async def test_a_consumer_left_without_partitions_while_records_wait_is_restarted(
+    restarting: ToyService,
+) -> None:
+    service = restarting
+    first = await service.publish()
+    await service.until_handled(first)
+    consumer = await service.assigned_consumer()
+
+    consumer.unsubscribe()  # out of the group, as a consumer that never rejoined after a restart
+    waiting = await service.publish()
+
+    checks = await service.until("/healthz/ready", 503)
+    assert checks["consumer"].startswith("stalled: no partitions assigned for"), checks
+    await service.until_handled(waiting)
+    await service.until("/healthz/ready", 200)
 
 
 async def test_a_stall_restarts_cannot_cure_fails_liveness_until_it_clears(

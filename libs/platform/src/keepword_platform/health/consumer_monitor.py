@@ -166,11 +166,10 @@ class ConsumerMonitor:
             if self._unassigned_since is None:
                 self._unassigned_since = now
             self._assigned = {}
-            if now - self._unassigned_since >= self.stall_after:
-                looks = await self._group_looks()
-                self._group = {
-                    p: follow(self._group.get(p), look, now) for p, look in looks.items()
-                }
+            # Followed from the start of the gap, so that once it has lasted `stall_after` the
+            # group's offsets have a history as long to judge by.
+            looks = await self._group_looks()
+            self._group = {p: follow(self._group.get(p), look, now) for p, look in looks.items()}
         verdict = assess(
             self._assigned,
             unassigned_since=self._unassigned_since,
