@@ -1,4 +1,5 @@
-"""`keepword`: the ops command line — topics, API keys, schemas, migrations."""
+"""`keepword`: the ops command line — topics, API keys, schemas, migrations, threads, dead
+letters, consumer lag and groups."""
 
 from __future__ import annotations
 
