@@ -48,6 +48,8 @@ single lexicon word or emoji score 0 in VADER and are skipped.
 The lexicon is VADER's, with a few words changed for customer service: words that name a
 fault rather than a feeling ("error", "failed", "broken", "problem", "missing", "delay") are
 neutral, so a calm bug report is not an angry customer; "joke" is negative ("this is a joke").
+Numbers carry no feeling: VADER scores a few as slang ("187" is -3.1), and an order number is
+not a threat.
 
 A manager's reply is a *non-decision* when it delegates ("handle it", "your call", "sort it
 out", "use your judgement", ...) AND names no concrete action (refund, call, offer, credit,
@@ -345,6 +347,8 @@ def _vader() -> _Vader:
     # Built on first use, not at import: reading the lexicon takes ~15 ms.
     analyzer = SentimentIntensityAnalyzer()
     analyzer.lexicon.update(_LEXICON_CHANGES)
+    for word in [w for w in analyzer.lexicon if w.isdigit()]:
+        del analyzer.lexicon[word]  # order numbers, amounts, dates: not slang
     emojis = frozenset(key for key in analyzer.emojis if len(key) == 1)
     return _Vader(analyzer, analyzer.lexicon, emojis)
 

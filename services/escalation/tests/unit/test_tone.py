@@ -87,6 +87,8 @@ CUSTOMER_MESSAGES: list[tuple[str, set[str]]] = [
     ("> I want my money back\n> My lawyer will call you\n\nNever mind, not for you.", set()),
     ("Fine by me.\n\n-----Original Message-----\nFrom: Bob\nUnacceptable, refund me!", set()),
     ("Please send the invoice.\n-- \nJane Doe\nHead of Complaints", set()),
+    # numbers are not slang: VADER scores "187" -3.1 (found by the fault run's order 187)
+    ("Could you tell me when order 187 ships? It was 86 dollars.", set()),
 ]
 
 
