@@ -71,7 +71,10 @@ async def _purge_idempotency_keys(runtime: Runtime) -> AsyncIterator[None]:
 
 def _producer_lifetime(producer: FailFastProducer) -> Extension:
     async def producer_check() -> str:
-        return "ok" if await producer.reachable() else "cannot reach the broker"
+        # Shielded: a health check that gives up must not cancel a producer half-way through
+        # connecting (it would be left behind, not discarded); reachable() has its own deadline.
+        reachable = await asyncio.shield(producer.reachable())
+        return "ok" if reachable else "cannot reach the broker"
 
     @contextlib.asynccontextmanager
     async def lifetime(runtime: Runtime) -> AsyncIterator[None]:

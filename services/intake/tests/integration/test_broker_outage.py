@@ -18,12 +18,24 @@ from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.local_kafka import LocalKafka
 from keepword_testkit.processes import free_port
 
-from .conftest import running_intake
+from .conftest import IntakeClient, running_intake
 from .test_http_api import inbound
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 PUBLISH_TIMEOUT_MS = 2000
+
+
+async def health_until(intake: IntakeClient, status: int, within: float = 60) -> dict[str, str]:
+    """Poll readiness until it answers `status`; its checks then."""
+    deadline = time.monotonic() + within
+    while True:
+        answer = await intake.http.get("/healthz/ready")
+        if answer.status_code == status or time.monotonic() > deadline:
+            assert answer.status_code == status, answer.text
+            checks: dict[str, str] = answer.json()["checks"]
+            return checks
+        await asyncio.sleep(0.3)
 
 
 @pytest.fixture
@@ -45,8 +57,13 @@ async def test_503_while_the_broker_is_down_then_one_record_once_it_is_back(
         publish_timeout_ms=PUBLISH_TIMEOUT_MS,
         smtp_listen_port=free_port(),
     ) as intake:
-        warm = await intake.http.post("/v1/messages", json=inbound(), headers=intake.auth)
-        assert warm.status_code == 202
+        # New topics' partition leaders may take longer than one short publish deadline.
+        warm_until = time.monotonic() + 60
+        while True:
+            warm = await intake.http.post("/v1/messages", json=inbound(), headers=intake.auth)
+            if warm.status_code != 503 or time.monotonic() > warm_until:
+                break
+        assert warm.status_code == 202, warm.text
 
         async with TopicProbe(private_kafka.bootstrap, [topics.MESSAGES], source=INTAKE) as probe:
             await asyncio.to_thread(private_kafka.stop)
@@ -68,6 +85,9 @@ async def test_503_while_the_broker_is_down_then_one_record_once_it_is_back(
             )
             assert also_refused.status_code == 503
             assert time.monotonic() - started < PUBLISH_TIMEOUT_MS / 1000 + 5
+            checks = await health_until(intake, 503)
+            assert checks["producer"] == "cannot reach the broker", checks
+            assert checks["kafka"] == "unreachable", checks
 
             await asyncio.to_thread(private_kafka.start)
             recovered_after = time.monotonic()
@@ -79,6 +99,7 @@ async def test_503_while_the_broker_is_down_then_one_record_once_it_is_back(
                 await asyncio.sleep(1)
             assert answer.status_code == 202, answer.text
 
+            assert (await health_until(intake, 200))["producer"] == "ok"
             again = await intake.http.post("/v1/messages", json=body, headers=headers)
             assert again.status_code == 202
             assert again.json() == answer.json()
