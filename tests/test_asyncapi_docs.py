@@ -83,6 +83,5 @@ def test_the_document_shows_what_the_service_reads_and_writes(
     assert document["servers"]["development"]["host"] == "127.0.0.1:9092"
     assert addresses("send") == set(produced_by(service)) | {dead_letter_topic(t) for t in read}
     assert produced_by(service)
-    # What the service subscribes to is in the catalog as read by it (the catalog may name a
-    # consumer that does not subscribe yet, never one that is missing from it).
-    assert read <= consumers
+    # What the service subscribes to is exactly what the catalog says it reads.
+    assert read == consumers

@@ -6,7 +6,7 @@ import re
 from importlib import import_module
 from pathlib import Path
 
-from keepword_events.topics import DAY_MS, EVENT_TOPICS, retention_ms
+from keepword_events.topics import CATALOG, DAY_MS, EVENT_TOPICS, retention_ms
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 SERVICES = ("intake", "commitments", "escalation", "notifier")
@@ -42,3 +42,9 @@ def test_every_topic_has_a_row_with_its_real_consumers_and_retention() -> None:
         assert retention == f"{retention_ms(topic) // DAY_MS} days"
     dlq = next(cells for name, cells in rows.items() if name.endswith(".dlq"))
     assert dlq[4] == f"{retention_ms('x.dlq') // DAY_MS} days"
+
+
+def test_the_catalog_names_the_services_that_subscribe_as_consumers() -> None:
+    assert {spec.name: set(spec.consumers) for spec in CATALOG} == {
+        spec.name: _readers(spec.name) for spec in CATALOG
+    }

@@ -73,7 +73,7 @@ CATALOG: Final[tuple[TopicSpec, ...]] = (
     TopicSpec(
         NOTIFICATIONS,
         "notifier",
-        ("escalation",),
+        (),  # no service reads it yet; ops follows it with `keepword tail`
         EVENT_RETENTION_MS,
         "The outcome of every email: sent or failed.",
     ),
