@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
-from keepword_notifier.app import MIGRATIONS
+from keepword_notifier.app import MIGRATIONS, create_app
 from keepword_notifier.dispatcher import SCHEMA
 from keepword_notifier.smtp import SmtpServer
 from keepword_platform.database import Connection
 from keepword_platform.migrations import apply_migrations
+from keepword_platform.settings import NotifierSettings
 
 from .mail import Catcher, catching
+from .running import CONFIG
 
 
 @pytest.fixture
@@ -41,3 +44,25 @@ async def settle(conn: Connection) -> None:
         "UPDATE notifier.sends SET status = 'failed', last_error = 'settled by a test'"
         " WHERE status IN ('held', 'pending', 'digested')"
     )
+
+
+@pytest.fixture
+async def notifier(fresh_kafka: str, database_url: str, tmp_path: Path) -> AsyncIterator[Catcher]:
+    """The notifier running in this process (its real lifespan) on the session's private
+    broker, sending to a catcher; digests off (their own tests turn them on)."""
+    config = tmp_path / "k.toml"
+    config.write_text(CONFIG)
+    with catching() as (catcher, port):
+        app = create_app(
+            NotifierSettings(
+                kafka_bootstrap=fresh_kafka,
+                database_url=database_url,
+                config=config,
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                smtp_security="none",
+                digest_seconds=0,
+            )
+        )
+        async with app.router.lifespan_context(app):
+            yield catcher

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,59 +24,17 @@ from keepword_events import (
     new_envelope,
     topics,
 )
-from keepword_notifier.app import create_app
 from keepword_platform.kafka import make_broker, publish
-from keepword_platform.settings import KeepwordSettings, NotifierSettings
+from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
 
-from .mail import Catcher, catching
+from .mail import Catcher
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
 
-CONFIG = """
-[company]
-name = "Brightline Digital"
-support_address = "support@brightline.example"
-timezone = "America/New_York"
-
-[sla]
-first_reply = "1h"
-acknowledge_after = "1s"
-manager_decision = "4h"
-
-[[people]]
-email = "casey.service@brightline.example"
-name = "Casey Brooks"
-role = "service"
-
-[[people]]
-email = "morgan.lead@brightline.example"
-name = "Morgan Reyes"
-role = "management"
-level = 1
-"""
 DANA = Customer(email="dana@example.com", name="Dana Whitfield")
 CUSTOMER = Person(email="dana@example.com", name="Dana Whitfield", role=Role.CUSTOMER)
 MORGAN = Person(email="morgan.lead@brightline.example", name="Morgan Reyes", role=Role.MANAGEMENT)
-
-
-@pytest.fixture
-async def notifier(fresh_kafka: str, database_url: str, tmp_path: Path) -> AsyncIterator[Catcher]:
-    config = tmp_path / "k.toml"
-    config.write_text(CONFIG)
-    with catching() as (catcher, port):
-        app = create_app(
-            NotifierSettings(
-                kafka_bootstrap=fresh_kafka,
-                database_url=database_url,
-                config=config,
-                smtp_host="127.0.0.1",
-                smtp_port=port,
-                digest_seconds=0,  # these tests are not about digests (test_digest_service is)
-            )
-        )
-        async with app.router.lifespan_context(app):
-            yield catcher
 
 
 async def _send(bootstrap: str, *events: Any) -> list[Any]:
