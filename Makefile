@@ -9,7 +9,7 @@ LOCAL := deploy/local
 export UV_PYTHON_DOWNLOADS := never
 export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
 
-.PHONY: help up down logs status test lint typecheck unit deps stack provision browser schemas docs bench clean
+.PHONY: help up demo down logs status test lint typecheck unit deps stack provision browser schemas docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,6 +19,9 @@ up: deps stack provision ## Install what is missing, start Kafka, PostgreSQL, th
 	@echo
 	@$(LOCAL)/services.sh status
 	@echo "intake API: http://127.0.0.1:8080/docs   emails: .local/mail/new/   logs: make logs"
+
+demo: deps stack provision ## Play the stories through the running system (services restarted with SLAs in seconds)
+	@$(LOCAL)/demo.sh
 
 down: ## Stop the services, the broker and the database (data is kept under .local/)
 	@$(LOCAL)/services.sh stop

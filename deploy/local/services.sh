@@ -93,9 +93,27 @@ wait_ready() {
   done
 }
 
+any_running() {
+  local entry
+  for entry in "${SERVICES[@]}"; do running "${entry%%:*}" && return 0; done
+  return 1
+}
+
 start() {
   mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
   [[ -x "$PY" ]] || { echo "no virtualenv at $ROOT/.venv: run 'make up'" >&2; exit 1; }
+  # The configuration the services run with is recorded, so that `make demo` (and you) can tell
+  # the development one (deploy/local/keepword.toml) from the demo's (SLAs in seconds).
+  local recorded
+  recorded=$(cat "$RUN/config" 2>/dev/null || true)
+  if any_running; then
+    if [[ -n "$recorded" && "$recorded" != "$KEEPWORD_CONFIG" ]]; then
+      echo "note: the running services use $recorded, not $KEEPWORD_CONFIG;" \
+        "'$0 restart' switches them" >&2
+    fi
+  else
+    echo "$KEEPWORD_CONFIG" >"$RUN/config"
+  fi
   # The catcher keeps every email as a file in a Maildir: .local/mail/new/
   launch mailcatcher "$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAIL"
   for entry in "${SERVICES[@]}"; do
@@ -124,13 +142,15 @@ stop_one() {
 stop() {
   for entry in "${SERVICES[@]}"; do stop_one "${entry%%:*}"; done
   stop_one mailcatcher
+  rm -f "$RUN/config"
 }
 
 status() {
-  local rc=0 name port
+  local rc=0 name port config_note=""
+  [[ -f "$RUN/config" ]] && config_note=" ($(basename "$(cat "$RUN/config")"))"
   for entry in "${SERVICES[@]}"; do
     name=${entry%%:*}; port=${entry#*:}
-    if healthy "$port"; then echo "$name: healthy on :$port"
+    if healthy "$port"; then echo "$name: healthy on :$port${config_note:-}"
     elif running "$name"; then echo "$name: running, not healthy"; rc=1
     else echo "$name: stopped"; rc=1; fi
   done

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,16 +18,10 @@ import pytest_asyncio
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox as MaildirHandler
 from keepword_platform.auth.store import create_api_key
+from keepword_testkit.demo import play_and_show
 from keepword_testkit.processes import ServiceProcess, free_port, start_service
-from keepword_testkit.stories import (
-    STORIES,
-    EventFeed,
-    Finding,
-    Mailbox,
-    Player,
-    Stack,
-    StoryRun,
-)
+from keepword_testkit.stories import STORIES, EventFeed, Finding, Mailbox, Stack, StoryRun
+from rich.console import Console
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / "deploy" / "local" / "demo.toml"
@@ -118,37 +113,32 @@ def system(
 
 @dataclass
 class PlayedStories:
-    """Every story played at once: each one's run (or why it failed), and what came out."""
+    """Every story played at once: each one's run and findings, and what came out."""
 
     runs: dict[str, StoryRun]
-    failures: dict[str, BaseException]
     findings: dict[str, list[Finding]]
     feed: EventFeed
     mailbox: Mailbox
     system: RunningSystem
+    shown: str  # what the demo's display printed
 
 
 @pytest_asyncio.fixture(scope="module")
 async def played(system: RunningSystem) -> AsyncIterator[PlayedStories]:
-    """Play all the stories concurrently (the slowest one sets the time), once per module."""
+    """Play all the stories at once, as `make demo` does (the slowest one sets the time), with
+    the demo's display written to a string; once per module."""
     conn = await asyncpg.connect(system.database_url)
     try:
-        key = await create_api_key(conn, f"e2e-{free_port()}")
+        key = await create_api_key(conn, "e2e")
     finally:
         await conn.close()
     intake = system.services["intake"]
     stack = Stack(intake_url=intake.url, intake_smtp_port=system.intake_smtp_port, api_key=key.text)
     mailbox = Mailbox(system.maildir)
+    output = io.StringIO()
+    console = Console(file=output, width=160, highlight=False)
     async with EventFeed(system.bootstrap) as feed, httpx.AsyncClient(timeout=30) as http:
-        player = Player(stack, feed, mailbox, http, timeout=90)
-        runs = {story.key: StoryRun(story) for story in STORIES}
-
-        async def play(run: StoryRun) -> list[Finding]:
-            await player.play(run.story, run)
-            return await player.verify(run)  # once every expected email and event is there
-
-        outcomes = await asyncio.gather(*(play(r) for r in runs.values()), return_exceptions=True)
-        paired = list(zip(runs, outcomes, strict=True))
-        failures = {k: o for k, o in paired if isinstance(o, BaseException)}
-        findings = {k: o for k, o in paired if isinstance(o, list)}
-        yield PlayedStories(runs, failures, findings, feed, mailbox, system)
+        runs, findings = await play_and_show(
+            console, stack, feed, mailbox, http, STORIES, wait_limit=90
+        )
+        yield PlayedStories(runs, findings, feed, mailbox, system, output.getvalue())
