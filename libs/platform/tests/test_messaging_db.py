@@ -18,12 +18,18 @@ from keepword_events import (
     new_envelope,
     topics,
 )
+from keepword_events.envelope import H_CAUSATION
 from keepword_events.examples import every_event
 from keepword_platform.database import Connection
 from keepword_platform.kafka import make_broker
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import EventConsumer, Rejected
-from keepword_platform.messaging.records import DLQ_REASON, DLQ_TOPIC
+from keepword_platform.messaging.records import (
+    DLQ_REASON,
+    DLQ_TOPIC,
+    REPLAY_OF,
+    headers_from_json,
+)
 from keepword_platform.messaging.relay import OutboxRelay
 from keepword_platform.messaging.subscription import broker_sender
 from keepword_platform.migrations import apply_migrations
@@ -154,3 +160,79 @@ async def test_only_one_relay_leads(pool: tuple[asyncpg.Pool, str]) -> None:
         task.cancel()
     assert sorted(leaders) == [False, True]
     assert after == [not leaders[0], not leaders[1]] or after.count(True) == 1
+
+
+def replayed(record: FakeRecord, offset: int) -> FakeRecord:
+    """`record` written back by `keepword dlq replay`: same bytes and event id, a new offset."""
+    where = f"{record.topic}.dlq:0:{offset}".encode()
+    return FakeRecord(
+        record.topic,
+        record.partition,
+        offset,
+        record.key,
+        record.value,
+        [*record.headers, (REPLAY_OF, where)],
+    )
+
+
+async def test_a_replayed_dead_letter_is_taken_up_again_by_the_service_that_set_it_aside(
+    pool: tuple[asyncpg.Pool, str],
+) -> None:
+    db, schema = pool
+    refusing = True
+
+    async def handler(conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+        if refusing:
+            raise Rejected("not yet")
+        return await echo_status(conn, envelope)
+
+    consumer = EventConsumer("toy", schema, lambda: db, handler, retry_pause_seconds=0)
+    poison, handled = message("fine"), message("fine")
+    original = consumed(poison, 3)
+    garbage = FakeRecord(topics.MESSAGES, 0, 99, b"k", b"not json", [("ce_type", b"nope")])
+
+    async def outbox() -> list[tuple[str, str]]:
+        rows = await db.fetch(f"SELECT topic, headers::text AS h FROM {schema}.outbox ORDER BY id")
+        return [
+            (row["topic"], dict(headers_from_json(row["h"])).get(DLQ_REASON, b"").decode())
+            for row in rows
+        ]
+
+    async def outcome(event_id: str) -> str:
+        found: str = await db.fetchval(
+            f"SELECT outcome FROM {schema}.inbox WHERE event_id = $1",
+            event_id,
+        )
+        return found
+
+    dlq = f"{topics.MESSAGES}.dlq"
+    await consumer.handle_batch([original, garbage])
+    await consumer.handle_batch([original, garbage])  # Kafka redelivers: nothing new
+    letters = await outbox()
+    assert [topic for topic, _ in letters] == [dlq, dlq]
+    assert letters[0][1] == "rejected: not yet"
+    assert letters[1][1].startswith("undecodable: ")
+
+    # Replayed before the cause is gone: set aside again (once, even when redelivered).
+    await consumer.handle_batch([replayed(original, 10), replayed(garbage, 11)])
+    await consumer.handle_batch([replayed(original, 10), replayed(garbage, 11)])
+    letters = await outbox()
+    assert [topic for topic, _ in letters] == [dlq] * 4
+    assert letters[2] == (dlq, "rejected: not yet")
+    assert letters[3][1].startswith("undecodable: ")
+    assert await outcome(poison.id) == "dead_lettered"
+
+    # The cause is gone: the next replay is handled, once, whatever comes after it.
+    refusing = False
+    await consumer.handle_batch([consumed(handled, 4), replayed(original, 12)])
+    for again in ([replayed(original, 12)], [replayed(original, 13)], [original]):
+        await consumer.handle_batch(again)
+    await consumer.handle_batch([replayed(consumed(handled, 4), 14)])  # handled: stays once
+    effects = await db.fetch(
+        f"SELECT headers::text AS h FROM {schema}.outbox WHERE topic = $1",
+        topics.COMMITMENTS,
+    )
+    causes = sorted(dict(headers_from_json(row["h"]))[H_CAUSATION].decode() for row in effects)
+    assert causes == sorted([poison.id, handled.id])
+    assert await outcome(poison.id) == "handled"
+    assert len(await outbox()) == 6

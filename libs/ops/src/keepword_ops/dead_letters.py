@@ -23,7 +23,7 @@ from keepword_events.envelope import H_ID, H_TYPE
 from keepword_events.topics import DLQ_SUFFIX
 from keepword_platform.messaging import records
 
-REPLAY_OF: Final = "keepword-replay-of"
+REPLAY_OF: Final = records.REPLAY_OF  # the services take a replayed dead letter up again by it
 DLQ_HEADER_PREFIX: Final = "keepword-dlq"
 # Kafka keeps at most offset.metadata.max.bytes (4096 by default) of commit metadata.
 MAX_MARK_METADATA: Final = 4000

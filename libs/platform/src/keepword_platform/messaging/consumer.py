@@ -12,6 +12,11 @@ What goes wrong is sorted three ways:
 - the handler fails otherwise (a bug): retried `max_attempts` times, then a dead letter;
 - the database or the broker is unavailable: nothing is recorded; the whole batch is retried
   after a backoff, for as long as it takes (infrastructure failures are never dead-lettered).
+
+A dead letter that ops replays (`keepword dlq replay`: the same event id, a `keepword-replay-of`
+header, a new offset) is taken up again by the service that set it aside: its inbox row is
+claimed anew, and the event is handled this time or dead-lettered again with the new reason.
+An event once handled is never handled again, and Kafka redelivering a record changes nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from prometheus_client import Counter
 from keepword_platform.database import Connection
 
 from . import store
-from .records import ConsumedRecord, Outgoing, dead_letter
+from .records import ConsumedRecord, Outgoing, dead_letter, is_replay
 
 log = structlog.get_logger(__name__)
 
@@ -116,11 +121,12 @@ class EventConsumer:
         if not self.wants(envelope):
             HANDLED.labels(service=self.service, outcome="ignored").inc()
             return  # not an event this service acts on: no inbox row, no transaction
+        replay = is_replay(record)
         for attempt in range(1, self.max_attempts + 1):
             try:
                 async with conn.transaction():  # a savepoint: this event's effects, or none
                     if not await store.claim_event(
-                        conn, self.schema, envelope.id, record.topic, "handled"
+                        conn, self.schema, envelope.id, record, "handled", retake_dead_letter=replay
                     ):
                         HANDLED.labels(service=self.service, outcome="duplicate").inc()
                         return
@@ -156,11 +162,17 @@ class EventConsumer:
     ) -> None:
         letter = dead_letter(record, reason, service=self.service, attempts=attempts)
         # A record that is no event has no event id: its position stands in for one, so a
-        # redelivered poison record is not dead-lettered twice.
+        # redelivered poison record is not dead-lettered twice (and its replay, at another
+        # position, is dead-lettered again if it still cannot be read).
         claimed_as = envelope.id if envelope is not None else letter.event_id
         async with conn.transaction():
             if not await store.claim_event(
-                conn, self.schema, claimed_as, record.topic, "dead_lettered"
+                conn,
+                self.schema,
+                claimed_as,
+                record,
+                "dead_lettered",
+                retake_dead_letter=is_replay(record),
             ):
                 return
             await store.enqueue(conn, self.schema, [letter])

@@ -19,6 +19,8 @@ DLQ_OFFSET: Final = "keepword-dlq-offset"
 DLQ_SERVICE: Final = "keepword-dlq-service"
 DLQ_AT: Final = "keepword-dlq-at"
 DLQ_ATTEMPTS: Final = "keepword-dlq-attempts"
+# Set by `keepword dlq replay` on a dead letter written back onto its source topic.
+REPLAY_OF: Final = "keepword-replay-of"
 
 
 class ConsumedRecord(Protocol):
@@ -30,6 +32,11 @@ class ConsumedRecord(Protocol):
     key: bytes | None
     value: bytes | None
     headers: Sequence[tuple[str, bytes]]
+
+
+def is_replay(record: ConsumedRecord) -> bool:
+    """Whether `record` is a dead letter that ops wrote back onto its source topic."""
+    return any(name == REPLAY_OF for name, _value in record.headers)
 
 
 @dataclass(frozen=True, slots=True)

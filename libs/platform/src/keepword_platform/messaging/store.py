@@ -10,7 +10,7 @@ import asyncpg
 
 from keepword_platform.database import Connection
 
-from .records import Outgoing, headers_from_json, headers_to_json
+from .records import ConsumedRecord, Outgoing, headers_from_json, headers_to_json
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -28,17 +28,41 @@ def notify_channel(schema: str) -> str:
 
 
 async def claim_event(
-    conn: Connection, schema: str, event_id: str, topic: str, outcome: str
+    conn: Connection,
+    schema: str,
+    event_id: str,
+    record: ConsumedRecord,
+    outcome: str,
+    *,
+    retake_dead_letter: bool = False,
 ) -> bool:
-    """Record that `event_id` is being handled now; False if it was handled before."""
-    inserted = await conn.fetchval(
-        f"""INSERT INTO {_checked(schema)}.inbox (event_id, topic, outcome) VALUES ($1, $2, $3)
-            ON CONFLICT (event_id) DO NOTHING RETURNING true""",  # noqa: S608
+    """Record that `record` brings `event_id` to be handled now; False if it was handled before.
+
+    With `retake_dead_letter` (a replayed dead letter), an event whose row says `dead_lettered`
+    is claimed again, unless that row came from this very record (Kafka redelivering it): the
+    caller handles it this time or dead-letters it again. A `handled` event stays handled.
+    """
+    claimed = await conn.fetchval(
+        f"""INSERT INTO {_checked(schema)}.inbox AS inbox
+                   (event_id, topic, outcome, record_partition, record_offset)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (event_id) DO UPDATE
+               SET topic = excluded.topic, outcome = excluded.outcome, handled_at = now(),
+                   record_partition = excluded.record_partition,
+                   record_offset = excluded.record_offset
+             WHERE $6 AND inbox.outcome = 'dead_lettered'
+               AND (inbox.topic, inbox.record_partition, inbox.record_offset)
+                   IS DISTINCT FROM (excluded.topic, excluded.record_partition,
+                                     excluded.record_offset)
+            RETURNING true""",  # noqa: S608
         event_id,
-        topic,
+        record.topic,
         outcome,
+        record.partition,
+        record.offset,
+        retake_dead_letter,
     )
-    return bool(inserted)
+    return bool(claimed)
 
 
 async def enqueue(conn: Connection, schema: str, outgoing: Sequence[Outgoing]) -> None:
