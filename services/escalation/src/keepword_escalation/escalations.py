@@ -54,6 +54,9 @@ class Escalation:
     evidence: tuple[EvidenceItem, ...]
     decided_option: OptionKind | None = None
     decided_by: str | None = None
+    # When the cause happened (the customer's message, production's answer), in event time:
+    # only a person's reply sent after it removes the cause.
+    caused_at: datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -125,6 +128,7 @@ def open_escalation(
     decision_time: timedelta,
     options: tuple[Option, ...],
     evidence: tuple[EvidenceItem, ...],
+    caused_at: datetime | None = None,
 ) -> Escalation:
     """A new escalation at level 1."""
     return Escalation(
@@ -139,6 +143,7 @@ def open_escalation(
         decide_by=at + decision_time,
         options=options,
         evidence=evidence,
+        caused_at=caused_at,
     )
 
 

@@ -151,7 +151,7 @@ async def timelines(
 
 _ESCALATION_COLUMNS = """escalation_id, thread_id, rule, level, manager_email, state, reason,
     opened_at, decide_by, options::text AS options, evidence::text AS evidence,
-    decided_option, decided_by"""
+    decided_option, decided_by, caused_at"""
 
 
 def _escalation(row: Any) -> Escalation:
@@ -169,6 +169,7 @@ def _escalation(row: Any) -> Escalation:
         evidence=_EVIDENCE.validate_json(row["evidence"]),
         decided_option=OptionKind(row["decided_option"]) if row["decided_option"] else None,
         decided_by=row["decided_by"],
+        caused_at=row["caused_at"],
     )
 
 
@@ -210,8 +211,8 @@ async def save_escalations(conn: Connection, escalations: Sequence[Escalation]) 
     await conn.executemany(
         """INSERT INTO escalation.escalations (escalation_id, thread_id, rule, level,
                manager_email, state, reason, opened_at, decide_by, options, evidence,
-               decided_option, decided_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13)
+               decided_option, decided_by, caused_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14)
            ON CONFLICT (escalation_id) DO UPDATE SET level = EXCLUDED.level,
                manager_email = EXCLUDED.manager_email, state = EXCLUDED.state,
                decide_by = EXCLUDED.decide_by, evidence = EXCLUDED.evidence,
@@ -232,6 +233,7 @@ async def save_escalations(conn: Connection, escalations: Sequence[Escalation]) 
                 _EVIDENCE.dump_json(e.evidence).decode(),
                 e.decided_option.value if e.decided_option else None,
                 e.decided_by,
+                e.caused_at,
             )
             for e in escalations
         ],

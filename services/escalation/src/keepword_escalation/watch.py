@@ -112,6 +112,7 @@ class Watch:
                     clock,
                     EscalationRule.REPEATED_CONTACT,
                     f"The customer wrote {clock.unanswered} times without an answer{deposit}.",
+                    caused_at=m.received_at,
                     causation_id=event_id,
                 )
             )
@@ -123,6 +124,7 @@ class Watch:
                     EscalationRule.DIFFICULT_CONVERSATION,
                     f"A difficult conversation ({', '.join(reading.reasons)}): "
                     "call rather than email.",
+                    caused_at=m.received_at,
                     causation_id=event_id,
                 )
             )
@@ -154,7 +156,7 @@ class Watch:
         await repository.add_to_timeline(
             conn, r.thread_id, r.sent_at, f"{_who(r.author)} {how}", event_id
         )
-        if active is not None and _settles(active, r.channel):
+        if active is not None and _settles(active, r.channel, r.sent_at):
             return await self._resolve(conn, active, f"{_who(r.author)} {how}", event_id)
         return []
 
@@ -182,6 +184,7 @@ class Watch:
                     clock,
                     EscalationRule.PROMISE_GAP,
                     f"{what}, while the customer still believes it.",
+                    caused_at=c.changed_at,
                     causation_id=event_id,
                 )
             ],
@@ -231,6 +234,7 @@ class Watch:
                     EscalationRule.STALLED,
                     f"The customer has waited {_duration(waited)} for a {kind} reply "
                     f"({unanswered} unanswered).",
+                    caused_at=clock.waiting_since,
                     escalation_id=escalation_id,
                 )
             )
@@ -396,6 +400,7 @@ class Watch:
                 decision_time=config.sla.manager_decision,
                 options=options,
                 evidence=thread_evidence,
+                caused_at=ask.caused_at,
             )
             active[clock.thread_id] = saved[escalation.escalation_id] = escalation
             decision_due.append((escalation.escalation_id, escalation.decide_by))
@@ -452,6 +457,7 @@ class Ask:
     clock: ThreadClock
     rule: EscalationRule
     reason: str
+    caused_at: datetime  # when the cause happened, in event time
     escalation_id: str | None = None  # stable when a deadline's warning already named it
     causation_id: str | None = None
 
@@ -489,8 +495,10 @@ def _opened(
     )
 
 
-def _settles(escalation: Escalation, channel: Channel) -> bool:
-    """Does a person's reply on this channel remove the escalation's cause?"""
+def _settles(escalation: Escalation, channel: Channel, sent_at: datetime) -> bool:
+    """Does a person's reply on this channel, sent then, remove the escalation's cause?"""
+    if escalation.caused_at is not None and sent_at < escalation.caused_at:
+        return False  # it answered something before the cause, not the cause
     needs_call = escalation.decided_option is OptionKind.PHONE_CALL or (
         escalation.rule is EscalationRule.DIFFICULT_CONVERSATION
     )

@@ -166,6 +166,51 @@ async def test_a_promise_gap_offers_productions_terms(escalation: Escalation) ->
     assert "Page two in 60 days" in opened.reason
 
 
+async def test_only_a_reply_sent_after_the_cause_settles_it(escalation: Escalation) -> None:
+    # Topics are not ordered among themselves: a reply can be read after the promise broke
+    # although it was sent before. It answered something else, not the broken promise.
+    t = thread()
+    broke_at = datetime.now(UTC)
+    await escalation.send(
+        CommitmentStatusChanged(
+            thread_id=t,
+            correlation_id=t,
+            commitment_id=f"cmt-{t}",
+            status=CommitmentStatus.REJECTED,
+            previous_status=CommitmentStatus.AWAITING_CONFIRMATION,
+            kind=CommitmentKind.DELIVERY,
+            text="Delivery within a week",
+            made_by=CASEY,
+            customer=DANA,
+            due_at=broke_at + timedelta(days=7),
+            source=CommitmentSource(kind="declared"),
+            reason="production rejected",
+            changed_at=broke_at,
+        )
+    )
+    await escalation.wait_for(t, lambda e: any(isinstance(x, EscalationOpened) for x in e))
+
+    earlier = broke_at - timedelta(seconds=30)
+    await escalation.send(reply(t, sent_at=earlier, received_at=earlier))
+    await escalation.send(reply(t, body="The delivery moves; here is what we will do."))
+
+    events = await escalation.wait_for(
+        t, lambda e: any(isinstance(x, EscalationResolved) for x in e)
+    )
+    assert kinds(events) == ["EscalationOpened", "EscalationResolved"]
+    resolved = events[1]
+    assert isinstance(resolved, EscalationResolved)
+    assert resolved.causation_id is not None
+    timeline = (await escalation.http.get(f"/v1/threads/{t}")).json()["timeline"]
+    replies = [line["what"] for line in timeline if "replied to the customer" in line["what"]]
+    # both replies are in the story; only the later one resolved
+    assert replies == [
+        "Casey Brooks replied to the customer",
+        "Casey Brooks replied to the customer",
+        "Resolved: Casey Brooks replied to the customer",
+    ]
+
+
 async def test_handle_it_is_raised_to_level_two_and_a_decision_stops_it(
     escalation: Escalation,
 ) -> None:
