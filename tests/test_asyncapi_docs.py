@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from keepword_events import models_on_topic
 from keepword_events.topics import CATALOG, dead_letter_topic
 from keepword_ops.asyncapi import SERVICES, produced_by
 
@@ -85,3 +86,26 @@ def test_the_document_shows_what_the_service_reads_and_writes(
     assert produced_by(service)
     # What the service subscribes to is exactly what the catalog says it reads.
     assert read == consumers
+
+
+def _named(ref: dict[str, str]) -> str:
+    return ref["$ref"].rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize("service", list(SERVICES))
+def test_what_the_service_reads_is_documented_by_its_event_models(
+    service: str, generated: dict[str, Any]
+) -> None:
+    document = generated[service]
+    components = document["components"]
+    received = [op for op in document["operations"].values() if op["action"] == "receive"]
+    assert bool(received) == any(service in spec.consumers for spec in CATALOG)
+    for operation in received:
+        channel = document["channels"][_named(operation["channel"])]
+        for message in channel["messages"].values():
+            payload = components["messages"][_named(message)]["payload"]
+            schema = components["schemas"][_named(payload)]
+            models = {_named(ref) for ref in schema.get("anyOf", [payload])}
+            # One subscriber reads all the service's topics, so its payload is any event of them.
+            assert {m.__name__ for m in models_on_topic(channel["address"])} <= models
+            assert all("properties" in components["schemas"][name] for name in models)

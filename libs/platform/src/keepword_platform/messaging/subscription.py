@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Union
 
 from aiokafka.structs import RecordMetadata
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.params import NoCast
-from keepword_events import Envelope, Event, KafkaRecord
+from keepword_events import Envelope, Event, KafkaRecord, models_on_topic
+from pydantic import SkipValidation
 
 from keepword_platform.database import Connection
 from keepword_platform.health.consumer_monitor import activity_of
@@ -57,15 +57,31 @@ def subscribe(
     )
     activity = activity_of(subscriber)
 
-    async def on_records(body: NoCast[Any], message: KafkaMessage) -> None:
+    async def on_records(body: Any, message: KafkaMessage) -> None:
         raw: Any = message.raw_message
         records = raw if isinstance(raw, tuple) else (raw,)
         activity.delivered(records)
         await consumer.handle_batch(records)
 
     on_records.__name__ = f"on_{consumer.service}_events"
+    # What FastStream documents (AsyncAPI) is the type of the body; it depends on the topics.
+    on_records.__annotations__["body"] = documented_payload(topics)
     subscriber(on_records)
     return subscriber
+
+
+def documented_payload(topics: Sequence[str]) -> Any:
+    """The body type a subscriber to `topics` declares: any event model of those topics.
+
+    FastStream documents the payload from it, and `SkipValidation` keeps it at that: the body is
+    not validated against the models at run time, since the consumer decodes each record itself
+    (CloudEvents binary mode: the envelope is in the headers) and dead-letters what it cannot.
+    """
+    models = tuple(dict.fromkeys(model for topic in topics for model in models_on_topic(topic)))
+    if not models:
+        return Any  # not a topic of the contract: nothing to say about its records
+    payload: Any = Union[models]  # noqa: UP007 (built at run time)
+    return Annotated[payload, SkipValidation]
 
 
 async def _undecoded(message: Any) -> Any:
