@@ -19,7 +19,7 @@ from keepword_platform.company import CompanyConfig
 from markupsafe import Markup
 
 from .recipients import Notice
-from .sendlog import Send
+from .sendlog import DIGEST_KEY_PREFIX, Send
 
 # The emails that may be folded into a digest, and the digest's own template.
 DIGESTED_TEMPLATES: Final = frozenset({"escalation_opened_manager", "escalation_raised_manager"})
@@ -91,7 +91,7 @@ def digest_ids(group: str, member_keys: Sequence[str], domain: str) -> DigestIds
     notification_id = f"ntf-{identity[:20]}"
     # Not a thread's Message-ID (`<kw.thr-….…@…>`): a digest speaks of several threads.
     return DigestIds(
-        idempotency_key=f"digest:{identity}",
+        idempotency_key=f"{DIGEST_KEY_PREFIX}{identity}",
         notification_id=notification_id,
         message_id=f"<kw.digest.{identity[:12]}@{domain}>",
     )

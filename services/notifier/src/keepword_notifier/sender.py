@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ from .metrics import DIGESTED, DIGESTS, FAILED, QUEUE_AGE, RETRIES, SENT, SMTP_S
 from .privacy import recipient_ref
 from .rendering import render
 from .sendlog import Send
-from .smtp import Delivery, SmtpServer, deliver
+from .smtp import Delivery, SmtpConnections, SmtpServer
 
 # Never an address or a body in a log line: `rcpt` is a reference (see privacy.recipient_ref).
 log = structlog.get_logger(__name__)
@@ -53,24 +53,39 @@ class Sender:
     server: SmtpServer
     company: Callable[[], CompanyConfig]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    batch_size: int = 10
+    batch_size: int = 50  # emails claimed (and recorded) per transaction
+    connections: int = 10  # SMTP conversations at once, over connections kept open
     max_attempts: int = 8
     poll_seconds: float = 0.5
     digest_window: timedelta = timedelta(0)  # 0: escalation emails are never held
+    _smtp: SmtpConnections = field(init=False)
+    _parallel: asyncio.Semaphore = field(init=False)
+    _queue_age_at: float = field(init=False, default=float("-inf"))
+
+    def __post_init__(self) -> None:
+        self._smtp = SmtpConnections(self.server, keep=self.connections)
+        self._parallel = asyncio.Semaphore(self.connections)
 
     async def run(self) -> None:
         """Send until cancelled; survives database and SMTP outages."""
-        while True:
-            try:
-                sent = await self.send_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database is away: try again shortly
-                log.warning("sending interrupted; will retry", exc_info=True)
-                sent = 0
-                await asyncio.sleep(self.poll_seconds * 4)
-            if sent == 0:
-                await asyncio.sleep(self.poll_seconds)
+        try:
+            while True:
+                try:
+                    sent = await self.send_due()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the database is away: try again shortly
+                    log.warning("sending interrupted; will retry", exc_info=True)
+                    sent = 0
+                    await asyncio.sleep(self.poll_seconds * 4)
+                if sent == 0:
+                    await asyncio.sleep(self.poll_seconds)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Close the SMTP connections kept open."""
+        await self._smtp.close()
 
     async def send_due(self) -> int:
         """One round: decide on held emails, then claim, send, record. Returns how many emails
@@ -79,54 +94,63 @@ class Sender:
             await self.plan_digests()
         async with self.pool().acquire() as conn, conn.transaction():
             now = self.clock()
-            QUEUE_AGE.set(await sendlog.oldest_waiting_age_seconds(conn, now))
+            if time.monotonic() - self._queue_age_at >= 1.0:  # a gauge: once a second will do
+                QUEUE_AGE.set(await sendlog.oldest_waiting_age_seconds(conn, now))
+                self._queue_age_at = time.monotonic()
             due = await sendlog.claim_due(conn, now, self.batch_size)
             if not due:
                 return 0
             outcomes = await asyncio.gather(*(self._deliver(s, now) for s in due))
             crash_point("notifier:after_accept")
-            for send, delivery in zip(due, outcomes, strict=True):
-                await self._record(conn, send, delivery, now)
+            # When the server said yes (not when the round began): digests count from it.
+            accepted_at = self.clock()
+            results = list(zip(due, outcomes, strict=True))
+            accepted = [(s.idempotency_key, s.attempts + 1) for s, d in results if d.accepted]
+            await sendlog.mark_sent_many(conn, accepted, accepted_at)
+            events: list[NotificationSent | NotificationFailed] = []
+            for send, delivery in results:
+                events += await self._record(conn, send, delivery, now)
+            await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
             return len(due)
 
     async def plan_digests(self) -> int:
         """Release or fold the held emails whose turn has come (committed before anything is
         sent). Returns how many groups were decided."""
-        decided = 0
         async with self.pool().acquire() as conn, conn.transaction():
             now = self.clock()
-            for group in await sendlog.groups_due(conn, now, limit=100):
-                if not await sendlog.lock_group(conn, group):
-                    continue  # another sender is deciding it
-                members = await sendlog.held(conn, group)
-                if not members:
-                    continue
-                last_sent_at, in_flight = await sendlog.group_state(conn, group)
+            groups = await sendlog.take_due_groups(conn, now, limit=500)
+            holds: dict[str, datetime] = {}
+            alone: list[str] = []
+            for state in groups:
                 decision = decide(
-                    held=len(members),
-                    last_sent_at=last_sent_at,
-                    in_flight=in_flight,
+                    held=len(state.held_keys),
+                    last_sent_at=state.last_sent_at,
+                    in_flight=state.in_flight,
                     now=now,
                     window=self.digest_window,
                 )
                 if isinstance(decision, Hold):
-                    await sendlog.hold(conn, group, decision.until)
+                    holds[state.group] = decision.until
                 elif isinstance(decision, SendAlone):
-                    await sendlog.release(conn, members[0].idempotency_key, now)
+                    alone.append(state.held_keys[0])
                 elif isinstance(decision, Fold):
-                    digest = self._digest(group, members)
-                    keys = [m.idempotency_key for m in members]
-                    await sendlog.fold(conn, digest, keys, now)
-                    DIGESTS.inc()
-                    DIGESTED.inc(len(members))
-                    log.info(
-                        "digest made",
-                        notification_id=digest.notification_id,
-                        rcpt=recipient_ref(digest.recipient),
-                        emails=len(members),
-                    )
-                decided += 1
-        return decided
+                    await self._fold(conn, state, now)
+            await sendlog.hold(conn, holds)
+            await sendlog.release(conn, alone, now)
+        return len(groups)
+
+    async def _fold(self, conn: Connection, state: sendlog.GroupState, now: datetime) -> None:
+        members = await sendlog.held(conn, state.held_keys)
+        digest = self._digest(state.group, members)
+        await sendlog.fold(conn, digest, [m.idempotency_key for m in members], now)
+        DIGESTS.inc()
+        DIGESTED.inc(len(members))
+        log.info(
+            "digest made",
+            notification_id=digest.notification_id,
+            rcpt=recipient_ref(digest.recipient),
+            emails=len(members),
+        )
 
     def _digest(self, group: str, members: list[Send]) -> Send:
         company = self.company()
@@ -158,17 +182,20 @@ class Sender:
         except (UnsafeEmail, ValueError) as unsafe:
             # Never on the wire: no retry can make this email safe.
             return Delivery(False, permanent=True, error=f"not sent: {unsafe}"[:500])
-        started = time.perf_counter()
-        try:
-            return await deliver(
-                data, sender=company.support_address, recipient=send.recipient, server=self.server
-            )
-        finally:
-            SMTP_SECONDS.observe(time.perf_counter() - started)
+        async with self._parallel:
+            started = time.perf_counter()
+            try:
+                return await self._smtp.deliver(
+                    data, sender=company.support_address, recipient=send.recipient
+                )
+            finally:
+                SMTP_SECONDS.observe(time.perf_counter() - started)
 
     async def _record(
         self, conn: Connection, send: Send, delivery: Delivery, now: datetime
-    ) -> None:
+    ) -> list[NotificationSent | NotificationFailed]:
+        """Record a failure or a retry (acceptances are marked all at once by the caller);
+        returns the events announcing the outcome."""
         attempts = send.attempts + 1
         about = {
             "notification_id": send.notification_id,
@@ -185,7 +212,6 @@ class Sender:
             else [send]
         )
         if delivery.accepted:
-            await sendlog.mark_sent(conn, send.idempotency_key, attempts, now)
             events: list[NotificationSent | NotificationFailed] = [
                 NotificationSent(
                     **_facts(s, attempts), email_message_id=send.message_id, subject=send.subject
@@ -196,7 +222,7 @@ class Sender:
             log.info("email sent", **about)
         elif delivery.permanent or attempts >= self.max_attempts:
             error = delivery.error or "refused"
-            await sendlog.mark_failed(conn, send.idempotency_key, attempts, error, now)
+            await sendlog.mark_failed(conn, send.idempotency_key, attempts, error, self.clock())
             events = [
                 NotificationFailed(
                     **_facts(s, attempts),
@@ -215,8 +241,8 @@ class Sender:
                 conn, send.idempotency_key, attempts, delivery.error or "deferred", at
             )
             log.info("email deferred", code=delivery.code, retry_at=at.isoformat(), **about)
-            return
-        await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
+            return []
+        return events
 
 
 def _facts(send: Send, attempts: int) -> dict[str, Any]:

@@ -11,6 +11,9 @@ from datetime import datetime
 
 from keepword_platform.database import Connection
 
+# Digests' send-log keys start with it (see digest.digest_ids).
+DIGEST_KEY_PREFIX = "digest:"
+
 
 @dataclass(frozen=True, slots=True)
 class Send:
@@ -81,27 +84,49 @@ async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Send]:
     return [Send(**dict(row)) for row in rows]
 
 
-async def mark_sent(conn: Connection, key: str, attempts: int, at: datetime) -> None:
-    """The server accepted it (and, for a digest, every email it carried)."""
+async def mark_sent_many(conn: Connection, sent: list[tuple[str, int]], at: datetime) -> None:
+    """The server accepted these (key, attempts) (and, for a digest, every email it carried),
+    in one statement."""
+    if not sent:
+        return
+    keys = [key for key, _ in sent]
     await conn.execute(
-        """UPDATE notifier.sends SET status = 'sent', attempts = $2, finished_at = $3,
-               last_error = NULL WHERE idempotency_key = $1 OR digest_of = $1""",
-        key,
-        attempts,
+        """UPDATE notifier.sends AS s SET status = 'sent', attempts = u.attempts,
+               finished_at = $3, last_error = NULL
+             FROM unnest($1::text[], $2::int[]) AS u(key, attempts)
+            WHERE s.idempotency_key = u.key""",
+        keys,
+        [attempts for _, attempts in sent],
         at,
     )
+    await _settle_members(conn, [k for k in keys if k.startswith(DIGEST_KEY_PREFIX)])
 
 
 async def mark_failed(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> None:
     """The server refused it for good (and, for a digest, every email it carried)."""
     await conn.execute(
         """UPDATE notifier.sends SET status = 'failed', attempts = $2, finished_at = $4,
-               last_error = $3 WHERE idempotency_key = $1 OR digest_of = $1""",
+               last_error = $3 WHERE idempotency_key = $1""",
         key,
         attempts,
         error,
         at,
     )
+    if key.startswith(DIGEST_KEY_PREFIX):
+        await _settle_members(conn, [key])
+
+
+async def _settle_members(conn: Connection, digest_keys: list[str]) -> None:
+    # The emails a digest carried end as the digest did (two statements rather than an OR,
+    # which would keep PostgreSQL from its indexes).
+    if digest_keys:
+        await conn.execute(
+            """UPDATE notifier.sends AS m SET status = d.status, attempts = d.attempts,
+                   finished_at = d.finished_at, last_error = d.last_error
+                 FROM notifier.sends AS d
+                WHERE d.idempotency_key = ANY($1::text[]) AND m.digest_of = d.idempotency_key""",
+            digest_keys,
+        )
 
 
 async def retry_later(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> None:
@@ -127,68 +152,79 @@ async def oldest_waiting_age_seconds(conn: Connection, now: datetime) -> float:
 # ----- digests --------------------------------------------------------------------------------
 
 
-async def groups_due(conn: Connection, now: datetime, limit: int) -> list[str]:
-    """Digest groups with held emails whose turn has come."""
+@dataclass(frozen=True, slots=True)
+class GroupState:
+    """What the digest rules need to know of one group with held emails."""
+
+    group: str
+    held_keys: list[str]  # oldest first
+    last_sent_at: datetime | None  # when its last email was accepted
+    in_flight: bool  # one of its emails is pending (released, a digest, or awaiting a retry)
+
+
+async def take_due_groups(conn: Connection, now: datetime, limit: int) -> list[GroupState]:
+    """Groups with held emails whose turn has come, each taken for this transaction (a group
+    another sender is deciding on is skipped), with what the rules need — one statement."""
     rows = await conn.fetch(
-        """SELECT DISTINCT digest_group FROM notifier.sends
-            WHERE status = 'held' AND next_attempt_at <= $1 LIMIT $2""",
+        """WITH due AS (
+               SELECT DISTINCT digest_group AS g FROM notifier.sends
+                WHERE status = 'held' AND next_attempt_at <= $1 LIMIT $2),
+           mine AS MATERIALIZED (
+               SELECT g FROM due WHERE pg_try_advisory_xact_lock(hashtext('notifier.digest:' || g)))
+           SELECT m.g AS group,
+                  ARRAY(SELECT idempotency_key FROM notifier.sends
+                         WHERE status = 'held' AND digest_group = m.g
+                         ORDER BY created_at, idempotency_key) AS held_keys,
+                  (SELECT finished_at FROM notifier.sends
+                    WHERE digest_group = m.g AND status = 'sent'
+                    ORDER BY finished_at DESC LIMIT 1) AS last_sent_at,
+                  EXISTS (SELECT 1 FROM notifier.sends
+                           WHERE digest_group = m.g AND status = 'pending') AS in_flight
+             FROM mine m""",
         now,
         limit,
     )
-    return [row["digest_group"] for row in rows]
+    return [
+        GroupState(r["group"], list(r["held_keys"]), r["last_sent_at"], r["in_flight"])
+        for r in rows
+        if r["held_keys"]
+    ]
 
 
-async def lock_group(conn: Connection, group: str) -> bool:
-    """Take `group` for this transaction; False when another sender has it now."""
-    taken: bool = await conn.fetchval(
-        "SELECT pg_try_advisory_xact_lock(hashtext('notifier.digest:' || $1))", group
-    )
-    return taken
-
-
-async def group_state(conn: Connection, group: str) -> tuple[datetime | None, bool]:
-    """When the group's last email was accepted, and whether one is on its way now."""
-    row = await conn.fetchrow(
-        """SELECT (SELECT finished_at FROM notifier.sends
-                    WHERE digest_group = $1 AND status = 'sent'
-                    ORDER BY finished_at DESC LIMIT 1) AS last_sent_at,
-                  EXISTS (SELECT 1 FROM notifier.sends
-                           WHERE digest_group = $1 AND status = 'pending') AS in_flight""",
-        group,
-    )
-    assert row is not None  # a SELECT without FROM always answers
-    return row["last_sent_at"], bool(row["in_flight"])
-
-
-async def held(conn: Connection, group: str) -> list[Send]:
-    """The group's held emails, oldest first, locked for this transaction."""
-    rows = await conn.fetch(
-        f"""SELECT {_COLUMNS} FROM notifier.sends
-            WHERE status = 'held' AND digest_group = $1
-            ORDER BY created_at, idempotency_key FOR UPDATE""",  # noqa: S608 - as above
-        group,
-    )
-    return [Send(**dict(row)) for row in rows]
-
-
-async def hold(conn: Connection, group: str, until: datetime) -> None:
-    """Keep the group's held emails back until `until`."""
+async def hold(conn: Connection, until: dict[str, datetime]) -> None:
+    """Keep each group's held emails back until its time."""
+    if not until:
+        return
     await conn.execute(
-        """UPDATE notifier.sends SET next_attempt_at = $2
-            WHERE status = 'held' AND digest_group = $1""",
-        group,
-        until,
+        """UPDATE notifier.sends AS s SET next_attempt_at = u.until
+             FROM unnest($1::text[], $2::timestamptz[]) AS u(g, until)
+            WHERE s.status = 'held' AND s.digest_group = u.g""",
+        list(until),
+        list(until.values()),
     )
 
 
-async def release(conn: Connection, key: str, now: datetime) -> None:
-    """A held email goes out on its own."""
+async def release(conn: Connection, keys: list[str], now: datetime) -> None:
+    """These held emails go out on their own."""
+    if not keys:
+        return
     await conn.execute(
         """UPDATE notifier.sends SET status = 'pending', next_attempt_at = $2
-            WHERE idempotency_key = $1 AND status = 'held'""",
-        key,
+            WHERE idempotency_key = ANY($1::text[]) AND status = 'held'""",
+        keys,
         now,
     )
+
+
+async def held(conn: Connection, keys: list[str]) -> list[Send]:
+    """The held emails with these keys, oldest first."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM notifier.sends
+            WHERE idempotency_key = ANY($1::text[]) AND status = 'held'
+            ORDER BY created_at, idempotency_key""",  # noqa: S608 - as above
+        keys,
+    )
+    return [Send(**dict(row)) for row in rows]
 
 
 async def fold(conn: Connection, digest: Send, member_keys: list[str], now: datetime) -> None:

@@ -47,6 +47,7 @@ class Catcher:
     mail: list[Received] = field(default_factory=list)
     # SMTP sessions being handled now: 0 once a killed client's last bytes are dealt with.
     sessions: int = 0
+    opened: int = 0  # SMTP sessions ever started
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -77,6 +78,7 @@ class Catcher:
     def _opened(self) -> None:
         with self._lock:
             self.sessions += 1
+            self.opened += 1
 
     def _closed(self) -> None:
         with self._lock:

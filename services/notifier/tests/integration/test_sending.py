@@ -3,7 +3,9 @@ arrives once; a permanent refusal is reported at once, without a retry storm."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +20,7 @@ from keepword_notifier.smtp import SmtpServer
 from keepword_platform.company import CompanyConfig
 from keepword_platform.messaging.records import headers_from_json
 
-from .mail import Catcher
+from .mail import Catcher, catching
 
 pytestmark = [pytest.mark.postgres, pytest.mark.smtp]
 
@@ -103,3 +105,49 @@ async def test_550_fails_at_once_without_retries(
     [failed] = await _announced(db, send)
     assert type(failed).__name__ == "NotificationFailed"
     assert (failed.smtp_code, failed.permanent, failed.attempts) == (550, True, 1)
+
+
+async def test_connections_are_reused_and_replaced_when_the_server_closed_them(
+    db: asyncpg.Pool,
+) -> None:
+    # The server hangs up on a client quiet for a second, as real ones do after minutes.
+    with catching(timeout=1) as (catcher, port):
+        server = SmtpServer(host="127.0.0.1", port=port, timeout_seconds=5)
+        clock = Clock()
+        sender = Sender(lambda: db, server, CompanyConfig, clock=clock, connections=3)
+        before = catcher.opened  # aiosmtpd's own connection, checking it is up
+        try:
+            for round_ in range(2):
+                async with db.acquire() as conn:
+                    for _ in range(3):
+                        await sendlog.add(conn, a_send())
+                clock.now += timedelta(minutes=1)
+                assert await sender.send_due() == 3
+                assert len(catcher.mail) == 3 * (round_ + 1)
+            assert (
+                catcher.opened - before == 3
+            )  # the second round went over the first one's connections
+
+            await until(lambda: catcher.sessions == 0, "the server to hang up")
+            async with db.acquire() as conn:
+                sends = [a_send() for _ in range(3)]
+                for send in sends:
+                    await sendlog.add(conn, send)
+            clock.now += timedelta(minutes=1)
+            assert await sender.send_due() == 3
+        finally:
+            await sender.close()
+
+    assert len(catcher.mail) == 9  # nothing lost to the closed connections, nothing retried
+    for send in sends:
+        [sent] = await _announced(db, send)
+        assert sent.attempts == 1
+
+
+async def until(check: Callable[[], bool], what: str, within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        if loop.time() > deadline:
+            raise TimeoutError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.05)

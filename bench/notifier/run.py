@@ -1,0 +1,466 @@
+"""Notifier benchmark: emails per second through the notifier to a local SMTP server, against a
+raw aiosmtplib send loop to the same server in the same run.
+
+    .venv/bin/python bench/notifier/run.py [--emails 2000] [--profile]
+
+Needs the local PostgreSQL and the Kafka jars the local broker installed (`make up` or `make
+bench`). Nothing shared is touched: the notifier works in a database of its own
+(`keepword_bench_notifier`, its `notifier` schema dropped at the start) and on a private broker
+(a new consumer group on the shared broker would first read its whole history, and a running
+`make up` notifier would share the work).
+
+1. The SMTP server: aiosmtpd in a process of its own (bench/notifier/sink.py), accepting every
+   email and counting Message-IDs, so duplicates and losses show.
+2. Baseline, raw aiosmtplib: the same email (an escalation rendered by the notifier's
+   templates, as bytes) sent `--emails` times, (a) over one connection, one after the other,
+   and (b) a connection per email, `--concurrency` at a time (the notifier's way).
+3. The notifier as its own process (production settings: INFO logs, digests on), healthy, then
+   `--emails` EscalationOpened events published at once, one per manager (digests release
+   each on its own): consume → send log → sender → SMTP → NotificationSent through the
+   outbox. Rate = emails / (last email accepted - first event published); also the sending
+   rate alone (first to last accepted) and each email's latency (event time to accepted).
+
+Prints progress on stderr, a markdown table on stdout, writes JSON to bench/results/. With
+--profile, samples the notifier with py-spy while it works (`pip install py-spy`, outside the
+venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import asyncpg
+from keepword_events import (
+    Customer,
+    EscalationOpened,
+    EscalationRule,
+    Option,
+    OptionKind,
+    Person,
+    Role,
+    new_envelope,
+)
+from keepword_notifier.compose import compose, to_wire
+from keepword_notifier.recipients import notices_for
+from keepword_notifier.rendering import render
+from keepword_notifier.sendlog import Send
+from keepword_platform.company import CompanyConfig, load_company_config
+from keepword_platform.kafka import create_topics, make_broker, publish
+from keepword_platform.settings import KeepwordSettings, NotifierSettings
+from keepword_testkit.local_kafka import LocalKafka
+from keepword_testkit.processes import ServiceProcess, free_port, start_service
+from keepword_testkit.profiling import print_profile, profile_summary, sampled
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE.parent / "results"
+LOGS = RESULTS / "logs"
+DATABASE = "keepword_bench_notifier"
+# Both loops name themselves once, as the notifier does (aiosmtplib would look it up for every
+# connection otherwise).
+LOCAL_HOSTNAME = socket.getfqdn()
+STALL_SECONDS = 60.0  # no email for this long: the run failed, say so rather than hang
+
+CONFIG = """\
+# Written by bench/notifier/run.py.
+[company]
+name = "Keepword Bench Co."
+support_address = "support@bench.example"
+timezone = "UTC"
+
+[sla]
+manager_decision = "4h"
+"""
+
+_STARTED = time.monotonic()
+
+
+def progress(text: str) -> None:
+    print(f"[bench {time.monotonic() - _STARTED:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- what is sent -----------------------------------------------------------------------------
+
+
+def escalation(i: int) -> EscalationOpened:
+    """Escalation `i`, for a manager of its own (so digests release it on its own)."""
+    thread = f"thr-{i:016x}"
+    return EscalationOpened(
+        thread_id=thread,
+        correlation_id=thread,
+        escalation_id=f"esc-{i}",
+        rule=EscalationRule.STALLED,
+        level=1,
+        manager=Person(email=f"manager{i}@bench.example", name="A Manager", role=Role.MANAGEMENT),
+        customer=Customer(email=f"customer{i}@example.com", name=f"Customer {i}"),
+        reason="The customer has waited 26 hours for a first reply.",
+        options=(
+            Option(kind=OptionKind.PHONE_CALL, summary="Call the customer"),
+            Option(kind=OptionKind.REFUND, summary="Refund the deposit"),
+            Option(kind=OptionKind.HANDLE_IT, summary="Handle it (no decision)"),
+        ),
+        decide_by=datetime.now(UTC) + timedelta(hours=4),
+        unanswered_messages=2,
+    )
+
+
+def raw_email(company: CompanyConfig) -> bytes:
+    """The bytes the notifier would send for an escalation: the raw loop sends these."""
+    event = escalation(0)
+    [notice] = notices_for(
+        new_envelope(event, source="/bench"),
+        company,
+        now=datetime.now(UTC),
+        links=lambda e, o, m: f"http://127.0.0.1:8081/decisions/{e}.{o.value}",
+    )
+    email = render(notice, company)
+    send = Send(
+        idempotency_key="bench",
+        notification_id="ntf-bench",
+        source_event_id="evt-bench",
+        thread_id=event.thread_id,
+        template=notice.template,
+        recipient=notice.recipient,
+        recipient_role=notice.recipient_role.value,
+        message_id="<raw.MESSAGE@bench.example>",
+        subject=email.subject,
+        body_text=email.text,
+        body_html=email.html,
+    )
+    message = compose(
+        send,
+        sender_name="Keepword Bench Co.",
+        sender_address="support@bench.example",
+        at=datetime.now(UTC),
+    )
+    return to_wire(message)
+
+
+# --- the SMTP server --------------------------------------------------------------------------
+
+
+@dataclass
+class Sink:
+    port: int
+    process: subprocess.Popen[bytes]
+    counts_path: Path
+
+    def counts(self) -> dict[str, int]:
+        """Stop the server and read what it counted."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        counted: dict[str, int] = json.loads(self.counts_path.read_text())
+        return counted
+
+
+@contextlib.contextmanager
+def sink(folder: Path) -> Iterator[Sink]:
+    port = free_port()
+    counts = folder / "sink-counts.json"
+    process = subprocess.Popen(  # noqa: S603 - our interpreter and our script
+        [sys.executable, str(HERE / "sink.py"), str(port), str(counts)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != b"ready":
+            raise SystemExit("the SMTP sink did not start")
+        yield Sink(port, process, counts)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+# --- the raw baseline -------------------------------------------------------------------------
+
+
+async def raw_one_connection(port: int, template: bytes, count: int) -> dict[str, float]:
+    """`count` emails over one connection, one after the other."""
+    client = aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=port, start_tls=False, local_hostname=LOCAL_HOSTNAME
+    )
+    await client.connect()
+    started = time.perf_counter()
+    for i in range(count):
+        data = template.replace(b"<raw.MESSAGE@", f"<raw.seq{i}@".encode())
+        await client.sendmail("support@bench.example", [f"manager{i}@bench.example"], data)
+    elapsed = time.perf_counter() - started
+    await client.quit()
+    return {"emails": count, "seconds": elapsed, "rate": count / elapsed}
+
+
+async def raw_parallel(
+    port: int, template: bytes, count: int, concurrency: int
+) -> dict[str, float]:
+    """`count` emails, a connection each, `concurrency` at a time (what the notifier does)."""
+    queue = list(range(count))
+
+    async def worker() -> None:
+        while queue:
+            i = queue.pop()
+            data = template.replace(b"<raw.MESSAGE@", f"<raw.par{i}@".encode())
+            await aiosmtplib.send(
+                data,
+                sender="support@bench.example",
+                recipients=[f"manager{i}@bench.example"],
+                hostname="127.0.0.1",
+                port=port,
+                start_tls=False,
+                local_hostname=LOCAL_HOSTNAME,
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {"emails": count, "seconds": elapsed, "rate": count / elapsed}
+
+
+# --- the notifier -----------------------------------------------------------------------------
+
+
+def bench_database_url(settings: KeepwordSettings) -> str:
+    return settings.database_url.rsplit("/", 1)[0] + "/" + DATABASE
+
+
+async def fresh_database(settings: KeepwordSettings) -> str:
+    """The benchmark's own database, without a notifier schema (the service migrates it)."""
+    admin = await asyncpg.connect(settings.database_url)
+    try:
+        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", DATABASE):
+            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await admin.close()
+    url = bench_database_url(settings)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS notifier CASCADE")
+    finally:
+        await conn.close()
+    return url
+
+
+@contextlib.contextmanager
+def private_broker(state_dir: Path, partitions: int) -> Iterator[str]:
+    broker = LocalKafka(state_dir, port=free_port(), controller_port=free_port())
+    try:
+        broker.start()
+        asyncio.run(create_topics(broker.bootstrap, partitions))
+        yield broker.bootstrap
+    finally:
+        try:
+            broker.stop()
+        except subprocess.CalledProcessError as error:
+            progress(f"stopping the private broker failed: {error.stderr.decode()[-500:]}")
+
+
+@contextlib.contextmanager
+def notifier(
+    bootstrap: str, database_url: str, config: Path, smtp_port: int
+) -> Iterator[ServiceProcess]:
+    env = {
+        "KEEPWORD_KAFKA_BOOTSTRAP": bootstrap,
+        "KEEPWORD_DATABASE_URL": database_url,
+        "KEEPWORD_CONFIG": str(config),
+        "KEEPWORD_SMTP_HOST": "127.0.0.1",
+        "KEEPWORD_SMTP_PORT": str(smtp_port),
+        "KEEPWORD_SMTP_SECURITY": "none",
+        # INFO, as in production: a line per email is part of the cost.
+        "KEEPWORD_LOG_LEVEL": "INFO",
+    }
+    service = start_service("notifier", log_dir=LOGS, env=env)
+    try:
+        service.wait_healthy(timeout=90)
+        yield service
+    finally:
+        try:
+            service.stop()
+        except subprocess.TimeoutExpired:
+            service.kill()
+
+
+async def through_notifier(
+    bootstrap: str, database_url: str, count: int, service: ServiceProcess, sink_pid: int
+) -> dict[str, Any]:
+    """Publish `count` escalations at once; wait until every email was accepted."""
+    events = [new_envelope(escalation(i), source="/bench") for i in range(count)]
+    producer = make_broker(KeepwordSettings(kafka_bootstrap=bootstrap), client_id="bench")
+    await producer.start()
+    conn = await asyncpg.connect(database_url)
+    cpu_before = (cpu_seconds(service.process.pid), cpu_seconds(sink_pid))
+    try:
+        started_wall = datetime.now(UTC)
+        started = time.perf_counter()
+        await asyncio.gather(*(publish(producer, e) for e in events))
+        published_s = time.perf_counter() - started
+        progress(f"published {count:,} events in {published_s:.2f}s; waiting for the emails")
+        sent, last_change, last = 0, time.monotonic(), -1
+        while sent < count:
+            await asyncio.sleep(0.2)
+            sent = await conn.fetchval("SELECT count(*) FROM notifier.sends WHERE status = 'sent'")
+            if sent != last:
+                last, last_change = sent, time.monotonic()
+            elif time.monotonic() - last_change > STALL_SECONDS:
+                raise SystemExit(f"stalled at {sent:,} of {count:,} emails")
+        elapsed = time.perf_counter() - started
+        cpu_after = (cpu_seconds(service.process.pid), cpu_seconds(sink_pid))
+        rows = await conn.fetch(
+            "SELECT created_at, finished_at, status FROM notifier.sends ORDER BY finished_at"
+        )
+    finally:
+        await conn.close()
+        await producer.stop()
+    finished = [r["finished_at"] for r in rows]
+    recorded = [r["created_at"] for r in rows]
+    # The sender stamps finished_at when the server accepted the email (its commit follows).
+    all_sent_s = (max(finished) - started_wall).total_seconds()
+    sending_s = (max(finished) - min(finished)).total_seconds()
+    latencies_ms = [(f - started_wall).total_seconds() * 1000 for f in finished]
+    return {
+        "emails": count,
+        "published_s": published_s,
+        "recorded_s": (max(recorded) - started_wall).total_seconds(),
+        "all_sent_s": all_sent_s,
+        "observed_s": elapsed,
+        "rate": count / all_sent_s,
+        "sending_rate": (count - 1) / sending_s if sending_s > 0 else float("inf"),
+        "latency_p50_ms": statistics.median(latencies_ms),
+        "latency_p99_ms": percentile(latencies_ms, 0.99),
+        "cpu_cores_busy": {
+            "notifier": (cpu_after[0] - cpu_before[0]) / elapsed,
+            "smtp_server": (cpu_after[1] - cpu_before[1]) / elapsed,
+        },
+    }
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, profile: Path | None) -> dict[str, Any]:
+    settings = NotifierSettings()
+    database_url = asyncio.run(fresh_database(settings))
+    with tempfile.TemporaryDirectory(prefix="keepword-bench-notifier-") as tmp:
+        folder = Path(tmp)
+        config = folder / "keepword.toml"
+        config.write_text(CONFIG)
+        template = raw_email(load_company_config(config))
+        with sink(folder) as server:
+            progress(f"raw aiosmtplib, one connection: {args.emails:,} emails")
+            sequential = asyncio.run(raw_one_connection(server.port, template, args.emails))
+            progress(f"raw aiosmtplib, a connection each, {args.concurrency} at a time")
+            parallel = asyncio.run(
+                raw_parallel(server.port, template, args.emails, args.concurrency)
+            )
+            progress("starting a private Kafka broker")
+            with private_broker(folder / "kafka", settings.topic_partitions) as bootstrap:
+                progress(f"starting the notifier against {bootstrap}")
+                with notifier(bootstrap, database_url, config, server.port) as service:
+                    with sampled(service.process.pid, profile):
+                        through = asyncio.run(
+                            through_notifier(
+                                bootstrap, database_url, args.emails, service, server.process.pid
+                            )
+                        )
+                    log = str(service.log_path)
+            counts = server.counts()
+    theirs = {k: v for k, v in counts.items() if k.startswith("<kw.")}
+    return {
+        "email_bytes": len(template),
+        "raw_one_connection": sequential,
+        "raw_connection_each": parallel,
+        "notifier": through,
+        "received": {
+            "raw": sum(v for k, v in counts.items() if k.startswith("<raw.")),
+            "notifier_distinct": len(theirs),
+            "notifier_duplicates": sum(theirs.values()) - len(theirs),
+        },
+        "service_log": log,
+    }
+
+
+def print_table(result: dict[str, Any]) -> None:
+    seq, par, nt = (
+        result["raw_one_connection"],
+        result["raw_connection_each"],
+        result["notifier"],
+    )
+    best = max(seq["rate"], par["rate"])
+    rows = [
+        ("raw aiosmtplib, one connection, sequential", f"{seq['rate']:,.0f}", ""),
+        ("raw aiosmtplib, a connection per email, 10 at a time", f"{par['rate']:,.0f}", ""),
+        (
+            "notifier, end to end (published → accepted)",
+            f"{nt['rate']:,.0f}",
+            f"{nt['latency_p50_ms']:,.0f} / {nt['latency_p99_ms']:,.0f}",
+        ),
+        ("notifier, sending alone (first → last accepted)", f"{nt['sending_rate']:,.0f}", ""),
+    ]
+    print("| measure | emails/s | latency p50 / p99 (ms) |\n| --- | ---: | ---: |")
+    for label, rate, latency in rows:
+        print(f"| {label} | {rate} | {latency} |")
+    received = result["received"]
+    cores = nt["cpu_cores_busy"]
+    print(
+        f"\nnotifier / best raw loop: {nt['rate'] / best:.1%} end to end, "
+        f"{nt['sending_rate'] / best:.1%} sending alone; "
+        f"emails of {result['email_bytes']:,} bytes; received from the notifier "
+        f"{received['notifier_distinct']:,} distinct, {received['notifier_duplicates']} "
+        f"duplicates; CPU cores busy: notifier {cores['notifier']:.2f}, "
+        f"SMTP server {cores['smtp_server']:.2f} (of {os.cpu_count()})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--emails", type=int, default=2000, help="emails per measurement")
+    parser.add_argument("--concurrency", type=int, default=10, help="raw loop's connections")
+    parser.add_argument("--profile", action="store_true", help="sample the notifier with py-spy")
+    args = parser.parse_args()
+
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    profile = LOGS / f"notifier-{stamp}.pyspy.raw" if args.profile else None
+    LOGS.mkdir(parents=True, exist_ok=True)
+    result = run(args, profile)
+    output: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count()},
+        "settings": vars(args),
+    } | result
+    if profile is not None:
+        output["profile"] = profile_summary(profile, top_self=20) | {"raw": str(profile)}
+    path = RESULTS / f"notifier-{stamp}.json"
+    path.write_text(json.dumps(output, indent=2, default=str))
+
+    print_table(result)
+    if profile is not None:
+        print_profile(output["profile"], "while sending")
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()
