@@ -42,6 +42,7 @@ from .escalations import (
     EvidenceItem,
     Option,
     OptionKind,
+    PromiseInQuestion,
 )
 from .messages import MessageReceived, ReplySent
 from .notifications import NotificationFailed, NotificationSent
@@ -81,6 +82,7 @@ __all__ = [
     "OptionKind",
     "Person",
     "PreferredChannel",
+    "PromiseInQuestion",
     "ReplySent",
     "Role",
     "UnknownEventType",

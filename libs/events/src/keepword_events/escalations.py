@@ -52,6 +52,19 @@ class EvidenceItem(Value):
     event_id: str | None = None
 
 
+class PromiseInQuestion(Value):
+    """The promise a promise-gap escalation is about, as the ledger last stated it.
+
+    Carried by the escalation events themselves: a reader of `keepword.escalations.v1` (the
+    notifier) may read them before the ledger's events on another topic.
+    """
+
+    commitment_id: Identifier
+    text: str = Field(max_length=5000)
+    made_by: Person | None = None
+    production_note: str | None = Field(default=None, max_length=5000)
+
+
 class EscalationFacts(Event):
     """What every escalation event names."""
 
@@ -74,6 +87,7 @@ class EscalationOpened(EscalationFacts):
     decide_by: datetime
     unanswered_messages: int = Field(default=0, ge=0)
     deposit: Money | None = None
+    promise: PromiseInQuestion | None = None
 
 
 class EscalationWarned(EscalationFacts):
@@ -101,6 +115,7 @@ class EscalationRaised(EscalationFacts):
     options: tuple[Option, ...] = ()
     unanswered_messages: int = Field(default=0, ge=0)
     deposit: Money | None = None
+    promise: PromiseInQuestion | None = None
 
 
 class EscalationDecided(EscalationFacts):

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from keepword_events import Customer, EscalationRule, EvidenceItem, Money, Option, OptionKind
+from keepword_events import (
+    Customer,
+    EscalationRule,
+    EvidenceItem,
+    Money,
+    Option,
+    OptionKind,
+    PromiseInQuestion,
+)
 from keepword_platform.database import Connection
 from pydantic import TypeAdapter
 
@@ -75,21 +83,43 @@ async def save_clock(conn: Connection, clock: ThreadClock) -> None:
     )
 
 
-async def note_feasible_terms(conn: Connection, thread_id: str, due: datetime | None) -> None:
-    """Remember production's latest feasible terms for the thread."""
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What the ledger last said of a thread's promise in question."""
+
+    promise: PromiseInQuestion | None = None
+    feasible_due_at: datetime | None = None  # production's feasible terms, if countered
+
+
+async def note_promise(
+    conn: Connection, thread_id: str, promise: PromiseInQuestion, feasible_due_at: datetime | None
+) -> None:
+    """Remember the thread's promise in question and production's latest feasible terms."""
     await conn.execute(
-        "UPDATE escalation.threads SET feasible_due_at = $2 WHERE thread_id = $1", thread_id, due
+        """UPDATE escalation.threads SET promise = $2::jsonb,
+               feasible_due_at = coalesce($3, feasible_due_at)
+            WHERE thread_id = $1""",
+        thread_id,
+        promise.model_dump_json(),
+        feasible_due_at,
     )
 
 
-async def feasible_terms(conn: Connection, thread_ids: Sequence[str]) -> dict[str, datetime]:
-    """Production's latest feasible terms, for the threads that have some."""
+async def terms(conn: Connection, thread_ids: Sequence[str]) -> dict[str, Terms]:
+    """The promise in question and feasible terms of the threads that have any."""
     rows = await conn.fetch(
-        """SELECT thread_id, feasible_due_at FROM escalation.threads
-            WHERE thread_id = ANY($1::text[]) AND feasible_due_at IS NOT NULL""",
+        """SELECT thread_id, promise::text AS promise, feasible_due_at FROM escalation.threads
+            WHERE thread_id = ANY($1::text[])
+              AND (promise IS NOT NULL OR feasible_due_at IS NOT NULL)""",
         list(thread_ids),
     )
-    return {row["thread_id"]: row["feasible_due_at"] for row in rows}
+    return {
+        row["thread_id"]: Terms(
+            PromiseInQuestion.model_validate_json(row["promise"]) if row["promise"] else None,
+            row["feasible_due_at"],
+        )
+        for row in rows
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from keepword_events import (
     MessageReceived,
     OptionKind,
     Person,
+    PromiseInQuestion,
     ReplySent,
     Role,
 )
@@ -44,6 +45,7 @@ DECISION_DUE = "decision_due"
 PROMISE_GAP = frozenset(
     {CommitmentStatus.REJECTED, CommitmentStatus.COUNTERED, CommitmentStatus.BROKEN}
 )
+NO_TERMS = repository.Terms()
 _IDS = uuid.UUID("0b9e8f51-2a44-4d55-9d0c-5c3e7b1f2a66")
 
 Caused = list[Event]
@@ -166,8 +168,8 @@ class Watch:
         gap = c.status in PROMISE_GAP or (c.at_risk and c.status not in {CommitmentStatus.KEPT})
         if not gap:
             return []
-        promise = c.text[:120].rstrip(" .!;,")
-        what = f"Promise '{promise}' is {c.status.value}" + (" and at risk" if c.at_risk else "")
+        words = c.text[:120].rstrip(" .!;,")
+        what = f"Promise '{words}' is {c.status.value}" + (" and at risk" if c.at_risk else "")
         if c.production_note:
             what += f"; production: {c.production_note[:200].rstrip(' .!;,')}"
         await repository.add_to_timeline(conn, c.thread_id, c.changed_at, what, event_id)
@@ -175,8 +177,14 @@ class Watch:
         if clock is None:  # a promise on a thread we have not seen a message of yet
             clock = ThreadClock(thread_id=c.thread_id, customer=c.customer or Customer())
             await repository.save_clock(conn, clock)
-        if c.feasible_due_at is not None:  # after the row exists: topics are not ordered
-            await repository.note_feasible_terms(conn, c.thread_id, c.feasible_due_at)
+        # Noted after the row exists: topics are not ordered.
+        in_question = PromiseInQuestion(
+            commitment_id=c.commitment_id,
+            text=c.text,
+            made_by=c.made_by,
+            production_note=c.production_note,
+        )
+        await repository.note_promise(conn, c.thread_id, in_question, c.feasible_due_at)
         return await self._escalate(
             conn,
             [
@@ -294,6 +302,9 @@ class Watch:
                 options=raised.options,
                 unanswered_messages=clock.unanswered if clock else 0,
                 deposit=clock.deposit if clock else None,
+                promise=(await repository.terms(conn, [raised.thread_id]))
+                .get(raised.thread_id, NO_TERMS)
+                .promise,
             )
         ]
 
@@ -372,7 +383,7 @@ class Watch:
         thread_ids = sorted({ask.clock.thread_id for ask in asks})
         evidence = await repository.timelines(conn, thread_ids)
         active = await repository.active_escalations(conn, thread_ids)
-        feasible = await repository.feasible_terms(conn, thread_ids)
+        known = await repository.terms(conn, thread_ids)
         saved: dict[str, Escalation] = {}
         decision_due: list[tuple[str, datetime]] = []
         lines: list[repository.Line] = []
@@ -387,7 +398,7 @@ class Watch:
             options = escalations.options_for(
                 clock.customer,
                 deposit=clock.deposit,
-                feasible_due_at=feasible.get(clock.thread_id),
+                feasible_due_at=known.get(clock.thread_id, NO_TERMS).feasible_due_at,
                 owner=None,
             )
             escalation = escalations.open_escalation(
@@ -412,7 +423,8 @@ class Watch:
                     ask.causation_id,
                 )
             )
-            opened.append(_opened(escalation, clock, manager, ask.causation_id))
+            promise = known.get(clock.thread_id, NO_TERMS).promise
+            opened.append(_opened(escalation, clock, manager, promise, ask.causation_id))
         await repository.save_escalations(conn, list(saved.values()))
         await timers.set_timers(conn, SCHEMA, DECISION_DUE, decision_due)
         await repository.add_to_timelines(conn, lines)
@@ -475,7 +487,11 @@ def _warning(clock: ThreadClock, escalation_id: str, kind: str, due_at: datetime
 
 
 def _opened(
-    escalation: Escalation, clock: ThreadClock, manager: PersonEntry, causation_id: str | None
+    escalation: Escalation,
+    clock: ThreadClock,
+    manager: PersonEntry,
+    promise: PromiseInQuestion | None,
+    causation_id: str | None,
 ) -> Event:
     return EscalationOpened(
         thread_id=clock.thread_id,
@@ -492,6 +508,7 @@ def _opened(
         decide_by=escalation.decide_by,
         unanswered_messages=clock.unanswered,
         deposit=clock.deposit,
+        promise=promise,
     )
 
 

@@ -164,6 +164,10 @@ async def test_a_promise_gap_offers_productions_terms(escalation: Escalation) ->
     renegotiate = next(o for o in opened.options if o.kind is OptionKind.RENEGOTIATE)
     assert renegotiate.feasible_due_at == feasible
     assert "Page two in 60 days" in opened.reason
+    # the email's reader may see this event before the ledger's: it carries the promise
+    assert opened.promise is not None
+    assert opened.promise.text == "Guaranteed first-page rankings in 30 days"
+    assert opened.promise.production_note == "Page two in 60 days is feasible."
 
 
 async def test_only_a_reply_sent_after_the_cause_settles_it(escalation: Escalation) -> None:

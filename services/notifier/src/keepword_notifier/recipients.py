@@ -255,9 +255,13 @@ def _escalation_for_manager(
             "waiting_for": now - thread.waiting_since if thread.waiting_since else None,
             "first_entry_ago": now - event.evidence[0].at if event.evidence else None,
             "customer_wrote": relevant_part(thread.last_customer_message),
-            "promise": thread.promise,
-            "production_note": thread.production_note,
-            "feasible_due_at": thread.feasible_due_at,
+            # The event's own account first: the ledger's events on the other topic may not
+            # have been read yet.
+            "promise": event.promise.text if event.promise else thread.promise,
+            "production_note": (
+                event.promise.production_note if event.promise else thread.production_note
+            ),
+            "feasible_due_at": _feasible_due_at(event) or thread.feasible_due_at,
             "evidence": [{"at": item.at, "what": item.what} for item in shown],
             "evidence_omitted": len(event.evidence) - len(shown),
             "options": options,
@@ -331,6 +335,11 @@ def _decision_for_service(
         for person in company.people
         if person.role is Role.SERVICE
     ]
+
+
+def _feasible_due_at(event: EscalationOpened | EscalationRaised) -> datetime | None:
+    """Production's feasible terms, as the renegotiate option states them."""
+    return next((o.feasible_due_at for o in event.options if o.feasible_due_at), None)
 
 
 # ----- promises -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from keepword_events import (
     MessageReceived,
     OptionKind,
     Person,
+    PromiseInQuestion,
     Role,
     new_envelope,
 )
@@ -192,6 +193,21 @@ def test_an_opened_escalation_goes_to_its_manager_with_one_signed_link_per_optio
     assert context["first_entry_ago"] == timedelta(days=2)
     assert context["promise"] == "Guaranteed first-page ranking in 30 days"
     assert context["decision_time"] == timedelta(hours=4)
+
+
+def test_the_promise_comes_from_the_escalation_when_the_ledger_was_not_read_yet(
+    notices_of: Notices, make_opened: Callable[..., EscalationOpened]
+) -> None:
+    promise = PromiseInQuestion(
+        commitment_id="cmt-7",
+        text="Delivery within a week",
+        production_note="The parts arrive next month.",
+    )
+
+    (notice,) = notices_of(make_opened(promise=promise), ThreadContext())
+
+    assert notice.context["promise"] == "Delivery within a week"
+    assert notice.context["production_note"] == "The parts arrive next month."
 
 
 def test_a_long_timeline_is_cut_to_its_latest_entries(
