@@ -64,6 +64,8 @@ provision: ## Create the catalog's topics and apply every service's migrations
 bench: deps stack provision ## Run the benchmarks (slow; not part of make test); figures go in README
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/python bench/intake/run.py
+	$(VENV)/python bench/commitments/run.py
+	$(VENV)/python bench/escalation/run.py
 	$(VENV)/python bench/notifier/run.py
 
 schemas: ## Regenerate the committed JSON Schemas of the event contract
