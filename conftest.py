@@ -175,16 +175,9 @@ def fresh_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     at the earliest offset): on a shared broker with a long history they would first work
     through all of it.
     """
-    from keepword_testkit.local_kafka import LocalKafka
-    from keepword_testkit.processes import free_port
+    from keepword_testkit.local_kafka import private_broker
 
-    broker = LocalKafka(
-        tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port()
-    )
-    broker.start()
-    try:
-        asyncio.run(create_topics(broker.bootstrap, KeepwordSettings().topic_partitions))
-        yield broker.bootstrap
-    finally:
-        with contextlib.suppress(Exception):
-            broker.stop()
+    with private_broker(
+        tmp_path_factory.mktemp("kafka"), KeepwordSettings().topic_partitions
+    ) as bootstrap:
+        yield bootstrap

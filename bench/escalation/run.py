@@ -63,10 +63,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from keepword_escalation.watch import REPLY_DUE, REPLY_WARN, SCHEMA
 from keepword_events import EscalationOpened, topics
-from keepword_platform.kafka import create_topics, describe_topics
+from keepword_platform.kafka import describe_topics
 from keepword_platform.settings import EscalationSettings
-from keepword_testkit.local_kafka import LocalKafka
-from keepword_testkit.processes import ServiceProcess, free_port, start_service
+from keepword_testkit.local_kafka import private_broker
+from keepword_testkit.processes import ServiceProcess, start_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
@@ -430,22 +430,6 @@ async def clean_up(database_url: str) -> None:
 
 
 # --- the private broker and the service --------------------------------------------------------
-
-
-@contextlib.contextmanager
-def private_broker(state_dir: Path, partitions: int) -> Iterator[str]:
-    """A broker of the benchmark's own with the catalog's topics; stopped at the end."""
-    broker = LocalKafka(state_dir, port=free_port(), controller_port=free_port())
-    try:
-        broker.start()
-        asyncio.run(create_topics(broker.bootstrap, partitions))
-        yield broker.bootstrap
-    finally:
-        # Also after a failed start: kafka.sh may have launched the JVM before giving up.
-        try:
-            broker.stop()
-        except subprocess.CalledProcessError as error:
-            progress(f"stopping the private broker failed: {error.stderr.decode()[-500:]}")
 
 
 @contextlib.contextmanager

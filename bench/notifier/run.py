@@ -61,9 +61,9 @@ from keepword_notifier.recipients import notices_for
 from keepword_notifier.rendering import render
 from keepword_notifier.sendlog import Send
 from keepword_platform.company import CompanyConfig, load_company_config
-from keepword_platform.kafka import create_topics, make_broker, publish
+from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings, NotifierSettings
-from keepword_testkit.local_kafka import LocalKafka
+from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.processes import ServiceProcess, free_port, start_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
@@ -263,20 +263,6 @@ async def fresh_database(settings: KeepwordSettings) -> str:
     finally:
         await conn.close()
     return url
-
-
-@contextlib.contextmanager
-def private_broker(state_dir: Path, partitions: int) -> Iterator[str]:
-    broker = LocalKafka(state_dir, port=free_port(), controller_port=free_port())
-    try:
-        broker.start()
-        asyncio.run(create_topics(broker.bootstrap, partitions))
-        yield broker.bootstrap
-    finally:
-        try:
-            broker.stop()
-        except subprocess.CalledProcessError as error:
-            progress(f"stopping the private broker failed: {error.stderr.decode()[-500:]}")
 
 
 @contextlib.contextmanager

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
+from keepword_platform.kafka import create_topics
+
+from keepword_testkit.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[4]
 SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
@@ -98,3 +104,26 @@ class LocalKafka:
                 await admin.close()
             await asyncio.sleep(0.3)
         raise TimeoutError(f"no group coordinator on {self.bootstrap} after {within}s: {last!r}")
+
+
+@contextlib.contextmanager
+def private_broker(state_dir: Path, partitions: int) -> Iterator[str]:
+    """A broker of its own, on free ports, with the catalog's topics; stopped at the end.
+
+    For benchmarks and tests whose consumer groups start at the earliest offset: on a shared
+    broker with a long history they would first work through all of it.
+    """
+    broker = LocalKafka(state_dir, port=free_port(), controller_port=free_port())
+    try:
+        broker.start()
+        asyncio.run(create_topics(broker.bootstrap, partitions))
+        yield broker.bootstrap
+    finally:
+        # Also after a failed start: kafka.sh may have launched the JVM before giving up.
+        try:
+            broker.stop()
+        except subprocess.CalledProcessError as error:
+            print(
+                f"stopping the private broker failed: {error.stderr.decode()[-500:]}",
+                file=sys.stderr,
+            )
