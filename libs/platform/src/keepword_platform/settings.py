@@ -124,6 +124,13 @@ class NotifierSettings(KeepwordSettings):
         description="Escalation emails to one manager within this window go out as one digest "
         "(0: never digest).",
     )
+    lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        validation_alias="KEEPWORD_NOTIFIER_LEASE_SECONDS",
+        description="An email claimed for sending is left alone by other senders this long "
+        "(extended while held); a dead sender's emails are taken up again after it.",
+    )
     smtp_security: Literal["auto", "none", "starttls", "tls"] = Field(
         default="auto",
         validation_alias="KEEPWORD_SMTP_SECURITY",

@@ -43,7 +43,11 @@ def _wire(settings: NotifierSettings) -> tuple[FastAPI, KafkaBroker]:
 
     async def send(runtime: Runtime) -> None:
         sender = Sender(
-            lambda: runtime.db, server, lambda: runtime.company, digest_window=digest_window
+            lambda: runtime.db,
+            server,
+            lambda: runtime.company,
+            digest_window=digest_window,
+            lease=timedelta(seconds=settings.lease_seconds),
         )
         await sender.run()
 

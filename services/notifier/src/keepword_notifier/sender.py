@@ -2,17 +2,25 @@
 log, hands them to SMTP, records the outcome and announces it (NotificationSent /
 NotificationFailed) through the outbox.
 
-An email's row stays locked while it is being sent and is marked sent in the same transaction
-that announces it. If the process dies after the server accepted the email but before that
-commit, the email is sent again after a restart — with the same Message-ID, so it is the same
-message to the recipient's mail system. That instant is the only window for a duplicate.
-Digests keep that promise because a digest is decided (its members, its Message-ID) and
-committed before it is sent: a restart sends the same digest, never a different one.
+An email is claimed with a lease (`leased_until`) committed before it is sent: other senders
+skip it, and if this one dies, its leased emails are taken up again once the lease has run out.
+Each email's outcome is recorded — marked sent, failed or due again, with its event — in a short
+transaction of its own right after the server's answer. So the only window for a duplicate is
+the instant between one server's "250" and that commit, for the emails in flight at that instant
+(at most `connections`), and a duplicate carries the same Message-ID (the same bytes).
+
+When the database cannot take the record (an outage), the outcome is kept in memory and
+recorded again, with backoff, until it is: this process never claims an email whose outcome it
+knows, even with its lease run out, and it extends the leases of what it holds, so no other
+sender takes them while the database is there to ask. Digests keep the promise because a digest
+is decided (its members, its Message-ID) and committed before it is sent: a resend is the same
+digest, never a different one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +54,17 @@ SOURCE = "/keepword/notifier"
 
 
 @dataclass
+class _Outcome:
+    """An email's SMTP outcome, until the send log has it."""
+
+    send: Send
+    delivery: Delivery
+    answered_at: datetime
+    failures: int = 0  # attempts to record it that failed
+    retry_at: float = 0.0  # time.monotonic() of the next attempt
+
+
+@dataclass
 class Sender:
     """Sends what is due, a few at a time, until cancelled."""
 
@@ -53,21 +72,30 @@ class Sender:
     server: SmtpServer
     company: Callable[[], CompanyConfig]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    batch_size: int = 50  # emails claimed (and recorded) per transaction
+    batch_size: int = 50  # emails claimed per round (one statement)
     connections: int = 10  # SMTP conversations at once, over connections kept open
     max_attempts: int = 8
     poll_seconds: float = 0.5
     digest_window: timedelta = timedelta(0)  # 0: escalation emails are never held
+    lease: timedelta = timedelta(seconds=60)  # extended while held (see `run`)
     _smtp: SmtpConnections = field(init=False)
     _parallel: asyncio.Semaphore = field(init=False)
     _queue_age_at: float = field(init=False, default=float("-inf"))
+    _held: set[str] = field(init=False, default_factory=set)  # claimed, outcome not recorded
+    _unrecorded: dict[str, _Outcome] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._smtp = SmtpConnections(self.server, keep=self.connections)
         self._parallel = asyncio.Semaphore(self.connections)
 
+    @property
+    def unrecorded(self) -> int:
+        """Emails whose outcome is known here but not yet in the send log."""
+        return len(self._unrecorded)
+
     async def run(self) -> None:
         """Send until cancelled; survives database and SMTP outages."""
+        keeper = asyncio.create_task(self._keep_leases(), name="notifier-leases")
         try:
             while True:
                 try:
@@ -81,6 +109,10 @@ class Sender:
                 if sent == 0:
                     await asyncio.sleep(self.poll_seconds)
         finally:
+            keeper.cancel()
+            # Stopping: one last try for what is known but unrecorded (else sent again later).
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._record_unrecorded(now=True), timeout=5)
             await self.close()
 
     async def close(self) -> None:
@@ -88,30 +120,26 @@ class Sender:
         await self._smtp.close()
 
     async def send_due(self) -> int:
-        """One round: decide on held emails, then claim, send, record. Returns how many emails
-        were attempted."""
+        """One round: record outcomes still unrecorded, decide on held emails, then claim,
+        send and record each email. Returns how many emails were attempted."""
+        await self._record_unrecorded()
         if self.digest_window > timedelta(0):
             await self.plan_digests()
-        async with self.pool().acquire() as conn, conn.transaction():
-            now = self.clock()
+        now = self.clock()
+        async with self.pool().acquire() as conn:
             if time.monotonic() - self._queue_age_at >= 1.0:  # a gauge: once a second will do
                 QUEUE_AGE.set(await sendlog.oldest_waiting_age_seconds(conn, now))
                 self._queue_age_at = time.monotonic()
-            due = await sendlog.claim_due(conn, now, self.batch_size)
-            if not due:
-                return 0
-            outcomes = await asyncio.gather(*(self._deliver(s, now) for s in due))
-            crash_point("notifier:after_accept")
-            # When the server said yes (not when the round began): digests count from it.
-            accepted_at = self.clock()
-            results = list(zip(due, outcomes, strict=True))
-            accepted = [(s.idempotency_key, s.attempts + 1) for s, d in results if d.accepted]
-            await sendlog.mark_sent_many(conn, accepted, accepted_at)
-            events: list[NotificationSent | NotificationFailed] = []
-            for send, delivery in results:
-                events += await self._record(conn, send, delivery, now)
-            await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
-            return len(due)
+            due = await sendlog.claim_due(
+                conn,
+                now,
+                self.batch_size,
+                lease_until=now + self.lease,
+                excluding=list(self._unrecorded),
+            )
+        self._held.update(s.idempotency_key for s in due)
+        await asyncio.gather(*(self._send(s, now) for s in due))
+        return len(due)
 
     async def plan_digests(self) -> int:
         """Release or fold the held emails whose turn has come (committed before anything is
@@ -172,6 +200,57 @@ class Sender:
             digest_group=group,
         )
 
+    async def _send(self, send: Send, now: datetime) -> None:
+        delivery = await self._deliver(send, now)
+        if delivery.accepted:
+            crash_point("notifier:after_accept")
+        # When the server answered (not when the round began): digests count from it.
+        await self._settle(_Outcome(send, delivery, self.clock()))
+
+    async def _settle(self, outcome: _Outcome) -> bool:
+        """Record `outcome`, or keep it to record later; True once it is recorded."""
+        key = outcome.send.idempotency_key
+        try:
+            await self._record(outcome)
+        except asyncio.CancelledError:
+            raise
+        except Exception as trouble:
+            outcome.failures += 1
+            outcome.retry_at = time.monotonic() + min(0.25 * 2**outcome.failures, 5.0)
+            self._unrecorded[key] = outcome
+            log.warning(
+                "outcome not recorded; kept to record again",
+                notification_id=outcome.send.notification_id,
+                accepted=outcome.delivery.accepted,
+                failures=outcome.failures,
+                error=type(trouble).__name__,
+            )
+            return False
+        self._unrecorded.pop(key, None)
+        self._held.discard(key)
+        return True
+
+    async def _record_unrecorded(self, *, now: bool = False) -> None:
+        """Record the outcomes the database could not take before, oldest first, those whose
+        backoff has passed (all of them `now`); stop at the first that still fails (the
+        database is still away)."""
+        for outcome in list(self._unrecorded.values()):
+            if (now or outcome.retry_at <= time.monotonic()) and not await self._settle(outcome):
+                return
+
+    async def _keep_leases(self) -> None:
+        """Extend the leases of the emails held here, so that no other sender takes them while
+        they are being sent or their outcome waits to be recorded."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            if not self._held:
+                continue
+            try:
+                async with self.pool().acquire(timeout=self.lease.total_seconds() / 3) as conn:
+                    await sendlog.extend_leases(conn, list(self._held), self.clock() + self.lease)
+            except Exception as trouble:  # the database is away: the next turn tries again
+                log.warning("leases not extended", error=type(trouble).__name__)
+
     async def _deliver(self, send: Send, now: datetime) -> Delivery:
         company = self.company().company
         try:
@@ -191,11 +270,10 @@ class Sender:
             finally:
                 SMTP_SECONDS.observe(time.perf_counter() - started)
 
-    async def _record(
-        self, conn: Connection, send: Send, delivery: Delivery, now: datetime
-    ) -> list[NotificationSent | NotificationFailed]:
-        """Record a failure or a retry (acceptances are marked all at once by the caller);
-        returns the events announcing the outcome."""
+    async def _record(self, outcome: _Outcome) -> None:
+        """Record one email's outcome, and the events announcing it, in a transaction of its
+        own; raises when the database cannot take it."""
+        send, delivery = outcome.send, outcome.delivery
         attempts = send.attempts + 1
         about = {
             "notification_id": send.notification_id,
@@ -204,45 +282,58 @@ class Sender:
             "attempts": attempts,
             "thread_id": send.thread_id,
         }
+        if not delivery.accepted and not delivery.permanent and attempts < self.max_attempts:
+            at = outcome.answered_at + retry_delay(attempts)
+            async with self.pool().acquire(timeout=10) as conn:
+                await sendlog.retry_later(
+                    conn, send.idempotency_key, attempts, delivery.error or "deferred", at
+                )
+            RETRIES.inc()
+            log.info("email deferred", code=delivery.code, retry_at=at.isoformat(), **about)
+            return
+        async with self.pool().acquire(timeout=10) as conn, conn.transaction():
+            recorded = await self._finish(conn, outcome, attempts)
+        if not recorded:  # an earlier try had committed; only its answer was lost
+            return
+        if delivery.accepted:
+            SENT.inc()
+            log.info("email sent", **about)
+        else:
+            FAILED.inc()
+            log.warning("email failed", code=delivery.code, permanent=delivery.permanent, **about)
+
+    async def _finish(self, conn: Connection, outcome: _Outcome, attempts: int) -> bool:
+        """Mark the email sent or failed and enqueue the events saying so; False when the
+        send log had it already."""
+        send, delivery = outcome.send, outcome.delivery
+        key, at = send.idempotency_key, outcome.answered_at
+        error = delivery.error or "refused"
+        if delivery.accepted:
+            recorded = await sendlog.mark_sent(conn, key, attempts, at)
+        else:
+            recorded = await sendlog.mark_failed(conn, key, attempts, error, at)
+        if not recorded:
+            return False
         # A digest's outcome is announced for each email it carried: each has its own source
         # event and thread, and all name the digest's Message-ID.
         announced = (
-            await sendlog.digest_members(conn, send.idempotency_key)
-            if send.template == DIGEST_TEMPLATE
-            else [send]
+            await sendlog.digest_members(conn, key) if send.template == DIGEST_TEMPLATE else [send]
         )
-        if delivery.accepted:
-            events: list[NotificationSent | NotificationFailed] = [
-                NotificationSent(
-                    **_facts(s, attempts), email_message_id=send.message_id, subject=send.subject
-                )
-                for s in announced
-            ]
-            SENT.inc()
-            log.info("email sent", **about)
-        elif delivery.permanent or attempts >= self.max_attempts:
-            error = delivery.error or "refused"
-            await sendlog.mark_failed(conn, send.idempotency_key, attempts, error, self.clock())
-            events = [
-                NotificationFailed(
-                    **_facts(s, attempts),
-                    error=error,
-                    smtp_code=delivery.code,
-                    permanent=delivery.permanent,
-                )
-                for s in announced
-            ]
-            FAILED.inc()
-            log.warning("email failed", code=delivery.code, permanent=delivery.permanent, **about)
-        else:
-            RETRIES.inc()
-            at = now + retry_delay(attempts)
-            await sendlog.retry_later(
-                conn, send.idempotency_key, attempts, delivery.error or "deferred", at
+        events: list[NotificationSent | NotificationFailed] = [
+            NotificationSent(
+                **_facts(s, attempts), email_message_id=send.message_id, subject=send.subject
             )
-            log.info("email deferred", code=delivery.code, retry_at=at.isoformat(), **about)
-            return []
-        return events
+            if delivery.accepted
+            else NotificationFailed(
+                **_facts(s, attempts),
+                error=error,
+                smtp_code=delivery.code,
+                permanent=delivery.permanent,
+            )
+            for s in announced
+        ]
+        await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
+        return True
 
 
 def _facts(send: Send, attempts: int) -> dict[str, Any]:

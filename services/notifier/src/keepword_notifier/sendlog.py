@@ -1,7 +1,8 @@
 """The send log in PostgreSQL (schema `notifier`): what is due, what was sent, what failed.
 
 A row's status: `held` (may join a digest, see `digest`), `pending` (to send), `digested`
-(carried by the digest row named in `digest_of`), `sent` or `failed`.
+(carried by the digest row named in `digest_of`), `sent` or `failed`. A pending row with
+`leased_until` in the future is being sent by one sender (see `sender`); others leave it alone.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ _COLUMNS = """idempotency_key, notification_id, source_event_id, thread_id, temp
     digest_text, digest_html"""
 
 
+def _qualified(alias: str) -> str:
+    return ", ".join(f"{alias}.{column.strip()}" for column in _COLUMNS.split(","))
+
+
 async def add(conn: Connection, send: Send) -> bool:
     """Record that an email is due; False when it was already (a redelivered event).
 
@@ -71,49 +76,76 @@ async def add(conn: Connection, send: Send) -> bool:
     return bool(inserted)
 
 
-async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Send]:
-    """Pending emails whose time has come, locked for this transaction (others skip them)."""
+async def claim_due(
+    conn: Connection, now: datetime, limit: int, *, lease_until: datetime, excluding: list[str]
+) -> list[Send]:
+    """Lease pending emails whose time has come until `lease_until`, in one statement that
+    commits at once (outside a transaction): other senders skip them until the lease runs out.
+
+    `excluding` are the caller's own emails whose outcome it knows but could not record yet:
+    never taken again, even with their lease run out.
+    """
     rows = await conn.fetch(
-        f"""SELECT {_COLUMNS} FROM notifier.sends
-            WHERE status = 'pending' AND next_attempt_at <= $1
-            ORDER BY next_attempt_at LIMIT $2
-            FOR UPDATE SKIP LOCKED""",  # noqa: S608 - a constant column list
+        f"""WITH due AS (
+                SELECT idempotency_key FROM notifier.sends
+                 WHERE status = 'pending' AND next_attempt_at <= $1
+                   AND (leased_until IS NULL OR leased_until <= $1)
+                   AND idempotency_key <> ALL($4::text[])
+                 ORDER BY next_attempt_at LIMIT $2
+                   FOR UPDATE SKIP LOCKED)
+            UPDATE notifier.sends AS s SET leased_until = $3
+              FROM due WHERE s.idempotency_key = due.idempotency_key
+            RETURNING {_qualified("s")}""",  # noqa: S608 - a constant column list
         now,
         limit,
+        lease_until,
+        excluding,
     )
     return [Send(**dict(row)) for row in rows]
 
 
-async def mark_sent_many(conn: Connection, sent: list[tuple[str, int]], at: datetime) -> None:
-    """The server accepted these (key, attempts) (and, for a digest, every email it carried),
-    in one statement."""
-    if not sent:
-        return
-    keys = [key for key, _ in sent]
-    await conn.execute(
-        """UPDATE notifier.sends AS s SET status = 'sent', attempts = u.attempts,
-               finished_at = $3, last_error = NULL
-             FROM unnest($1::text[], $2::int[]) AS u(key, attempts)
-            WHERE s.idempotency_key = u.key""",
-        keys,
-        [attempts for _, attempts in sent],
+async def extend_leases(conn: Connection, keys: list[str], until: datetime) -> None:
+    """The caller still holds these emails (being sent, or their outcome not yet recorded)."""
+    if keys:
+        await conn.execute(
+            """UPDATE notifier.sends SET leased_until = $2
+                WHERE idempotency_key = ANY($1::text[]) AND status = 'pending'""",
+            keys,
+            until,
+        )
+
+
+async def mark_sent(conn: Connection, key: str, attempts: int, at: datetime) -> bool:
+    """The server accepted it (and, for a digest, every email it carried). False when the row
+    was no longer pending: recorded already (a retried commit whose answer was lost)."""
+    done = await conn.fetchval(
+        """UPDATE notifier.sends SET status = 'sent', attempts = $2, finished_at = $3,
+               last_error = NULL, leased_until = NULL
+            WHERE idempotency_key = $1 AND status = 'pending' RETURNING true""",
+        key,
+        attempts,
         at,
     )
-    await _settle_members(conn, [k for k in keys if k.startswith(DIGEST_KEY_PREFIX)])
+    if done and key.startswith(DIGEST_KEY_PREFIX):
+        await _settle_members(conn, [key])
+    return bool(done)
 
 
-async def mark_failed(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> None:
-    """The server refused it for good (and, for a digest, every email it carried)."""
-    await conn.execute(
+async def mark_failed(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> bool:
+    """The server refused it for good (and, for a digest, every email it carried). False when
+    the row was no longer pending."""
+    done = await conn.fetchval(
         """UPDATE notifier.sends SET status = 'failed', attempts = $2, finished_at = $4,
-               last_error = $3 WHERE idempotency_key = $1""",
+               last_error = $3, leased_until = NULL
+            WHERE idempotency_key = $1 AND status = 'pending' RETURNING true""",
         key,
         attempts,
         error,
         at,
     )
-    if key.startswith(DIGEST_KEY_PREFIX):
+    if done and key.startswith(DIGEST_KEY_PREFIX):
         await _settle_members(conn, [key])
+    return bool(done)
 
 
 async def _settle_members(conn: Connection, digest_keys: list[str]) -> None:
@@ -130,10 +162,11 @@ async def _settle_members(conn: Connection, digest_keys: list[str]) -> None:
 
 
 async def retry_later(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> None:
-    """Refused for now: try again at `at`."""
+    """Refused for now: try again at `at` (the lease is given up)."""
     await conn.execute(
-        """UPDATE notifier.sends SET attempts = $2, last_error = $3, next_attempt_at = $4
-            WHERE idempotency_key = $1""",
+        """UPDATE notifier.sends SET attempts = $2, last_error = $3, next_attempt_at = $4,
+               leased_until = NULL
+            WHERE idempotency_key = $1 AND status = 'pending'""",
         key,
         attempts,
         error,

@@ -1,6 +1,6 @@
 """Digests over real PostgreSQL and SMTP: a manager's escalation emails within the window go out
-as one digest, exactly once — also when sending fails between the server's accept and the
-send log's commit."""
+as one digest, exactly once — also when the send log could not take its outcome at once; a
+sender dead between the server's accept and the record is followed by the same digest again."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from keepword_platform.company import CompanyConfig
 from keepword_platform.messaging.records import headers_from_json
 
 from .mail import Catcher
+from .running import until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.smtp]
 
@@ -157,7 +158,7 @@ async def test_escalations_within_the_window_go_out_as_one_digest(
     assert len(catcher.to(morgan)) == 2
 
 
-async def test_a_failure_between_accept_and_commit_resends_the_same_digest(
+async def test_a_sender_dead_between_accept_and_record_is_replaced_by_the_same_digest(
     db: asyncpg.Pool, smtp: tuple[Catcher, SmtpServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     catcher, server = smtp
@@ -168,24 +169,63 @@ async def test_a_failure_between_accept_and_commit_resends_the_same_digest(
     await _add(db, *held)
     assert await sender.plan_digests() == 1  # a burst: one digest, decided and committed
 
-    async def crash(*_: object) -> None:
+    async def dies(*_: object) -> None:
         raise RuntimeError("the process died after the server's 250")
 
     with monkeypatch.context() as patched:
-        patched.setattr(sender, "_record", crash)
-        with pytest.raises(RuntimeError):
-            await sender.send_due()
+        patched.setattr(sender, "_record", dies)
+        assert await sender.send_due() == 1
     assert len(catcher.to(morgan)) == 1
     assert await _statuses(db, *held) == ["digested"] * 3
+    del sender  # gone with what it knew
 
-    await sender.send_due()  # after the restart
-    await sender.send_due()
+    # Another sender (or this one restarted) leaves the digest alone while it is leased...
+    successor = Sender(lambda: db, server, lambda: COMPANY, clock=clock, digest_window=WINDOW)
+    assert await successor.send_due() == 0
+    # ...and sends it again once the lease has run out.
+    clock.now += successor.lease + timedelta(seconds=1)
+    assert await successor.send_due() == 1
     clock.now += WINDOW * 2
-    await sender.send_due()
+    await successor.send_due()
 
     copies = catcher.to(morgan)
-    assert len(copies) == 2  # the accept→commit window: the same email again...
+    assert len(copies) == 2  # the accept→record instant: the same email again...
     assert len({m.message_id for m in copies}) == 1  # ...with the same Message-ID
     assert copies[0].raw.split(b"\r\n\r\n", 1)[1] == copies[1].raw.split(b"\r\n\r\n", 1)[1]
     assert await _statuses(db, *held) == ["sent"] * 3
     assert len(await _announced(db, *held)) == 3
+
+
+async def test_a_digest_whose_record_failed_is_recorded_later_and_not_sent_again(
+    db: asyncpg.Pool, smtp: tuple[Catcher, SmtpServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catcher, server = smtp
+    clock = Clock()
+    sender = Sender(lambda: db, server, lambda: COMPANY, clock=clock, digest_window=WINDOW)
+    morgan = _manager()
+    held = [escalation(morgan) for _ in range(3)]
+    await _add(db, *held)
+
+    async def database_away(*_: object) -> None:
+        raise ConnectionRefusedError("the database is away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sender, "_record", database_away)
+        assert await sender.send_due() == 1  # planned, sent, not recorded
+        assert sender.unrecorded == 1
+        clock.now += sender.lease * 3  # its lease has run out meanwhile
+
+    await until(lambda: _recorded(sender), "the digest's outcome recorded")
+    clock.now += WINDOW * 2
+    await sender.send_due()
+
+    [digest] = catcher.to(morgan)
+    assert digest.message_id.startswith("<kw.digest.")
+    assert await _statuses(db, *held) == ["sent"] * 3
+    assert {e.email_message_id for e in await _announced(db, *held)} == {digest.message_id}
+    assert len(await _announced(db, *held)) == 3
+
+
+async def _recorded(sender: Sender) -> bool:
+    await sender.send_due()
+    return sender.unrecorded == 0

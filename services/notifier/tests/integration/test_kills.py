@@ -1,11 +1,14 @@
 """200 notifications with the notifier process killed (SIGKILL) twice in the middle: after the
 restart every notification was delivered, and the catcher holds each Message-ID once — except
-those the server accepted in the instant before a killed process could log them, which arrive
-exactly once more, with the same Message-ID.
+those the server accepted in the instant before a killed process could record them, which arrive
+exactly once more, with the same Message-ID. Each email's outcome is recorded on its own right
+after the server's answer, so that instant holds at most the emails in flight: no more than the
+sender's SMTP conversations at once (10), whatever the number claimed.
 
 The first kill is a SIGKILL from outside at an arbitrary moment (after 60 emails arrived); the
-second is the process killing itself at the crash point right after the server accepted a batch
+second is the process killing itself at the crash point right after the server accepted an email
 (`KEEPWORD_CRASH_AT=notifier:after_accept`), so that instant is certainly hit at least once.
+A short lease (2 s) lets each new life take up what the dead one had claimed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from keepword_notifier.sender import Sender
 from keepword_testkit.processes import ServiceProcess
 
 from .conftest import settle
@@ -37,6 +41,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
 
 NOTIFICATIONS = 200
 FIRST_KILL_AFTER = 60
+IN_FLIGHT = Sender.connections  # SMTP conversations at once: the most a death can leave unlogged
 
 
 async def test_two_sigkills_lose_nothing_and_duplicate_only_the_unlogged(
@@ -55,7 +60,14 @@ async def test_two_sigkills_lose_nothing_and_duplicate_only_the_unlogged(
                 return [mid for mid in catcher.message_ids() if _thread_of(mid) in threads]
 
             def start(**env: str) -> ServiceProcess:
-                return start_notifier(tmp_path, fresh_kafka, database_url, port, **env)
+                return start_notifier(
+                    tmp_path,
+                    fresh_kafka,
+                    database_url,
+                    port,
+                    KEEPWORD_NOTIFIER_LEASE_SECONDS="2",
+                    **env,
+                )
 
             lives: list[tuple[int, int]] = []  # the slice of catcher.mail each life received
             unlogged: list[set[str]] = []  # accepted in a life that died before logging them
@@ -75,7 +87,7 @@ async def test_two_sigkills_lose_nothing_and_duplicate_only_the_unlogged(
             await died(first, 0)
             assert len(set(ours())) < NOTIFICATIONS, "the first life was to die in the middle"
 
-            # Life 2: kills itself right after the server accepted its first batch.
+            # Life 2: kills itself right after the server accepted its first email.
             began = len(catcher.mail)
             second = start(KEEPWORD_CRASH_AT="notifier:after_accept")
             await died(second, began)
@@ -110,6 +122,7 @@ async def test_two_sigkills_lose_nothing_and_duplicate_only_the_unlogged(
         expected.update(window)
     assert received == expected
     assert unlogged[1], "the crash point lies between accept and log: something was unlogged"
+    assert all(len(w) <= IN_FLIGHT for w in unlogged), "more unlogged than were in flight"
     assert sum(received.values()) - NOTIFICATIONS == sum(len(w) for w in unlogged)
 
 
