@@ -236,3 +236,61 @@ async def test_a_replayed_dead_letter_is_taken_up_again_by_the_service_that_set_
     assert causes == sorted([poison.id, handled.id])
     assert await outcome(poison.id) == "handled"
     assert len(await outbox()) == 6
+
+
+async def test_a_batch_with_a_poison_event_is_redone_event_by_event(
+    pool: tuple[asyncpg.Pool, str],
+) -> None:
+    """The batch is tried in one transaction; when one event fails, that attempt leaves no trace
+    and the batch is handled again event by event: the others once, in order, the poison set
+    aside once."""
+    db, schema = pool
+    await db.execute(f"CREATE TABLE {schema}.effects (id serial, event_id text)")
+    calls: list[str] = []
+
+    async def writing(conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+        calls.append(envelope.id)
+        # State written before the refusal: it must not survive the batch's first attempt.
+        await conn.execute(f"INSERT INTO {schema}.effects (event_id) VALUES ($1)", envelope.id)
+        return await echo_status(conn, envelope)
+
+    consumer = EventConsumer("toy", schema, lambda: db, writing, retry_pause_seconds=0)
+    clean = [message("fine") for _ in range(3)]
+    await consumer.handle_batch([consumed(e, i) for i, e in enumerate(clean)])
+    assert calls == [e.id for e in clean]  # no failure: each handled once, in one go
+
+    calls.clear()
+    first, refused, buggy, last = (
+        message("fine"),
+        message("refuse"),
+        message("boom"),
+        message("fine"),
+    )
+    batch = [consumed(e, 10 + i) for i, e in enumerate([first, refused, buggy, last])]
+    await consumer.handle_batch(batch)
+    await consumer.handle_batch(batch)  # redelivered: nothing new
+
+    effects = await db.fetch(f"SELECT event_id FROM {schema}.effects ORDER BY id")
+    assert [r["event_id"] for r in effects] == [e.id for e in [*clean, first, last]]
+    outbox = await db.fetch(
+        f"SELECT topic, headers::text AS h FROM {schema}.outbox WHERE id > 3 ORDER BY id"
+    )
+    assert [r["topic"] for r in outbox] == [
+        topics.COMMITMENTS,
+        f"{topics.MESSAGES}.dlq",
+        f"{topics.MESSAGES}.dlq",
+        topics.COMMITMENTS,
+    ]
+    headers = [dict(headers_from_json(r["h"])) for r in outbox]
+    assert headers[0][H_CAUSATION] == first.id.encode()
+    assert headers[1][DLQ_REASON] == b"rejected: toy refusal"
+    assert headers[2][DLQ_REASON].startswith(b"handler failed 3 times")
+    assert headers[3][H_CAUSATION] == last.id.encode()
+    inbox = await db.fetch(f"SELECT event_id, outcome FROM {schema}.inbox")
+    assert {r["event_id"]: r["outcome"] for r in inbox} == {
+        **{e.id: "handled" for e in [*clean, first, last]},
+        refused.id: "dead_lettered",
+        buggy.id: "dead_lettered",
+    }
+    # The first attempt reached the refusal; then one by one (the bug retried three times).
+    assert calls == [first.id, refused.id, first.id, refused.id, *[buggy.id] * 3, last.id]

@@ -1,9 +1,14 @@
 """Handling consumed records exactly once in effect: decode, dedup, handle, record, acknowledge.
 
-A batch of records is handled in one database transaction. Each event gets a savepoint: its inbox
-row, its state changes and the events it causes (outbox rows) commit together or not at all. The
-caller acknowledges the batch to Kafka only after the commit, so a crash anywhere means the batch
-comes back and the inbox skips what was already done.
+A batch of records is handled in one database transaction: each event's inbox row, its state
+changes and the events it causes (outbox rows) commit together, and the outbox relay is woken
+once per batch. The caller acknowledges the batch to Kafka only after the commit, so a crash
+anywhere means the batch comes back and the inbox skips what was already done.
+
+Savepoints cost two round trips per event, so the batch is first tried without them. If anything
+in it fails (a refusal, a bug), that attempt is rolled back as a whole and the batch is handled
+again event by event, each in a savepoint of its own: the failing event is isolated and set
+aside, every other event is handled once, in the order of the records.
 
 What goes wrong is sorted three ways:
 - the record is not an event (bad bytes, bad headers, invalid data): a dead letter, at once;
@@ -101,44 +106,91 @@ class EventConsumer:
         Raises (after a pause) when the database is unavailable, so the batch is redelivered.
         """
         try:
-            async with self.pool().acquire() as conn, conn.transaction():
-                for record in records:
-                    await self._handle_one(conn, record)
+            try:
+                outcomes = await self._in_one_transaction(records, isolated=False)
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception:  # a refusal or a bug: redo it event by event to isolate the cause
+                log.info(
+                    "batch failed as a whole; handling it event by event",
+                    service=self.service,
+                    records=len(records),
+                    exc_info=True,
+                )
+                outcomes = await self._in_one_transaction(records, isolated=True)
         except INFRASTRUCTURE_ERRORS:
             log.warning("batch not handled; will retry", service=self.service, exc_info=True)
             await asyncio.sleep(self.retry_pause_seconds)
             raise
+        for outcome in outcomes:  # counted once committed: a rolled-back attempt counts nothing
+            HANDLED.labels(service=self.service, outcome=outcome).inc()
 
-    async def _handle_one(self, conn: Connection, record: ConsumedRecord) -> None:
+    async def _in_one_transaction(
+        self, records: Sequence[ConsumedRecord], *, isolated: bool
+    ) -> list[str]:
+        """Each record's outcome, all committed together (or none of them, on an exception).
+
+        Not `isolated`, any failure propagates (the caller rolls back and tries `isolated`);
+        `isolated`, each event is handled in a savepoint and a failure sets only it aside.
+        """
+        outcomes: list[str] = []
+        handle = self._handle_isolated if isolated else self._handle
+        async with self.pool().acquire() as conn, conn.transaction():
+            for record in records:
+                outcomes.append(await handle(conn, record))
+            if "handled" in outcomes or "dead_lettered" in outcomes:
+                await store.notify_relay(conn, self.schema)  # delivered on commit
+        return outcomes
+
+    def _decoded(self, record: ConsumedRecord) -> Envelope[Event] | str | None:
+        """The event of `record`; None when not ours to handle; the reason when unreadable."""
         try:
             envelope = decode(record.value, record.headers)
         except UnknownEventType:
-            HANDLED.labels(service=self.service, outcome="ignored").inc()
-            return  # a newer producer's type: not for us
+            return None  # a newer producer's type: not for us
         except EventDecodeError as error:
-            await self._dead_letter(conn, record, None, f"undecodable: {error.reason}", attempts=1)
-            return
+            return f"undecodable: {error.reason}"
         if not self.wants(envelope):
-            HANDLED.labels(service=self.service, outcome="ignored").inc()
-            return  # not an event this service acts on: no inbox row, no transaction
-        replay = is_replay(record)
+            return None  # not an event this service acts on: no inbox row
+        return envelope
+
+    async def _handle(self, conn: Connection, record: ConsumedRecord) -> str:
+        """`record` in the caller's transaction, no savepoint: a failure raises."""
+        envelope = self._decoded(record)
+        if envelope is None:
+            return "ignored"
+        if isinstance(envelope, str):
+            return await self._dead_letter(conn, record, None, envelope, attempts=1)
+        return await self._claim_and_handle(conn, envelope, record)
+
+    async def _claim_and_handle(
+        self, conn: Connection, envelope: Envelope[Event], record: ConsumedRecord
+    ) -> str:
+        if not await store.claim_event(
+            conn, self.schema, envelope.id, record, "handled", retake_dead_letter=is_replay(record)
+        ):
+            return "duplicate"
+        caused = await self.handler(conn, envelope)
+        await store.enqueue(
+            conn, self.schema, [outgoing(item, self.source) for item in caused], notify=False
+        )
+        return "handled"
+
+    async def _handle_isolated(self, conn: Connection, record: ConsumedRecord) -> str:
+        """`record` in a savepoint of its own: refused or failing, it is dead-lettered alone."""
+        envelope = self._decoded(record)
+        if envelope is None:
+            return "ignored"
+        if isinstance(envelope, str):
+            return await self._dead_letter(conn, record, None, envelope, attempts=1)
         for attempt in range(1, self.max_attempts + 1):
             try:
                 async with conn.transaction():  # a savepoint: this event's effects, or none
-                    if not await store.claim_event(
-                        conn, self.schema, envelope.id, record, "handled", retake_dead_letter=replay
-                    ):
-                        HANDLED.labels(service=self.service, outcome="duplicate").inc()
-                        return
-                    caused = await self.handler(conn, envelope)
-                    await store.enqueue(
-                        conn, self.schema, [outgoing(item, self.source) for item in caused]
-                    )
-                HANDLED.labels(service=self.service, outcome="handled").inc()
-                return
+                    return await self._claim_and_handle(conn, envelope, record)
             except Rejected as refusal:
-                await self._dead_letter(conn, record, envelope, f"rejected: {refusal}", attempt)
-                return
+                return await self._dead_letter(
+                    conn, record, envelope, f"rejected: {refusal}", attempt
+                )
             except INFRASTRUCTURE_ERRORS:
                 raise
             except Exception as error:  # a bug in a handler: retry a little, then set it aside
@@ -150,7 +202,8 @@ class EventConsumer:
                 )
                 if attempt == self.max_attempts:
                     reason = f"handler failed {attempt} times: {error!r}"
-                    await self._dead_letter(conn, record, envelope, reason, attempt)
+                    return await self._dead_letter(conn, record, envelope, reason, attempt)
+        raise AssertionError("unreachable: the last attempt returns")
 
     async def _dead_letter(
         self,
@@ -159,12 +212,13 @@ class EventConsumer:
         envelope: Envelope[Event] | None,
         reason: str,
         attempts: int,
-    ) -> None:
+    ) -> str:
         letter = dead_letter(record, reason, service=self.service, attempts=attempts)
         # A record that is no event has no event id: its position stands in for one, so a
         # redelivered poison record is not dead-lettered twice (and its replay, at another
         # position, is dead-lettered again if it still cannot be read).
         claimed_as = envelope.id if envelope is not None else letter.event_id
+        # Its inbox row and its letter together, or neither.
         async with conn.transaction():
             if not await store.claim_event(
                 conn,
@@ -174,9 +228,8 @@ class EventConsumer:
                 "dead_lettered",
                 retake_dead_letter=is_replay(record),
             ):
-                return
-            await store.enqueue(conn, self.schema, [letter])
-        HANDLED.labels(service=self.service, outcome="dead_lettered").inc()
+                return "duplicate"
+            await store.enqueue(conn, self.schema, [letter], notify=False)
         log.warning(
             "record dead-lettered",
             topic=record.topic,
@@ -184,3 +237,4 @@ class EventConsumer:
             offset=record.offset,
             reason=reason,
         )
+        return "dead_lettered"

@@ -65,8 +65,15 @@ async def claim_event(
     return bool(claimed)
 
 
-async def enqueue(conn: Connection, schema: str, outgoing: Sequence[Outgoing]) -> None:
-    """Add records to the outbox (in the caller's transaction) and wake the relay on commit."""
+async def enqueue(
+    conn: Connection, schema: str, outgoing: Sequence[Outgoing], *, notify: bool = True
+) -> None:
+    """Add records to the outbox (in the caller's transaction) and wake the relay on commit.
+
+    A caller adding rows many times in one transaction passes `notify=False` and calls
+    `notify_relay` once before it commits (PostgreSQL folds repeated notifications anyway, but
+    each costs a round trip).
+    """
     if not outgoing:
         return
     await conn.executemany(
@@ -83,6 +90,12 @@ async def enqueue(conn: Connection, schema: str, outgoing: Sequence[Outgoing]) -
             for o in outgoing
         ],
     )
+    if notify:
+        await notify_relay(conn, schema)
+
+
+async def notify_relay(conn: Connection, schema: str) -> None:
+    """Wake the outbox relay of `schema` when the caller's transaction commits."""
     await conn.execute("SELECT pg_notify($1, '')", notify_channel(schema))
 
 
