@@ -28,7 +28,7 @@ from keepword_platform.settings import KeepwordSettings
 
 from . import context_store, sendlog
 from .digest import digest_group
-from .recipients import Notice, acknowledgement_for, notices_for
+from .recipients import Notice, acknowledgement_for, notices_for, reached_the_customer
 from .rendering import render, render_part
 
 SCHEMA = "notifier"
@@ -83,7 +83,7 @@ class Dispatcher:
                 due = data.received_at + self._company().sla.acknowledge_after
                 payload = {"message": data.model_dump(mode="json"), "event_id": envelope.id}
                 await timers.set_timer(conn, SCHEMA, ACKNOWLEDGE, data.thread_id, due, payload)
-        elif isinstance(data, ReplySent) and not data.automatic:
+        elif isinstance(data, ReplySent) and reached_the_customer(data):
             await context_store.person_replied(conn, data.thread_id)
             await timers.cancel_timers(conn, SCHEMA, data.thread_id)
         elif isinstance(data, CommitmentStatusChanged):

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from keepword_events import (
     Channel,
@@ -29,6 +30,7 @@ from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
 
 from .mail import Catcher
+from .running import until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
 
@@ -110,6 +112,42 @@ async def test_a_reply_in_time_means_no_acknowledgement(
     await _send(fresh_kafka, _message(thread), reply)
     await asyncio.sleep(3)
     assert [m for m in notifier.mail if thread in str(m.message["Subject"])] == []
+
+
+async def test_a_managers_internal_note_does_not_end_the_customers_wait(
+    notifier: Catcher, fresh_kafka: str, db: asyncpg.Pool
+) -> None:
+    thread = f"thr-{uuid.uuid4().hex[:16]}"
+    first = _message(thread)
+    await _send(fresh_kafka, first)
+    await _until(lambda: len(notifier.to("dana@example.com", thread)) == 1)  # acknowledged
+
+    # The manager answers our escalation email: intake publishes a reply naming no customer.
+    now = datetime.now(UTC)
+    note = ReplySent(
+        thread_id=thread,
+        correlation_id=thread,
+        message_id=f"msg-{uuid.uuid4().hex}",
+        channel=Channel.EMAIL,
+        customer=Customer(),
+        author=MORGAN,
+        body="Handle it.",
+        sent_at=now,
+        received_at=now,
+    )
+    *_, again = await _send(fresh_kafka, note, _message(thread))  # then Dana writes again
+
+    async def handled() -> bool:
+        return bool(await db.fetchval("SELECT 1 FROM notifier.inbox WHERE event_id = $1", again.id))
+
+    await until(handled, "Dana's second message handled")
+    waiting_since = await db.fetchval(
+        "SELECT waiting_since FROM notifier.threads WHERE thread_id = $1", thread
+    )
+    assert waiting_since == first.received_at  # still waiting since her first message
+    timers = await db.fetchval("SELECT count(*) FROM notifier.timers WHERE subject = $1", thread)
+    assert timers == 0  # no new wait, so no second acknowledgement due
+    assert len(notifier.to("dana@example.com", thread)) == 1
 
 
 async def test_the_manager_gets_signed_option_links_and_redelivery_sends_nothing_new(

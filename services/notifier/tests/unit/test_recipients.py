@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from keepword_events import (
+    Channel,
     CommitmentStatus,
     CommitmentStatusChanged,
     Customer,
@@ -20,6 +21,7 @@ from keepword_events import (
     OptionKind,
     Person,
     PromiseInQuestion,
+    ReplySent,
     Role,
     new_envelope,
 )
@@ -30,6 +32,7 @@ from keepword_notifier.recipients import (
     ThreadContext,
     acknowledgement_for,
     notices_for,
+    reached_the_customer,
     relevant_part,
 )
 from keepword_notifier.rendering import render
@@ -83,6 +86,32 @@ def test_the_acknowledgement_falls_back_to_the_author_when_the_customer_has_no_a
 
     assert notice.recipient == "dana@example.com"
     assert notice.recipient_name == "Dana Whitfield"
+
+
+def _reply(**changes: Any) -> ReplySent:
+    [reply] = [e for e in every_event(THREAD) if isinstance(e, ReplySent)]
+    return reply.model_copy(update=changes)
+
+
+MANAGER = Person(email=MORGAN, name="Morgan Reyes", role=Role.MANAGEMENT)
+
+
+@pytest.mark.parametrize(
+    ("reply", "counts"),
+    [
+        (_reply(), True),  # sales answered the customer
+        (_reply(automatic=True), False),  # an automatic acknowledgement
+        # A manager's answer to our escalation email ("Handle it."): no customer address.
+        (_reply(author=MANAGER, customer=Customer(), body="Handle it."), False),
+        (_reply(author=MANAGER), True),  # a manager writing to the customer
+        # A phone call by service: no address, still the customer's answer.
+        (_reply(channel=Channel.PHONE, customer=Customer(phone="+1 555 0100")), True),
+    ],
+)
+def test_only_a_persons_reply_that_reached_the_customer_ends_their_wait(
+    reply: ReplySent, counts: bool
+) -> None:
+    assert reached_the_customer(reply) is counts
 
 
 @pytest.mark.parametrize(
