@@ -225,6 +225,5 @@ class Ledger:
             await timers.cancel_timers(conn, SCHEMA, c.commitment_id)
             return
         if move.before is None and c.due_at is not None:
-            await timers.set_timer(conn, SCHEMA, DUE, c.commitment_id, c.due_at)
             warn_at = domain.warning_time(c.created_at, c.due_at, self._company().sla.warn_at)
-            await timers.set_timer(conn, SCHEMA, WARN, c.commitment_id, warn_at)
+            await repository.set_timers(conn, c.commitment_id, {DUE: c.due_at, WARN: warn_at})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,16 +57,24 @@ async def open_on_thread(conn: Connection, thread_id: str) -> list[Commitment]:
 
 
 async def record(conn: Connection, change: Change, event_id: str) -> None:
-    """Store the commitment as it now stands, and the move in its history."""
+    """Store the commitment as it now stands, and the move in its history (one round trip)."""
     c = change.after
+    # The history row's foreign key is checked at the end of the statement, when the commitment
+    # written by the first part is there.
     await conn.execute(
-        """INSERT INTO commitments.commitments (commitment_id, thread_id, kind, text, made_by,
-               customer, due_at, source, created_at, status, at_risk, feasible_due_at,
-               production_note, updated_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::jsonb, $9, $10, $11, $12, $13, $14)
-           ON CONFLICT (commitment_id) DO UPDATE SET status = EXCLUDED.status,
-               at_risk = EXCLUDED.at_risk, feasible_due_at = EXCLUDED.feasible_due_at,
-               production_note = EXCLUDED.production_note, updated_at = EXCLUDED.updated_at""",
+        """WITH stored AS (
+               INSERT INTO commitments.commitments (commitment_id, thread_id, kind, text, made_by,
+                   customer, due_at, source, created_at, status, at_risk, feasible_due_at,
+                   production_note, updated_at)
+               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::jsonb, $9, $10, $11, $12,
+                       $13, $14)
+               ON CONFLICT (commitment_id) DO UPDATE SET status = EXCLUDED.status,
+                   at_risk = EXCLUDED.at_risk, feasible_due_at = EXCLUDED.feasible_due_at,
+                   production_note = EXCLUDED.production_note, updated_at = EXCLUDED.updated_at
+               RETURNING commitment_id)
+           INSERT INTO commitments.commitment_history
+                  (commitment_id, at, from_status, to_status, at_risk, reason, event_id)
+           SELECT commitment_id, $14, $15, $10, $11, $16, $17 FROM stored""",
         c.commitment_id,
         c.thread_id,
         c.kind.value,
@@ -80,18 +89,27 @@ async def record(conn: Connection, change: Change, event_id: str) -> None:
         c.feasible_due_at,
         c.production_note,
         change.at,
-    )
-    await conn.execute(
-        """INSERT INTO commitments.commitment_history
-               (commitment_id, at, from_status, to_status, at_risk, reason, event_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-        c.commitment_id,
-        change.at,
         change.previous_status.value if change.previous_status else None,
-        c.status.value,
-        c.at_risk,
         change.reason,
         event_id,
+    )
+
+
+async def set_timers(conn: Connection, commitment_id: str, due: Mapping[str, datetime]) -> None:
+    """Set (or move) the commitment's timers of each kind in `due`, in one round trip.
+
+    The same rows as `keepword_platform.messaging.timers.set_timer` writes (no payload), all
+    kinds in one statement.
+    """
+    await conn.execute(
+        """INSERT INTO commitments.timers (kind, subject, fire_at, payload)
+           SELECT kind, $1, fire_at, '{}'::jsonb
+             FROM unnest($2::text[], $3::timestamptz[]) AS d (kind, fire_at)
+           ON CONFLICT (kind, subject)
+           DO UPDATE SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload""",
+        commitment_id,
+        list(due),
+        list(due.values()),
     )
 
 
