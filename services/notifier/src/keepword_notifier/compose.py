@@ -3,11 +3,14 @@ go on the wire before it does."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Final
+
+from keepword_events.thread_refs import keepword_message_id
 
 from .rendering import header_safe
 from .sendlog import Send
@@ -21,6 +24,8 @@ HEADERS: Final = frozenset(
         "subject",
         "message-id",
         "date",
+        "in-reply-to",
+        "references",
         "auto-submitted",
         "x-keepword-thread",
         "mime-version",
@@ -34,15 +39,48 @@ class UnsafeEmail(ValueError):
     """The serialised email does not have exactly the headers we set: it must not be sent."""
 
 
+# A Message-ID as it may go into our headers: printable ASCII, one `@`, no angle brackets or
+# spaces inside, no encoded-word opener, short. Anything else someone's email carried is dropped.
+_PLAIN_MESSAGE_ID = re.compile(r"<[!-;=?A-~]{1,200}@[!-;=?A-~]{1,200}>")
+
+
+def plain_message_id(value: str) -> bool:
+    """Whether `value` is a Message-ID safe to repeat in our headers as it is."""
+    return _PLAIN_MESSAGE_ID.fullmatch(value) is not None and "=?" not in value
+
+
+def thread_reference(thread_id: str, domain: str) -> str:
+    """The thread's own reference, `<kw.THREAD.thread@DOMAIN>`: in every email about the thread,
+    so any reply that keeps In-Reply-To or References names the thread to intake."""
+    return keepword_message_id(thread_id, "thread", domain)
+
+
+def references(send: Send, domain: str) -> tuple[str, str] | None:
+    """In-Reply-To and References of `send`: the customer's email it answers, if any, else the
+    thread's reference; References hold the thread's reference first. None for a digest, which
+    speaks of several threads."""
+    if not send.thread_id:
+        return None
+    thread = thread_reference(send.thread_id, domain)
+    answered = send.in_reply_to if send.in_reply_to and plain_message_id(send.in_reply_to) else None
+    if answered is None:
+        return thread, thread
+    return answered, f"{thread} {answered}"
+
+
 def compose(send: Send, *, sender_name: str, sender_address: str, at: datetime) -> EmailMessage:
-    """The message for `send`: plain text and HTML alternatives and a stable Message-ID that
-    names the thread (`<kw.THREAD.…@…>`), so a reply's In-Reply-To leads intake back to it."""
+    """The message for `send`: plain text and HTML alternatives, a stable Message-ID that names
+    the thread (`<kw.THREAD.…@…>`) and In-Reply-To / References naming it too, so a reply leads
+    intake back to the thread."""
     message = EmailMessage()
     message["From"] = formataddr((header_safe(sender_name), sender_address))
     message["To"] = send.recipient
     message["Subject"] = header_safe(send.subject)
     message["Message-ID"] = send.message_id
     message["Date"] = format_datetime(at)
+    threading = references(send, sender_address.rsplit("@", 1)[-1])
+    if threading is not None:
+        message["In-Reply-To"], message["References"] = threading
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-replies must not answer it
     if send.thread_id is not None:  # a digest speaks of several threads
         message["X-Keepword-Thread"] = send.thread_id

@@ -14,7 +14,7 @@ async def load(conn: Connection, thread_id: str) -> ThreadContext:
     row = await conn.fetchrow(
         """SELECT customer::text AS customer, subject, last_customer_message,
                   deposit::text AS deposit, promise, production_note, feasible_due_at,
-                  waiting_since
+                  waiting_since, last_customer_email_id
              FROM notifier.threads WHERE thread_id = $1""",
         thread_id,
     )
@@ -29,6 +29,7 @@ async def load(conn: Connection, thread_id: str) -> ThreadContext:
         production_note=row["production_note"],
         feasible_due_at=row["feasible_due_at"],
         waiting_since=row["waiting_since"],
+        last_customer_email_id=row["last_customer_email_id"],
     )
 
 
@@ -36,11 +37,12 @@ async def customer_wrote(conn: Connection, message: MessageReceived) -> bool:
     """Remember the message; True when it starts a wait (nobody owed them a reply before)."""
     started: bool = await conn.fetchval(
         """INSERT INTO notifier.threads AS t (thread_id, customer, subject,
-               last_customer_message, deposit, waiting_since)
-           VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6)
+               last_customer_message, deposit, waiting_since, last_customer_email_id)
+           VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6, $7)
            ON CONFLICT (thread_id) DO UPDATE SET customer = EXCLUDED.customer,
                subject = coalesce(t.subject, EXCLUDED.subject),
                last_customer_message = EXCLUDED.last_customer_message,
+               last_customer_email_id = EXCLUDED.last_customer_email_id,
                deposit = coalesce(EXCLUDED.deposit, t.deposit),
                waiting_since = coalesce(t.waiting_since, EXCLUDED.waiting_since),
                updated_at = now()
@@ -51,6 +53,7 @@ async def customer_wrote(conn: Connection, message: MessageReceived) -> bool:
         message.body[:4000],
         message.deposit.model_dump_json() if message.deposit else None,
         message.received_at,
+        message.email_message_id,  # None for a web or phone message
     )
     return started
 

@@ -17,6 +17,7 @@ from keepword_events import (
     MessageReceived,
     OptionKind,
     ReplySent,
+    Role,
 )
 from keepword_events.thread_refs import keepword_message_id
 from keepword_platform.business_hours import add_business_time, calendar_for
@@ -27,6 +28,7 @@ from keepword_platform.messaging import timers
 from keepword_platform.settings import KeepwordSettings
 
 from . import context_store, sendlog
+from .compose import plain_message_id
 from .digest import digest_group
 from .recipients import Notice, acknowledgement_for, notices_for, reached_the_customer
 from .rendering import render, render_part
@@ -97,7 +99,11 @@ class Dispatcher:
             envelope, self._company(), now=self._now(), links=self._link, thread=context
         )
         for notice in notices:
-            await self._record(conn, notice, envelope.id)
+            # An email to the customer answers their latest email (web forms have none).
+            answers = (
+                context.last_customer_email_id if notice.recipient_role is Role.CUSTOMER else None
+            )
+            await self._record(conn, notice, envelope.id, answers)
         return []
 
     async def on_timer(self, conn: Connection, timer: timers.Timer) -> Sequence[Event]:
@@ -107,10 +113,12 @@ class Dispatcher:
         calendar = calendar_for(company.sla.business_hours, company.company.timezone)
         due_by = add_business_time(message.received_at, company.sla.first_reply, calendar)
         notice = acknowledgement_for(message, company, due_by=due_by)
-        await self._record(conn, notice, str(timer.payload["event_id"]))
+        await self._record(conn, notice, str(timer.payload["event_id"]), message.email_message_id)
         return []
 
-    async def _record(self, conn: Connection, notice: Notice, source_event_id: str) -> None:
+    async def _record(
+        self, conn: Connection, notice: Notice, source_event_id: str, answers: str | None = None
+    ) -> None:
         company = self._company()
         key = f"{source_event_id}:{notice.recipient.lower()}:{notice.template}"
         notification_id = f"ntf-{uuid.uuid5(_IDS, key).hex[:20]}"
@@ -136,5 +144,7 @@ class Dispatcher:
                 digest_group=group,
                 digest_text=part.text if part else None,
                 digest_html=part.html if part else None,
+                # Kept only when it is a plain Message-ID: it came from someone's email.
+                in_reply_to=answers if answers and plain_message_id(answers) else None,
             ),
         )

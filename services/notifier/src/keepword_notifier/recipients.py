@@ -113,6 +113,7 @@ class ThreadContext:
     production_note: str | None = None
     feasible_due_at: datetime | None = None
     waiting_since: datetime | None = None  # oldest customer message still unanswered
+    last_customer_email_id: str | None = None  # Message-ID of their latest email, as received
 
 
 @dataclass(frozen=True)

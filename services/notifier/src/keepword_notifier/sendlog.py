@@ -35,11 +35,12 @@ class Send:
     digest_group: str | None = None  # emails of one group may be folded into one digest
     digest_text: str | None = None  # this email's part of a digest, rendered
     digest_html: str | None = None
+    in_reply_to: str | None = None  # the customer's email it answers (see compose.references)
 
 
 _COLUMNS = """idempotency_key, notification_id, source_event_id, thread_id, template, recipient,
     recipient_role, message_id, subject, body_text, body_html, attempts, digest_group,
-    digest_text, digest_html"""
+    digest_text, digest_html, in_reply_to"""
 
 
 def _qualified(alias: str) -> str:
@@ -54,8 +55,8 @@ async def add(conn: Connection, send: Send) -> bool:
     inserted = await conn.fetchval(
         """INSERT INTO notifier.sends (idempotency_key, notification_id, source_event_id,
                thread_id, template, recipient, recipient_role, message_id, subject, body_text,
-               body_html, digest_group, digest_text, digest_html, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+               body_html, digest_group, digest_text, digest_html, in_reply_to, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
                    CASE WHEN $12::text IS NULL THEN 'pending' ELSE 'held' END)
            ON CONFLICT (idempotency_key) DO NOTHING RETURNING true""",
         send.idempotency_key,
@@ -72,6 +73,7 @@ async def add(conn: Connection, send: Send) -> bool:
         send.digest_group,
         send.digest_text,
         send.digest_html,
+        send.in_reply_to,
     )
     return bool(inserted)
 

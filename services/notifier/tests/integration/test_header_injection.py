@@ -35,6 +35,8 @@ OURS = [
     "Subject",
     "Message-ID",
     "Date",
+    "In-Reply-To",
+    "References",
     "Auto-Submitted",
     "X-Keepword-Thread",
     "MIME-Version",
@@ -67,7 +69,14 @@ async def test_no_name_or_subject_adds_a_header_or_a_recipient(
     customer = Customer(email=dana, name=HOSTILE_NAME)
     ack_thread, escalation_thread, raw_thread = new_thread(), new_thread(), new_thread()
     valid = [
-        customer_message(customer, ack_thread, subject=HOSTILE_SUBJECT),
+        customer_message(
+            customer,
+            ack_thread,
+            subject=HOSTILE_SUBJECT,
+            # What the customer's email called itself: the acknowledgement answers it only
+            # when it is a plain Message-ID.
+            email_message_id=f"<{ENCODED_BCC}@evil.example>",
+        ),
         escalation(
             manager,
             escalation_thread,
@@ -108,6 +117,9 @@ async def test_no_name_or_subject_adds_a_header_or_a_recipient(
     _assert_clean(ack, dana)
     _assert_clean(to_manager, manager)
     assert "Refund = ?utf-8?b?" in str(ack.message["Subject"])  # the words, not a decoded header
+    thread_reference = f"<kw.{ack_thread}.thread@brightline.example>"
+    assert ack.message["In-Reply-To"] == thread_reference  # not the hostile Message-ID
+    assert ack.message["References"] == thread_reference
     # Nobody else heard anything about these threads, and nothing about the smuggled one.
     about_ours = [
         m

@@ -80,7 +80,8 @@ async def test_an_unanswered_customer_is_acknowledged_once(
 ) -> None:
     thread = f"thr-{uuid.uuid4().hex[:16]}"
     async with TopicProbe(fresh_kafka, [topics.NOTIFICATIONS]) as probe:
-        await _send(fresh_kafka, _message(thread), _message(thread))
+        first = _message(thread).model_copy(update={"email_message_id": "<m1.dana@example.com>"})
+        await _send(fresh_kafka, first, _message(thread))
         await _until(lambda: len(notifier.to("dana@example.com", thread)) >= 1)
         await asyncio.sleep(2)
         records = await probe.records()
@@ -88,6 +89,11 @@ async def test_an_unanswered_customer_is_acknowledged_once(
     [ack] = notifier.to("dana@example.com", thread)
     assert f"[#{thread}]" in ack.message["Subject"]
     assert ack.message_id.startswith(f"<kw.{thread}.")
+    assert ack.message["In-Reply-To"] == "<m1.dana@example.com>"  # it answers her email
+    assert str(ack.message["References"]).split() == [  # folded when long: split at spaces
+        f"<kw.{thread}.thread@brightline.example>",
+        "<m1.dana@example.com>",
+    ]
     text = ack.text()
     assert "Dana" in text
     assert [r.key for r in records].count(thread.encode()) == 1  # one NotificationSent

@@ -35,6 +35,8 @@ OURS = [
     "Subject",
     "Message-ID",
     "Date",
+    "In-Reply-To",
+    "References",
     "Auto-Submitted",
     "X-Keepword-Thread",
     "MIME-Version",
@@ -82,6 +84,41 @@ def test_the_senders_name_cannot_smuggle_a_header_either() -> None:
 def test_a_digest_names_no_thread() -> None:
     parsed = message_from_bytes(_wire(replace(SEND, thread_id=None)), policy=policy.default)
     assert "X-Keepword-Thread" not in parsed
+    assert "In-Reply-To" not in parsed
+    assert "References" not in parsed
+
+
+THREAD_REF = "<kw.thr-0123456789abcdef.thread@brightline.example>"
+
+
+def test_an_email_answers_the_thread_or_the_customers_email() -> None:
+    alone = message_from_bytes(_wire(SEND), policy=policy.default)
+    assert (alone["In-Reply-To"], alone["References"]) == (THREAD_REF, THREAD_REF)
+
+    theirs = "<CAB+x=1.abc@mail.example.com>"
+    answering = message_from_bytes(_wire(replace(SEND, in_reply_to=theirs)), policy=policy.default)
+    assert answering["In-Reply-To"] == theirs
+    assert str(answering["References"]).split() == [THREAD_REF, theirs]
+
+
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        "<a@b>\r\nBcc: victim@evil.example",
+        f"<{ENCODED_BCC}@evil.example>",
+        "<two@ids.example> <and@more.example>",
+        "<no-at-sign>",
+        "<ünïcode@example.com>",
+        "<" + "x" * 300 + "@example.com>",
+    ],
+)
+def test_what_someones_email_called_itself_goes_into_no_header_unless_plain(theirs: str) -> None:
+    data = _wire(replace(SEND, in_reply_to=theirs))
+    parsed = message_from_bytes(data, policy=policy.default)
+
+    assert parsed.keys() == OURS
+    assert (parsed["In-Reply-To"], parsed["References"]) == (THREAD_REF, THREAD_REF)
+    assert b"evil" not in data
 
 
 def test_a_header_that_breaks_a_line_on_the_wire_is_refused() -> None:
