@@ -17,6 +17,7 @@ class Caught:
 
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
+    raw: bytes  # as the server received it: a resent email must be the same bytes
 
 
 class _Keeper:
@@ -30,7 +31,7 @@ class _Keeper:
         message = message_from_bytes(data, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
-            self.caught.append(Caught(tuple(envelope.rcpt_tos), message))
+            self.caught.append(Caught(tuple(envelope.rcpt_tos), message, data))
         return "250 OK"
 
 

@@ -72,13 +72,19 @@ def email_of(caught: Caught, labels: Mapping[str, str]) -> Email:
 class Outcome:
     """Everything a run produced that the comparison looks at."""
 
-    emails: Counter[Email] = field(default_factory=Counter)
+    emails: Counter[Email] = field(default_factory=Counter)  # one per Message-ID
     message_ids: Counter[str] = field(default_factory=Counter)
     escalations: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
+    # Message-IDs received again with other bytes: a different email under a used Message-ID.
+    altered_copies: list[str] = field(default_factory=list)
 
     def duplicate_message_ids(self) -> list[str]:
         """Message-IDs the catcher received more than once."""
         return sorted(mid for mid, count in self.message_ids.items() if count > 1)
+
+    def copies(self) -> int:
+        """How many emails arrived again under a Message-ID already received."""
+        return sum(count - 1 for count in self.message_ids.values())
 
     def differences(self, expected: Outcome) -> list[str]:
         """How this outcome differs from `expected`, one line per difference (none: equal); an
@@ -102,11 +108,18 @@ class Outcome:
 
 
 def emails_outcome(caught: Sequence[Caught], labels: Mapping[str, str]) -> Outcome:
-    """The emails part of an outcome."""
+    """The emails part of an outcome: each Message-ID's email once, copies counted apart."""
     outcome = Outcome()
+    first: dict[str, bytes] = {}
     for one in caught:
+        message_id = str(one.message["Message-ID"])
+        outcome.message_ids[message_id] += 1
+        if message_id in first:
+            if one.raw != first[message_id]:
+                outcome.altered_copies.append(message_id)
+            continue
+        first[message_id] = one.raw
         outcome.emails[email_of(one, labels)] += 1
-        outcome.message_ids[str(one.message["Message-ID"])] += 1
     return outcome
 
 
