@@ -63,7 +63,7 @@ async def given_timers(pool: asyncpg.Pool, schema: str, subjects: Sequence[str])
     await pool.execute(f"CREATE TABLE {schema}.fired (subject text)")
     async with pool.acquire() as conn:
         await timers.set_timers(
-            conn, schema, "due", [(s, NOW - timedelta(seconds=i)) for i, s in enumerate(subjects)]
+            conn, schema, [("due", s, NOW - timedelta(seconds=i)) for i, s in enumerate(subjects)]
         )
         await timers.set_timer(conn, schema, "due", "later", NOW + timedelta(hours=1))
 

@@ -226,4 +226,6 @@ class Ledger:
             return
         if move.before is None and c.due_at is not None:
             warn_at = domain.warning_time(c.created_at, c.due_at, self._company().sla.warn_at)
-            await repository.set_timers(conn, c.commitment_id, {DUE: c.due_at, WARN: warn_at})
+            await timers.set_timers(
+                conn, SCHEMA, [(DUE, c.commitment_id, c.due_at), (WARN, c.commitment_id, warn_at)]
+            )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,24 +91,6 @@ async def record(conn: Connection, change: Change, event_id: str) -> None:
         change.previous_status.value if change.previous_status else None,
         change.reason,
         event_id,
-    )
-
-
-async def set_timers(conn: Connection, commitment_id: str, due: Mapping[str, datetime]) -> None:
-    """Set (or move) the commitment's timers of each kind in `due`, in one round trip.
-
-    The same rows as `keepword_platform.messaging.timers.set_timer` writes (no payload), all
-    kinds in one statement.
-    """
-    await conn.execute(
-        """INSERT INTO commitments.timers (kind, subject, fire_at, payload)
-           SELECT kind, $1, fire_at, '{}'::jsonb
-             FROM unnest($2::text[], $3::timestamptz[]) AS d (kind, fire_at)
-           ON CONFLICT (kind, subject)
-           DO UPDATE SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload""",
-        commitment_id,
-        list(due),
-        list(due.values()),
     )
 
 

@@ -385,7 +385,7 @@ class Watch:
         active = await repository.active_escalations(conn, thread_ids)
         known = await repository.terms(conn, thread_ids)
         saved: dict[str, Escalation] = {}
-        decision_due: list[tuple[str, datetime]] = []
+        decision_due: list[tuple[str, str, datetime]] = []
         lines: list[repository.Line] = []
         opened: Caused = []
         for ask in asks:
@@ -414,7 +414,7 @@ class Watch:
                 caused_at=ask.caused_at,
             )
             active[clock.thread_id] = saved[escalation.escalation_id] = escalation
-            decision_due.append((escalation.escalation_id, escalation.decide_by))
+            decision_due.append((DECISION_DUE, escalation.escalation_id, escalation.decide_by))
             lines.append(
                 repository.Line(
                     clock.thread_id,
@@ -426,7 +426,7 @@ class Watch:
             promise = known.get(clock.thread_id, NO_TERMS).promise
             opened.append(_opened(escalation, clock, manager, promise, ask.causation_id))
         await repository.save_escalations(conn, list(saved.values()))
-        await timers.set_timers(conn, SCHEMA, DECISION_DUE, decision_due)
+        await timers.set_timers(conn, SCHEMA, decision_due)
         await repository.add_to_timelines(conn, lines)
         return opened
 

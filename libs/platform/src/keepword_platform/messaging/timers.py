@@ -69,20 +69,21 @@ async def cancel_timers(conn: Connection, schema: str, subject: str) -> None:
 
 
 async def set_timers(
-    conn: Connection, schema: str, kind: str, due: Sequence[tuple[str, datetime]]
+    conn: Connection, schema: str, due: Sequence[tuple[str, str, datetime]]
 ) -> None:
-    """Set (or move) the timer `kind` of each (subject, fire_at) in one round trip."""
+    """Set (or move) each (kind, subject, fire_at) timer, in one round trip."""
     if not due:
         return
+    kinds, subjects, times = zip(*due, strict=True)
     await conn.execute(
         f"""INSERT INTO {_table(schema)} (kind, subject, fire_at, payload)
-            SELECT $1, subject, fire_at, '{{}}'::jsonb
-              FROM unnest($2::text[], $3::timestamptz[]) AS d (subject, fire_at)
+            SELECT kind, subject, fire_at, '{{}}'::jsonb
+              FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS d (kind, subject, fire_at)
             ON CONFLICT (kind, subject)
             DO UPDATE SET fire_at = EXCLUDED.fire_at, payload = EXCLUDED.payload""",  # noqa: S608
-        kind,
-        [subject for subject, _ in due],
-        [fire_at for _, fire_at in due],
+        list(kinds),
+        list(subjects),
+        list(times),
     )
 
 
