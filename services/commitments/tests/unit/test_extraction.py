@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,6 +16,7 @@ from keepword_commitments.extraction import (
     find_promises,
     parse_quantity,
 )
+from keepword_commitments.extraction_scoring import Score, score
 from keepword_events import CommitmentKind
 
 NEW_YORK = "America/New_York"
@@ -368,39 +367,7 @@ def test_number_words_in_a_reply() -> None:
 
 # --- a whole reply, and how fast ------------------------------------------------------------
 
-REPLY = """Hi Dana,
-
-Thank you for your email and for your patience while we looked into the ranking drop on your
-service pages. I have spoken to our technical SEO team this morning and I wanted to give you a
-clear picture of where things stand and what happens next.
-
-First, the drop was caused by a change to your site's canonical tags during last week's CMS
-update. We have already reverted the change, and Google should pick it up over the coming days.
-We can't guarantee how quickly rankings recover, but in our experience it is usually a matter of
-weeks rather than months.
-
-Second, we will deliver the full technical audit by Friday, March 13, and I will call you on
-Monday at 10am to walk you through it. If you would prefer a different time, just reply to this
-email and let me know which slot suits you best.
-
-Third, as a thank-you for your patience, we will refund the $250 setup fee within 5 business
-days, and the price of your monthly retainer is locked at $1,200 until the end of the year.
-
-Our competitors promise top rankings in 30 days; we don't, because nobody honestly can. What
-we do promise is that you'll hear from us within 24 hours whenever you write, and that
-your monthly report will be in your inbox by the 5th of each month.
-
-Please send us access to your Search Console by Wednesday so we can start the audit. Did you
-receive the invitation we sent on Monday? If not, let me know and I will resend it.
-
-Best regards,
-Casey Brooks
-Brightline Digital
-
-On Mon, 9 Mar 2026 at 16:12, Dana Ruiz <dana@example.com> wrote:
-> Our rankings have dropped badly. You promised first-page rankings within 30 days.
-> Please call me back today, I expect a refund if this is not fixed by Friday.
-"""
+REPLY = Path(__file__).with_name("sample_reply.txt").read_text()
 
 
 def test_a_whole_reply() -> None:
@@ -439,55 +406,10 @@ def test_a_2000_character_reply_takes_well_under_10_ms() -> None:
 # --- the labelled corpus ---------------------------------------------------------------------
 
 
-@dataclass
-class Score:
-    """Kind detection over corpus lines: a found promise is right only with the right kind."""
-
-    correct: int = 0
-    found: int = 0
-    expected: int = 0
-    due_checked: int = 0
-    due_right: int = 0
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.found if self.found else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.correct / self.expected if self.expected else 1.0
-
-
-_DURATION = re.compile(r"P(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
-
-
-def _after(sent_at: datetime, iso_duration: str) -> datetime:
-    """`sent_at` plus an ISO-8601 duration: months and days on the local calendar."""
-    m = _DURATION.fullmatch(iso_duration)
-    assert m, iso_duration
-    months, days, hours, minutes = (int(g or 0) for g in m.groups())
-    moment = sent_at.astimezone(NY)
-    month_index = moment.month - 1 + months
-    moment = moment.replace(year=moment.year + month_index // 12, month=month_index % 12 + 1)
-    return (moment + timedelta(days=days, hours=hours, minutes=minutes)).astimezone(UTC)
-
-
-def score_corpus(split: str | None) -> Score:
-    score = Score()
-    for line in CORPUS.read_text().splitlines():
-        row = json.loads(line)
-        if split is not None and row["split"] != split:
-            continue
-        found = find_promises(row["text"], sent_at=TUESDAY_10AM, timezone=NEW_YORK)
-        right = [p for p in found if p.kind == row["kind"]][:1]
-        score.found += len(found)
-        score.correct += len(right)
-        score.expected += row["kind"] is not None
-        if right and "due_offset" in row:
-            want = row["due_offset"] and _after(TUESDAY_10AM, row["due_offset"])
-            score.due_checked += 1
-            score.due_right += right[0].due_at == want
-    return score
+def score_corpus(split: str) -> Score:
+    rows = [json.loads(line) for line in CORPUS.read_text().splitlines()]
+    in_split = [row for row in rows if row["split"] == split]
+    return score(in_split, sent_at=TUESDAY_10AM, timezone=NEW_YORK)
 
 
 def test_corpus_shape() -> None:
