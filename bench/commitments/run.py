@@ -61,7 +61,7 @@ from keepword_events.thread_refs import new_thread_id
 from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
 from keepword_platform.messaging import store
 from keepword_platform.settings import CommitmentsSettings
-from keepword_testkit.processes import ServiceProcess, start_service
+from keepword_testkit.processes import ServiceProcess, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
@@ -584,11 +584,9 @@ def run_service_phase(
     """Phase 1 with its own commitments process, stopped at the end whatever happens."""
     progress("starting commitments (one process)")
     # INFO, as in production: whatever the service logs per event is part of the cost.
-    service = start_service(
-        "commitments", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"}
-    )
-    try:
-        service.wait_healthy(timeout=60)
+    with running_service(
+        "commitments", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"}, timeout=60
+    ) as service:
         state = asyncio.run(settle(settings.kafka_bootstrap, settings.database_url, SETTLE_SECONDS))
         progress(f"settled: {state}; checking that our relay publishes to our broker")
         asyncio.run(
@@ -608,8 +606,6 @@ def run_service_phase(
         progress(f"phase 1b: {len(bulk_ids):,} declarations at once")
         bulk, inputs, context = measure_bulk(service, settings, bulk_ids, profile)
         return ServiceRun(bulk, inputs, trickle, context)
-    finally:
-        service.stop()
 
 
 def measure_bulk(

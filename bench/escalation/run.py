@@ -46,7 +46,6 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,7 +65,7 @@ from keepword_events import EscalationOpened, topics
 from keepword_platform.kafka import describe_topics
 from keepword_platform.settings import EscalationSettings
 from keepword_testkit.local_kafka import private_broker
-from keepword_testkit.processes import ServiceProcess, start_service
+from keepword_testkit.processes import ServiceProcess, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
@@ -440,15 +439,8 @@ def escalation_service(bootstrap: str, config: Path) -> Iterator[ServiceProcess]
         # INFO, as in production: whatever the service logs per deadline is part of the cost.
         "KEEPWORD_LOG_LEVEL": "INFO",
     }
-    service = start_service("escalation", log_dir=LOGS, env=env)
-    try:
-        service.wait_healthy(timeout=90)
+    with running_service("escalation", log_dir=LOGS, env=env) as service:
         yield service
-    finally:
-        try:
-            service.stop()
-        except subprocess.TimeoutExpired:
-            service.kill()
 
 
 async def until_relay_led(database_url: str, patience_s: float = 30.0) -> None:

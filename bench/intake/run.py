@@ -34,7 +34,7 @@ from keepword_platform import auth
 from keepword_platform.auth.store import create_api_key
 from keepword_platform.migrations import apply_migrations
 from keepword_platform.settings import IntakeSettings
-from keepword_testkit.processes import start_service
+from keepword_testkit.processes import running_service
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
@@ -223,17 +223,15 @@ def main() -> None:
     key = asyncio.run(api_key(settings.database_url))
     progress("starting intake (one worker)")
     # INFO, as in production: one log line per accepted message is part of the cost.
-    intake = start_service("intake", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"})
-    try:
-        intake.wait_healthy(timeout=60)
+    with running_service(
+        "intake", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"}, timeout=60
+    ) as intake:
         progress("warm-up")
         wrk_single_posts(intake.url, key, 3, args.connections)
         progress(f"single POSTs: {args.seconds}s, {args.connections} connections (wrk)")
         single = wrk_single_posts(intake.url, key, args.seconds, args.connections)
         progress(f"batches: {args.batches} x {BATCH_SIZE} messages, {args.in_flight} at a time")
         batch = asyncio.run(batches(intake.url, key, args.batches, concurrency=args.in_flight))
-    finally:
-        intake.stop()
     progress("baseline: raw aiokafka producer, same records, acks=all, idempotent")
     raw = asyncio.run(
         raw_producer(

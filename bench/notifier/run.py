@@ -64,7 +64,7 @@ from keepword_platform.company import CompanyConfig, load_company_config
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings, NotifierSettings
 from keepword_testkit.local_kafka import private_broker
-from keepword_testkit.processes import ServiceProcess, free_port, start_service
+from keepword_testkit.processes import ServiceProcess, free_port, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
@@ -279,15 +279,8 @@ def notifier(
         # INFO, as in production: a line per email is part of the cost.
         "KEEPWORD_LOG_LEVEL": "INFO",
     }
-    service = start_service("notifier", log_dir=LOGS, env=env)
-    try:
-        service.wait_healthy(timeout=90)
+    with running_service("notifier", log_dir=LOGS, env=env) as service:
         yield service
-    finally:
-        try:
-            service.stop()
-        except subprocess.TimeoutExpired:
-            service.kill()
 
 
 async def through_notifier(

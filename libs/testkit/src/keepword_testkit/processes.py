@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +96,19 @@ def start_service(
             stderr=subprocess.STDOUT,
         )
     return ServiceProcess(name=name, port=port, process=process, log_path=log_path)
+
+
+@contextlib.contextmanager
+def running_service(
+    name: str, *, log_dir: Path, env: dict[str, str] | None = None, timeout: float = 90.0
+) -> Iterator[ServiceProcess]:
+    """A service process, healthy, for the block; stopped (killed if it will not stop) after."""
+    service = start_service(name, log_dir=log_dir, env=env)
+    try:
+        service.wait_healthy(timeout=timeout)
+        yield service
+    finally:
+        try:
+            service.stop()
+        except subprocess.TimeoutExpired:
+            service.kill()
