@@ -26,10 +26,10 @@ from keepword_testkit.fault_run.outcome import (
     Outcome,
     emails_outcome,
     escalation_counts,
-    read_topic,
 )
 from keepword_testkit.fault_run.stack import Stack, create_database, healthy, new_stack
 from keepword_testkit.fault_run.workload import CONFIG, Driver, Kind, Plan, plans
+from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.local_postgres import LocalPostgres
 from keepword_testkit.processes import SERVICES, free_port
 
@@ -200,10 +200,11 @@ async def poison(bootstrap: str) -> None:
 async def dead_letters(bootstrap: str) -> list[dict[str, str]]:
     found = []
     for topic in POISON:
-        for _key, value, headers in await read_topic(bootstrap, topics.dead_letter_topic(topic)):
-            named = {k: v.decode(errors="replace") for k, v in headers}
+        dead = topics.dead_letter_topic(topic)
+        for record in await TopicProbe(bootstrap, [dead]).records():  # from the topic's start
+            named = {k: v.decode(errors="replace") for k, v in record.headers}
             dlq = {k: v for k, v in named.items() if k.startswith("keepword-dlq")}
-            found.append({"topic": topic, "value": repr(value)} | dlq)
+            found.append({"topic": topic, "value": repr(record.value)} | dlq)
     return found
 
 

@@ -10,7 +10,10 @@ from keepword_events.topics import EVENT_TOPICS
 
 
 class TopicProbe:
-    """Remembers the end offsets of some topics, then reads everything written after them."""
+    """Remembers the end offsets of some topics, then reads everything written after them.
+
+    Used without `async with`, it reads the topics from their start.
+    """
 
     def __init__(
         self, bootstrap: str, topics: Sequence[str] = EVENT_TOPICS, *, source: str | None = None

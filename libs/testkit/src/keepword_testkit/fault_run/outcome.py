@@ -15,8 +15,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from keepword_events import EventDecodeError, UnknownEventType, decode
+
+from keepword_testkit.kafka_probe import TopicProbe
 
 from .catcher import Caught
 
@@ -123,49 +124,14 @@ def emails_outcome(caught: Sequence[Caught], labels: Mapping[str, str]) -> Outco
     return outcome
 
 
-Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
-
-
-async def read_topic(bootstrap: str, topic: str) -> list[Record]:
-    """Every record of `topic` from its start to its current end: key, value, headers."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or set())
-        ]
-        ends = await consumer.end_offsets(partitions)
-        wanted = {tp: end for tp, end in ends.items() if end > 0}
-        found: list[Record] = []
-        if not wanted:
-            return []
-        consumer.assign(list(wanted))
-        await consumer.seek_to_beginning(*wanted)
-        remaining = dict(wanted)
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=5000)
-            if not batch:
-                raise TimeoutError(f"records missing from {sorted(remaining)}")
-            for tp, records in batch.items():
-                found.extend(
-                    (r.key, r.value, list(r.headers)) for r in records if r.offset < wanted[tp]
-                )
-                if records and records[-1].offset >= wanted[tp] - 1:
-                    remaining.pop(tp, None)
-        return found
-    finally:
-        await consumer.stop()
-
-
 async def escalation_counts(
     bootstrap: str, topic: str, labels: Mapping[str, str]
 ) -> Counter[tuple[str, str, str, int]]:
     """(thread label, event type, rule, level) -> distinct events on the escalations topic."""
     seen: dict[str, tuple[str, str, str, int]] = {}
-    for _key, value, headers in await read_topic(bootstrap, topic):
+    for record in await TopicProbe(bootstrap, [topic]).records():  # from the topic's start
         try:
-            envelope = decode(value, headers)
+            envelope = decode(record.value, record.headers)
         except (EventDecodeError, UnknownEventType):
             continue
         data = envelope.data
