@@ -9,7 +9,7 @@ from pydantic import Field
 
 from . import topics
 from .base import Event, Identifier
-from .common import Attachment, Channel, Customer, HeaderText, Money, Person
+from .common import Attachment, Channel, Customer, HeaderText, Money, Person, Role
 
 
 class MessageFacts(Event):
@@ -50,3 +50,11 @@ class ReplySent(MessageFacts):
     automatic: bool = Field(
         default=False, description="An automatic acknowledgement, not a person's reply."
     )
+
+    @property
+    def reached_the_customer(self) -> bool:
+        """Whether the reply ends the customer's wait: written by a person (not an automatic
+        acknowledgement) and not an internal note — a manager's answer to our own escalation
+        email ("Handle it.") names no customer address."""
+        internal_note = self.author.role is Role.MANAGEMENT and self.customer.email is None
+        return not self.automatic and not internal_note

@@ -149,7 +149,7 @@ class Watch:
             )
             return await self._decided(conn, delegated, r.author, "said: handle it", event_id)
         clock = await repository.load_clock(conn, r.thread_id)
-        if r.automatic or (r.author.role is Role.MANAGEMENT and r.customer.email is None):
+        if not r.reached_the_customer:
             return []  # an automatic acknowledgement, or an internal note: not a reply
         if clock is not None:
             await repository.save_clock(conn, clocks.person_replied(clock, at=r.sent_at))

@@ -30,7 +30,7 @@ from keepword_platform.settings import KeepwordSettings
 from . import context_store, sendlog
 from .compose import plain_message_id
 from .digest import digest_group
-from .recipients import Notice, acknowledgement_for, notices_for, reached_the_customer
+from .recipients import Notice, acknowledgement_for, notices_for
 from .rendering import render, render_part
 
 SCHEMA = "notifier"
@@ -85,7 +85,7 @@ class Dispatcher:
                 due = data.received_at + self._company().sla.acknowledge_after
                 payload = {"message": data.model_dump(mode="json"), "event_id": envelope.id}
                 await timers.set_timer(conn, SCHEMA, ACKNOWLEDGE, data.thread_id, due, payload)
-        elif isinstance(data, ReplySent) and reached_the_customer(data):
+        elif isinstance(data, ReplySent) and data.reached_the_customer:
             await context_store.person_replied(conn, data.thread_id)
             await timers.cancel_timers(conn, SCHEMA, data.thread_id)
         elif isinstance(data, CommitmentStatusChanged):

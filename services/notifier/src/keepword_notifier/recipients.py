@@ -28,7 +28,6 @@ from keepword_events import (
     OptionKind,
     Person,
     PreferredChannel,
-    ReplySent,
     Role,
 )
 from keepword_platform.company import CompanyConfig
@@ -190,15 +189,6 @@ def acknowledgement_for(
         },
         thread_id=message.thread_id,
     )
-
-
-def reached_the_customer(reply: ReplySent) -> bool:
-    """Whether a reply ends the customer's wait: written by a person (not an automatic
-    acknowledgement) and not an internal note — a manager's answer to our own escalation email
-    ("Handle it.") names no customer address. The escalation service reads replies the same
-    way."""
-    internal_note = reply.author.role is Role.MANAGEMENT and reply.customer.email is None
-    return not reply.automatic and not internal_note
 
 
 def relevant_part(body: str | None, limit: int = QUOTE_LIMIT) -> str | None:
@@ -435,6 +425,5 @@ __all__ = [
     "ThreadContext",
     "acknowledgement_for",
     "notices_for",
-    "reached_the_customer",
     "relevant_part",
 ]

@@ -32,7 +32,6 @@ from keepword_notifier.recipients import (
     ThreadContext,
     acknowledgement_for,
     notices_for,
-    reached_the_customer,
     relevant_part,
 )
 from keepword_notifier.rendering import render
@@ -111,7 +110,7 @@ MANAGER = Person(email=MORGAN, name="Morgan Reyes", role=Role.MANAGEMENT)
 def test_only_a_persons_reply_that_reached_the_customer_ends_their_wait(
     reply: ReplySent, counts: bool
 ) -> None:
-    assert reached_the_customer(reply) is counts
+    assert reply.reached_the_customer is counts
 
 
 @pytest.mark.parametrize(
