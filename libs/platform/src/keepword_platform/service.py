@@ -5,7 +5,9 @@ A service is a FastAPI app (health, metrics and its own HTTP API) that owns a Fa
 database and migrations, then the broker — and closed in reverse. Nothing connects at import time.
 
 Health: `/healthz/live` fails only when a restart of the process is the cure (a consumer that
-stayed stalled through its in-process restarts); `/healthz/ready` (and `/healthz`, the same)
+stayed stalled through its in-process restarts; a blocked event loop cannot answer at all, and a
+watchdog thread logs it, see `health.watchdog`); a check answering "ok; ..." is healthy and
+tells of something past; `/healthz/ready` (and `/healthz`, the same)
 fails while the service cannot do its work: Kafka or PostgreSQL unreachable, a consumer not
 making progress, an outbox not draining, or whatever else an extension registers.
 """
@@ -30,7 +32,9 @@ from prometheus_client import make_asgi_app
 
 from .company import CompanyConfig, load_company_config
 from .database import database_ready, open_pool
+from .health import block_hook
 from .health.consumer_monitor import ConsumerMonitor, monitoring
+from .health.watchdog import LoopWatchdog
 from .logging import configure_logging
 from .migrations import apply_migrations
 from .settings import KeepwordSettings
@@ -91,7 +95,15 @@ def create_service_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         configure_logging(spec.name, settings.log_level, settings.log_format)
         runtime.company = load_company_config(settings.config)
+        block_hook.enable(settings.test_hooks)
         async with AsyncExitStack() as stack:
+            watchdog = LoopWatchdog(
+                stall_after=settings.loop_stall_seconds,
+                database_url=settings.database_url,
+                exit_when_blocked=settings.exit_when_not_live,
+            )
+            await stack.enter_async_context(watchdog.running())
+            runtime.liveness["event loop"] = watchdog.liveness
             runtime.pool = await open_pool(settings.database_url)
             stack.push_async_callback(runtime.pool.close)
             async with runtime.pool.acquire() as conn:
@@ -126,7 +138,7 @@ def create_service_app(
     app.state.runtime = runtime
 
     def answer(checks: Mapping[str, str]) -> JSONResponse:
-        healthy = all(value == "ok" for value in checks.values())
+        healthy = all(value == "ok" or value.startswith("ok;") for value in checks.values())
         return JSONResponse(
             {"status": "ok" if healthy else "unavailable", "service": spec.name, "checks": checks},
             status_code=200 if healthy else 503,

@@ -65,6 +65,19 @@ class KeepwordSettings(BaseSettings):
             "restart a process that exits but do not probe it (Docker Compose)."
         ),
     )
+    loop_stall_seconds: float = Field(
+        default=30,
+        gt=0,
+        description=(
+            "An event loop that has not turned for this long is blocked: the service is not "
+            "live, the record being handled is recorded as a suspect (dead-lettered when read "
+            "again), and with exit_when_not_live the process ends at once (exit code 70)."
+        ),
+    )
+    test_hooks: bool = Field(
+        default=False,
+        description="Let test records block the service on purpose; never in production.",
+    )
 
 
 class IntakeSettings(KeepwordSettings):

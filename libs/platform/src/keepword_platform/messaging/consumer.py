@@ -22,13 +22,18 @@ A dead letter that ops replays (`keepword dlq replay`: the same event id, a `kee
 header, a new offset) is taken up again by the service that set it aside: its inbox row is
 claimed anew, and the event is handled this time or dead-lettered again with the new reason.
 An event once handled is never handled again, and Kafka redelivering a record changes nothing.
+
+A record whose handling blocked the event loop (the watchdog recorded it as a suspect, see
+`health.watchdog`) is dead-lettered when it comes again, wherever it is in its batch, without
+being decoded or handled: handling it again would block the service again, forever. The
+consumer tells the watchdog which record it is handling (`in_hand`) for that purpose.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
@@ -41,9 +46,13 @@ from keepword_events import (
     encode,
     new_envelope,
 )
+from keepword_events.envelope import H_ID
 from prometheus_client import Counter
 
 from keepword_platform.database import Connection
+from keepword_platform.health import block_hook
+from keepword_platform.health.loop_watch import Input, reason
+from keepword_platform.health.watchdog import IN_HAND, InHand
 
 from . import store
 from .records import ConsumedRecord, Outgoing, dead_letter, is_replay
@@ -83,6 +92,25 @@ def outgoing(item: Event | Envelope[Event], source: str) -> Outgoing:
     return Outgoing(event_id=envelope.id, record=encode(envelope))
 
 
+def blocked_before(
+    suspects: Mapping[store.Position, store.LoopSuspect], record: ConsumedRecord
+) -> float | None:
+    """How long `record` blocked the event loop when handled before; None if it is no suspect.
+
+    The position names the record; the event id (read from its header, the body is left alone:
+    it may be what blocks) confirms it is the same one, not another record at a position reused
+    by a topic created anew.
+    """
+    suspect = suspects.get((record.topic, record.partition, record.offset))
+    if suspect is None:
+        return None
+    if suspect.event_id is not None:
+        ids = [value for name, value in record.headers if name == H_ID]
+        if ids != [suspect.event_id.encode()]:
+            return None
+    return suspect.blocked_seconds
+
+
 @dataclass
 class EventConsumer:
     """Applies `handler` to consumed records of one service, exactly once per event id."""
@@ -94,6 +122,14 @@ class EventConsumer:
     wants: Callable[[Envelope[Event]], bool] = lambda _envelope: True
     max_attempts: int = 3
     retry_pause_seconds: float = 2.0
+    in_hand: InHand = field(default_factory=lambda: IN_HAND)
+    # Positions of records that blocked the loop, and for how long: loaded with the first batch.
+    _suspects: dict[store.Position, store.LoopSuspect] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self.in_hand.handled_in(EventConsumer._in_one_transaction.__code__)
 
     @property
     def source(self) -> str:
@@ -136,11 +172,36 @@ class EventConsumer:
         outcomes: list[str] = []
         handle = self._handle_isolated if isolated else self._handle
         async with self.pool().acquire() as conn, conn.transaction():
-            for record in records:
-                outcomes.append(await handle(conn, record))
+            suspects = await self._known_suspects(conn)
+            try:
+                for record in records:
+                    self.in_hand.take(
+                        Input(
+                            self.service, self.schema, record.topic, record.partition, record.offset
+                        )
+                    )
+                    blocked = blocked_before(suspects, record)
+                    if blocked is not None:
+                        outcome = await self._dead_letter(conn, record, None, reason(blocked), 1)
+                    else:
+                        outcome = await handle(conn, record)
+                    outcomes.append(outcome)
+            finally:
+                self.in_hand.clear()
             if "handled" in outcomes or "dead_lettered" in outcomes:
                 await store.notify_relay(conn, self.schema)  # delivered on commit
         return outcomes
+
+    async def _known_suspects(self, conn: Connection) -> dict[store.Position, store.LoopSuspect]:
+        if self._suspects is None:
+            self._suspects = await store.loop_suspects(conn, self.schema)
+            if self._suspects:
+                log.warning(
+                    "records that blocked the event loop will be dead-lettered if read again",
+                    service=self.service,
+                    suspects=[f"{t}[{p}]@{o}" for t, p, o in self._suspects],
+                )
+        return self._suspects
 
     def _decoded(self, record: ConsumedRecord) -> Envelope[Event] | str | None:
         """The event of `record`; None when not ours to handle; the reason when unreadable."""
@@ -166,10 +227,12 @@ class EventConsumer:
     async def _claim_and_handle(
         self, conn: Connection, envelope: Envelope[Event], record: ConsumedRecord
     ) -> str:
+        self.in_hand.identify(envelope.id)
         if not await store.claim_event(
             conn, self.schema, envelope.id, record, "handled", retake_dead_letter=is_replay(record)
         ):
             return "duplicate"
+        block_hook.block_if_asked(record.headers, offset=record.offset)
         caused = await self.handler(conn, envelope)
         await store.enqueue(
             conn, self.schema, [outgoing(item, self.source) for item in caused], notify=False

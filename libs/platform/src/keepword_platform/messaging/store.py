@@ -168,3 +168,66 @@ async def oldest_unpublished_age(pool: asyncpg.Pool, schema: str) -> float | Non
         timeout=2.0,
     )
     return age
+
+
+# A record's position in Kafka: (topic, partition, offset).
+Position = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class LoopSuspect:
+    """A record whose handling blocked the event loop: its event id (if it was decoded) and
+    the longest block it caused, in seconds."""
+
+    event_id: str | None
+    blocked_seconds: float
+
+
+async def record_suspect(
+    conn: Connection,
+    schema: str,
+    position: Position,
+    event_id: str | None,
+    blocked_seconds: float,
+) -> None:
+    """Remember that handling the record at `position` blocked the event loop that long.
+
+    Recorded again for the same event (the block went on, or came back), it keeps the longest
+    block; another event at that position (a topic recreated) replaces it.
+    """
+    topic, partition, offset = position
+    await conn.execute(
+        f"""INSERT INTO {_checked(schema)}.loop_suspects AS suspect
+                   (topic, record_partition, record_offset, event_id, blocked_seconds)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (topic, record_partition, record_offset) DO UPDATE
+               SET blocked_seconds = CASE
+                       WHEN excluded.event_id IS DISTINCT FROM suspect.event_id
+                       THEN excluded.blocked_seconds
+                       ELSE greatest(suspect.blocked_seconds, excluded.blocked_seconds) END,
+                   event_id = excluded.event_id,
+                   detected_at = CASE
+                       WHEN excluded.event_id IS DISTINCT FROM suspect.event_id THEN now()
+                       ELSE suspect.detected_at END""",  # noqa: S608
+        topic,
+        partition,
+        offset,
+        event_id,
+        blocked_seconds,
+    )
+
+
+async def loop_suspects(
+    conn: Connection | asyncpg.Pool, schema: str
+) -> dict[Position, LoopSuspect]:
+    """Every recorded suspect, by position."""
+    rows = await conn.fetch(
+        f"""SELECT topic, record_partition, record_offset, event_id, blocked_seconds
+              FROM {_checked(schema)}.loop_suspects"""  # noqa: S608
+    )
+    return {
+        (row["topic"], row["record_partition"], row["record_offset"]): LoopSuspect(
+            row["event_id"], row["blocked_seconds"]
+        )
+        for row in rows
+    }
