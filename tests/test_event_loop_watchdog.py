@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,21 @@ from keepword_platform.kafka import make_broker
 from keepword_platform.messaging.records import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON
 from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
+from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.processes import ServiceProcess, start_service
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture(scope="module")
+def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of this module's own: the commitments these tests declare must not reach the
+    other services' tests, which expect their input topics empty."""
+    with private_broker(
+        tmp_path_factory.mktemp("kafka-watchdog"), KeepwordSettings().topic_partitions
+    ) as bootstrap:
+        yield bootstrap
+
 
 CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "local" / "keepword.toml"
 SALES = Person(email="sam.sales@brightline.example", role=Role.SALES)
@@ -101,7 +114,7 @@ async def _live(service: ServiceProcess) -> tuple[int, dict[str, str]] | None:
 
 
 async def test_a_blocking_input_is_named_recorded_and_dead_lettered_after_the_restart(
-    fresh_kafka: str, database_url: str, tmp_path: Path
+    own_kafka: str, database_url: str, tmp_path: Path
 ) -> None:
     run = uuid.uuid4().hex[:8]
     thread = f"thr-block-{run}"  # one thread: one partition, the good event after the bad one
@@ -109,12 +122,12 @@ async def test_a_blocking_input_is_named_recorded_and_dead_lettered_after_the_re
     source_topic = encode(new_envelope(hostile, source="/test")).topic
 
     async with TopicProbe(
-        fresh_kafka, [topics.COMMITMENTS, topics.dead_letter_topic(source_topic)]
+        own_kafka, [topics.COMMITMENTS, topics.dead_letter_topic(source_topic)]
     ) as probe:
-        doomed = _start(tmp_path, fresh_kafka, database_url, KEEPWORD_EXIT_WHEN_NOT_LIVE="true")
+        doomed = _start(tmp_path, own_kafka, database_url, KEEPWORD_EXIT_WHEN_NOT_LIVE="true")
         try:
             await asyncio.to_thread(doomed.wait_healthy, 60)
-            bad_at, _good_at = await _send(fresh_kafka, [(hostile, 3600), (good, 0)])
+            bad_at, _good_at = await _send(own_kafka, [(hostile, 3600), (good, 0)])
             # An hour's block: only the watchdog can end this process, and it must.
             code = await asyncio.to_thread(doomed.process.wait, 90)
         finally:
@@ -150,7 +163,7 @@ async def test_a_blocking_input_is_named_recorded_and_dead_lettered_after_the_re
         assert len(suspects) == 1
         assert suspects[0]["blocked_seconds"] >= STALL_SECONDS
 
-        survivor = _start(tmp_path, fresh_kafka, database_url, KEEPWORD_EXIT_WHEN_NOT_LIVE="true")
+        survivor = _start(tmp_path, own_kafka, database_url, KEEPWORD_EXIT_WHEN_NOT_LIVE="true")
         try:
             await asyncio.to_thread(survivor.wait_healthy, 60)
             letters: list[Any] = []
@@ -182,14 +195,14 @@ async def test_a_blocking_input_is_named_recorded_and_dead_lettered_after_the_re
 
 
 async def test_a_loop_that_turns_again_is_live_again_and_says_what_happened(
-    fresh_kafka: str, database_url: str, tmp_path: Path
+    own_kafka: str, database_url: str, tmp_path: Path
 ) -> None:
     run = uuid.uuid4().hex[:8]
     slow = _declared(f"thr-slow-{run}", f"cmt-{run}-slow")
-    service = _start(tmp_path, fresh_kafka, database_url)
+    service = _start(tmp_path, own_kafka, database_url)
     try:
         await asyncio.to_thread(service.wait_healthy, 60)
-        await _send(fresh_kafka, [(slow, STALL_SECONDS * 4)])
+        await _send(own_kafka, [(slow, STALL_SECONDS * 4)])
         unanswered = 0
         answer: tuple[int, dict[str, str]] | None = None
         for _ in range(600):
