@@ -10,7 +10,7 @@ from types import FrameType
 from keepword_platform.health import block_hook
 from keepword_platform.health.loop_watch import Block, Input, liveness, reason, step
 from keepword_platform.health.watchdog import InHand, running_input
-from keepword_platform.messaging.consumer import blocked_before
+from keepword_platform.messaging.consumer import suspect_of
 from keepword_platform.messaging.store import LoopSuspect
 
 STALL = 10.0
@@ -125,9 +125,9 @@ def test_a_suspect_is_the_record_at_its_position_with_its_event_id() -> None:
         ("t", 0, 5): LoopSuspect("evt-1", 61.0),
         ("t", 0, 9): LoopSuspect(None, 30.0),  # blocked before its event id was known
     }
-    assert blocked_before(suspects, _Record("t", 0, 5, [("ce_id", b"evt-1")])) == 61.0
+    assert suspect_of(suspects, _Record("t", 0, 5, [("ce_id", b"evt-1")])) == suspects[("t", 0, 5)]
     # The same position holding another event (a topic created anew): not the suspect.
-    assert blocked_before(suspects, _Record("t", 0, 5, [("ce_id", b"evt-2")])) is None
-    assert blocked_before(suspects, _Record("t", 0, 5, [])) is None
-    assert blocked_before(suspects, _Record("t", 0, 9, [])) == 30.0
-    assert blocked_before(suspects, _Record("t", 1, 5, [("ce_id", b"evt-1")])) is None
+    assert suspect_of(suspects, _Record("t", 0, 5, [("ce_id", b"evt-2")])) is None
+    assert suspect_of(suspects, _Record("t", 0, 5, [])) is None
+    assert suspect_of(suspects, _Record("t", 0, 9, [])) == suspects[("t", 0, 9)]
+    assert suspect_of(suspects, _Record("t", 1, 5, [("ce_id", b"evt-1")])) is None

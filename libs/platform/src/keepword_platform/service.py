@@ -5,11 +5,11 @@ A service is a FastAPI app (health, metrics and its own HTTP API) that owns a Fa
 database and migrations, then the broker — and closed in reverse. Nothing connects at import time.
 
 Health: `/healthz/live` fails only when a restart of the process is the cure (a consumer that
-stayed stalled through its in-process restarts; a blocked event loop cannot answer at all, and a
-watchdog thread logs it, see `health.watchdog`); a check answering "ok; ..." is healthy and
-tells of something past; `/healthz/ready` (and `/healthz`, the same)
+stayed stalled through its in-process restarts; a blocked event loop cannot answer at all, so a
+watchdog thread reports it, see `health.watchdog`); `/healthz/ready` (and `/healthz`, the same)
 fails while the service cannot do its work: Kafka or PostgreSQL unreachable, a consumer not
-making progress, an outbox not draining, or whatever else an extension registers.
+making progress, an outbox not draining, or whatever else an extension registers. A check that
+answers "ok; ..." is healthy and tells of something past (a block that ended).
 """
 
 from __future__ import annotations

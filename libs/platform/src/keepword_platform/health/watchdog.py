@@ -153,11 +153,12 @@ class LoopWatchdog:
 
     def look(self) -> None:
         """Judge the beats once and act on what changed."""
-        now = self._clock()
-        frame = self._loop_frame()
+        last_beat, now = self.last_beat, self._clock()
+        # Only a silent loop's stack is worth reading (it copies every thread's frame).
+        frame = self._loop_frame() if now - last_beat >= self.stall_after else None
         self.block, change = step(
             self.block,
-            last_beat=self.last_beat,
+            last_beat=last_beat,
             now=now,
             stall_after=self.stall_after,
             suspect=running_input(frame, self._in_hand),

@@ -92,10 +92,10 @@ def outgoing(item: Event | Envelope[Event], source: str) -> Outgoing:
     return Outgoing(event_id=envelope.id, record=encode(envelope))
 
 
-def blocked_before(
+def suspect_of(
     suspects: Mapping[store.Position, store.LoopSuspect], record: ConsumedRecord
-) -> float | None:
-    """How long `record` blocked the event loop when handled before; None if it is no suspect.
+) -> store.LoopSuspect | None:
+    """The suspect that `record` is (it blocked the event loop when handled before), or None.
 
     The position names the record; the event id (read from its header, the body is left alone:
     it may be what blocks) confirms it is the same one, not another record at a position reused
@@ -108,7 +108,7 @@ def blocked_before(
         ids = [value for name, value in record.headers if name == H_ID]
         if ids != [suspect.event_id.encode()]:
             return None
-    return suspect.blocked_seconds
+    return suspect
 
 
 @dataclass
@@ -180,9 +180,16 @@ class EventConsumer:
                             self.service, self.schema, record.topic, record.partition, record.offset
                         )
                     )
-                    blocked = blocked_before(suspects, record)
-                    if blocked is not None:
-                        outcome = await self._dead_letter(conn, record, None, reason(blocked), 1)
+                    suspect = suspect_of(suspects, record)
+                    if suspect is not None:
+                        outcome = await self._dead_letter(
+                            conn,
+                            record,
+                            None,
+                            reason(suspect.blocked_seconds),
+                            attempts=1,
+                            event_id=suspect.event_id,
+                        )
                     else:
                         outcome = await handle(conn, record)
                     outcomes.append(outcome)
@@ -199,7 +206,8 @@ class EventConsumer:
                 log.warning(
                     "records that blocked the event loop will be dead-lettered if read again",
                     service=self.service,
-                    suspects=[f"{t}[{p}]@{o}" for t, p, o in self._suspects],
+                    count=len(self._suspects),
+                    first=[f"{t}[{p}]@{o}" for t, p, o in list(self._suspects)[:10]],
                 )
         return self._suspects
 
@@ -275,12 +283,15 @@ class EventConsumer:
         envelope: Envelope[Event] | None,
         reason: str,
         attempts: int,
+        *,
+        event_id: str | None = None,
     ) -> str:
         letter = dead_letter(record, reason, service=self.service, attempts=attempts)
         # A record that is no event has no event id: its position stands in for one, so a
         # redelivered poison record is not dead-lettered twice (and its replay, at another
         # position, is dead-lettered again if it still cannot be read).
-        claimed_as = envelope.id if envelope is not None else letter.event_id
+        # A suspect is not decoded again (that may be what blocks): its recorded id is used.
+        claimed_as = envelope.id if envelope is not None else event_id or letter.event_id
         # Its inbox row and its letter together, or neither.
         async with conn.transaction():
             if not await store.claim_event(
