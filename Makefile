@@ -1,10 +1,13 @@
 # Keepword: the two commands are `make up` and `make test`. See README.md.
+# Set-up steps print one line each ("✓ ..."); their details go to .local/logs/ (installers' output
+# to setup.log). A step that fails says what failed, shows the log's last lines and what to run next.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
 VENV := .venv/bin
 LOCAL := deploy/local
+STEP := $(LOCAL)/steps.sh run
 # Never let uv fetch a Python build from outside the package registries.
 export UV_PYTHON_DOWNLOADS := never
 export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
@@ -16,9 +19,7 @@ help: ## List the targets
 
 up: deps stack provision ## Install what is missing, start Kafka, PostgreSQL, the mail catcher and the four services
 	@$(LOCAL)/services.sh start
-	@echo
-	@$(LOCAL)/services.sh status
-	@echo "intake API: http://127.0.0.1:8080/docs   emails: .local/mail/new/   logs: make logs"
+	@echo "intake API: http://127.0.0.1:$${KEEPWORD_INTAKE_PORT:-8080}/docs   emails: .local/mail/new/   logs: .local/logs/ (make logs)"
 
 demo: deps stack provision ## Play the stories through the running system (services restarted with SLAs in seconds)
 	@$(LOCAL)/demo.sh
@@ -33,35 +34,37 @@ status: ## Show what is running
 	@$(LOCAL)/kafka.sh status || true
 	@$(LOCAL)/postgres.sh status || true
 
-logs: ## Show where the logs are, and their last lines
+logs: ## Show where the logs are (.local/logs/), and their last lines
 	@for f in .local/logs/*.log; do echo "== $$f"; tail -n 5 "$$f"; done 2>/dev/null || echo "no logs yet: run make up"
 
 test: deps stack provision browser lint typecheck ## Run ruff, mypy and every test against the real servers
 	$(VENV)/pytest
 
 lint:
-	$(VENV)/ruff check .
-	$(VENV)/ruff format --check .
+	@$(STEP) "ruff: lint and format clean" "$(VENV)/ruff check --fix . && $(VENV)/ruff format ." -- \
+	  bash -c '$(VENV)/ruff check . && $(VENV)/ruff format --check .'
 
 typecheck:
-	$(VENV)/mypy libs services tests bench conftest.py
+	@$(STEP) "mypy" "$(VENV)/mypy libs services tests bench conftest.py" --last -- \
+	  $(VENV)/mypy libs services tests bench conftest.py
 
 deps: ## Install uv (if missing) and the locked Python dependencies into .venv
-	@command -v uv >/dev/null || python3 -m pip install --quiet --disable-pip-version-check uv
-	@uv sync --all-packages --frozen --quiet
+	@command -v uv >/dev/null || $(STEP) "uv installed with pip" \
+	  "python3 -m pip install uv" -- python3 -m pip install --disable-pip-version-check uv
+	@$(STEP) "Python dependencies in .venv (uv sync, locked)" \
+	  "uv sync --all-packages --frozen" -- uv sync --all-packages --frozen
 
 browser: ## Install headless Chromium (Debian's package) for the browser tests
-	@$(LOCAL)/browser.sh install >/dev/null
+	@$(LOCAL)/browser.sh install
 
 stack: ## Start Kafka and PostgreSQL (installing them on first use)
 	@$(LOCAL)/postgres.sh start
 	@$(LOCAL)/kafka.sh start
 
 provision: ## Create the catalog's topics and apply every service's migrations
-	@$(VENV)/keepword topics create >/dev/null
-	@$(VENV)/keepword db migrate >/dev/null
+	@$(LOCAL)/provision.sh
 
-bench: deps stack provision ## Run the benchmarks (slow; not part of make test); figures go in README
+bench: deps stack provision ## Run the benchmarks (slow; not part of make test); figures go in docs/benchmarks.md
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/python bench/intake/run.py
 	$(VENV)/python bench/commitments/run.py

@@ -20,6 +20,9 @@ BIN="$ROOT/.venv/bin"
 SERVICES_SH="$ROOT/deploy/local/services.sh"
 SERVICE_GROUPS=(keepword-commitments keepword-escalation keepword-notifier)
 MAX_BACKLOG="${KEEPWORD_DEMO_MAX_BACKLOG:-20000}"
+# shellcheck source=deploy/local/steps.sh
+source "$ROOT/deploy/local/steps.sh"
+stack_env
 
 export KEEPWORD_CONFIG="$DEMO_CONFIG"
 # Escalation emails to one manager within 10 s come as one digest (300 s outside the demo).

@@ -16,6 +16,10 @@
 #   KEEPWORD_LOCAL_DIR              state, logs and pid file (default <repo>/.local); point it at
 #                                   another folder, with other ports, to run a second broker
 #   KEEPWORD_KAFKA_START_TIMEOUT    seconds `start` waits for readiness (default 180)
+#
+# Output: one line per command ("✓ Kafka 4.1.2 started on 127.0.0.1:9092 ..."); progress details
+# and the output of apt-get and Maven go to <local>/logs/setup.log. A failure says what failed,
+# shows the end of the log that says why, and the command to run next, and exits non-zero.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,8 +51,14 @@ SERVER_LOG=$LOG_DIR/kafka-server.log   # log4j2 file appender: the full INFO log
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 READY_LINE="Kafka Server started"
 
-say() { printf 'kafka.sh: %s\n' "$*"; }
-die() { printf 'kafka.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=deploy/local/steps.sh
+source "$SCRIPT_DIR/steps.sh"
+say() { note "kafka.sh: $*"; }
+# die MESSAGE [LOG [NEXT]]: the failure, the end of the log that says why, the next command.
+die() {
+  note "kafka.sh: error: $1"
+  step_fail "kafka.sh: $1" "${2:-}" "${3:-"details in $(shown "$SETUP_LOG")"}"
+}
 
 usage() {
   sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -71,7 +81,7 @@ kafka_version() {
 take_lock() {
   mkdir -p "$RUN_DIR"
   exec 9>"$LOCK_FILE"
-  flock -w 300 9 || die "another kafka.sh holds $LOCK_FILE"
+  flock -w 300 9 || die "another kafka.sh holds $LOCK_FILE" "" "$0 status"
 }
 
 # --- install -------------------------------------------------------------------------------
@@ -91,16 +101,19 @@ ensure_tools() {
   if ((${#packages[@]})); then
     say "installing ${packages[*]} with apt-get"
     if ((EUID != 0)); then
-      command -v sudo >/dev/null || die "need root (or sudo) to apt-get install ${packages[*]}"
+      command -v sudo >/dev/null || die "need root (or sudo) to apt-get install ${packages[*]}" "" \
+        "sudo apt-get install ${packages[*]}, then $0 start"
       sudo=(sudo)
     fi
-    "${sudo[@]}" apt-get update
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}"
+    logged "${sudo[@]}" apt-get update &&
+      logged "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${packages[@]}" ||
+      die "apt-get install ${packages[*]} failed" "$SETUP_LOG" "apt-get install ${packages[*]}, then $0 start"
   fi
   local major
   major=$(java_major)
   if [[ ! $major =~ ^[0-9]+$ ]] || ((major < 17)); then
-    die "Kafka $(kafka_version) needs Java 17 or newer; '$JAVA' is version '$major' (set JAVA_HOME)"
+    die "Kafka $(kafka_version) needs Java 17 or newer; '$JAVA' is version '$major'" "" \
+      "JAVA_HOME=<a Java 17+> $0 start"
   fi
 }
 
@@ -122,8 +135,8 @@ install() {
   # Kafka versions side by side on the classpath, and an interrupted copy must not count.
   if ! mvn -q -B -f "$POM" dependency:copy-dependencies -Dkafka.lib.dir="$staging" \
       >"$mvn_log" 2>&1; then
-    cat "$mvn_log" >&2
-    die "maven could not fetch the broker's jars (log: $mvn_log)"
+    cat "$mvn_log" >>"$SETUP_LOG"
+    die "Maven could not fetch the broker's jars" "$mvn_log" "$0 install"
   fi
   sha256sum <"$POM" | cut -d' ' -f1 >"$staging/.pom.sha256"
   rm -rf "$LIB_DIR"
@@ -171,13 +184,12 @@ ready() {
   running && grep -qF "$READY_LINE" "$STDOUT_LOG" 2>/dev/null && kafka_answers "$PORT"
 }
 
-show_log_tails() {
-  local f
-  for f in "$STDOUT_LOG" "$SERVER_LOG"; do
-    [[ -f $f ]] || continue
-    printf '\n----- last lines of %s -----\n' "$f" >&2
-    tail -n 40 "$f" >&2
-  done
+# The run's own log says why a broker died (stdout/stderr of the JVM); the server log has more.
+failed_start() {
+  local what=$1 next=$2 log=$STDOUT_LOG
+  [[ -s $log ]] || log=$SERVER_LOG
+  note "kafka.sh: error: $what"
+  step_fail "kafka.sh: $what (server log: $(shown "$SERVER_LOG"))" "$log" "$next"
 }
 
 # --- start ---------------------------------------------------------------------------------
@@ -202,13 +214,13 @@ run_java_tool() {
 format_storage() {
   [[ -f $DATA_DIR/meta.properties ]] && return
   local out cluster_id
-  out=$(run_java_tool kafka.tools.StorageTool random-uuid 2>&1) || { echo "$out" >&2; die "random-uuid failed"; }
+  out=$(run_java_tool kafka.tools.StorageTool random-uuid 2>&1) || { note "$out"; die "random-uuid failed" "$SETUP_LOG"; }
   cluster_id=$(grep -E '^[A-Za-z0-9_-]{22}$' <<<"$out" | tail -n 1) || true
-  [[ -n $cluster_id ]] || { echo "$out" >&2; die "random-uuid printed no cluster id"; }
+  [[ -n $cluster_id ]] || { note "$out"; die "random-uuid printed no cluster id" "$SETUP_LOG"; }
   say "formatting $DATA_DIR (cluster id $cluster_id)"
   # --standalone: this node alone is the controller quorum (no controller.quorum.voters).
   out=$(run_java_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" \
-    -c "$CONFIG_FILE" --ignore-formatted 2>&1) || { echo "$out" >&2; die "formatting storage failed"; }
+    -c "$CONFIG_FILE" --ignore-formatted 2>&1) || { note "$out"; die "formatting storage failed" "$SETUP_LOG"; }
 }
 
 launch() {
@@ -240,19 +252,18 @@ launch() {
     [[ -s $PID_FILE ]] && return
     sleep 0.1
   done
-  die "the broker did not start (no pid file); see $STDOUT_LOG"
+  failed_start "the broker did not start (no pid file)" "$0 start"
 }
 
 wait_ready() {
   local started=$SECONDS
   until ready; do
     if ! running; then
-      show_log_tails
-      die "the broker exited during start-up"
+      failed_start "the broker exited during start-up" "$0 start (after fixing what the log says)"
     fi
     if ((SECONDS - started >= START_TIMEOUT)); then
-      show_log_tails
-      die "the broker (pid $PID) was not ready after ${START_TIMEOUT}s; it is left running: stop it with '$0 stop'"
+      failed_start "the broker (pid $PID) was not ready after ${START_TIMEOUT}s; it is left running" \
+        "$0 restart"
     fi
     sleep 0.5
   done
@@ -262,13 +273,14 @@ wait_ready() {
 start() {
   take_lock
   if running; then
-    installed || say "note: $POM changed since this broker started; restart to use it"
+    installed || printf '! kafka.sh: %s changed since this broker started; restart it to use it\n' "$(shown "$POM")"
     if ready; then
-      say "already running on 127.0.0.1:$PORT (pid $PID)"
+      step_ok "Kafka $(kafka_version) running on 127.0.0.1:$PORT ($(shown "$SERVER_LOG"))"
       return
     fi
     say "already running (pid $PID), not ready yet; waiting"
     wait_ready
+    step_ok "Kafka $(kafka_version) ready on 127.0.0.1:$PORT ($(shown "$SERVER_LOG"))"
     return
   fi
   # A broker killed a moment ago (by `kill -9`, not by this script) may still hold its ports.
@@ -278,8 +290,10 @@ start() {
       port_open "$p" || continue 2
       sleep 0.5
     done
-    die "port $p on 127.0.0.1 is taken by another process (another broker?)"
+    die "port $p on 127.0.0.1 is taken by another process (another broker?)" "" \
+      "KEEPWORD_KAFKA_PORT=<free port> KEEPWORD_KAFKA_CONTROLLER_PORT=<another> $0 start"
   done
+  local began=$SECONDS
   install
   # Native libraries left behind by a killed broker are of no use to the next one.
   rm -rf "$TMP_DIR"
@@ -289,6 +303,7 @@ start() {
   say "starting Kafka $(kafka_version) on 127.0.0.1:$PORT (log: $SERVER_LOG)"
   launch
   wait_ready
+  step_ok "Kafka $(kafka_version) started on 127.0.0.1:$PORT in $((SECONDS - began))s ($(shown "$SERVER_LOG"))"
 }
 
 # --- stop ----------------------------------------------------------------------------------
@@ -314,7 +329,7 @@ wait_exit() {
 stop() {
   take_lock
   if ! running; then
-    say "not running"
+    step_ok "Kafka not running"
     rm -f "$PID_FILE"
     return
   fi
@@ -327,13 +342,13 @@ stop() {
     wait_exit "$pid" 10 || die "pid $pid survived SIGKILL"
   fi
   rm -f "$PID_FILE"
-  say "stopped"
+  step_ok "Kafka stopped"
 }
 
 kill_broker() {
   take_lock
   if ! running; then
-    say "not running"
+    step_ok "Kafka not running"
     rm -f "$PID_FILE"
     return
   fi
@@ -341,17 +356,17 @@ kill_broker() {
   kill -KILL "$pid" 2>/dev/null || true
   wait_exit "$pid" 10 || die "pid $pid survived SIGKILL"
   rm -f "$PID_FILE"
-  say "killed pid $pid"
+  step_ok "Kafka killed (pid $pid, SIGKILL)"
 }
 
 status() {
   if ready; then
-    say "running on 127.0.0.1:$PORT (pid $PID), ready"
+    echo "kafka.sh: running on 127.0.0.1:$PORT (pid $PID), ready"
   elif running; then
-    say "running (pid $PID), not ready"
+    echo "kafka.sh: running (pid $PID), not ready"
     return 1
   else
-    say "not running"
+    echo "kafka.sh: not running"
     return 1
   fi
 }
@@ -362,9 +377,9 @@ main() {
     install)
       take_lock
       if installed; then
-        say "Kafka $(kafka_version) is installed in $LIB_DIR"
+        step_ok "Kafka $(kafka_version) is installed in $(shown "$LIB_DIR")"
       elif running; then
-        die "the broker (pid $PID) runs from $LIB_DIR; stop it before re-installing"
+        die "the broker (pid $PID) runs from $LIB_DIR; stop it before re-installing" "" "$0 stop"
       fi
       install
       ;;

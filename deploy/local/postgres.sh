@@ -16,15 +16,21 @@
 #   destroy   stop the cluster and delete its data and log
 #
 # Environment:
-#   KEEPWORD_LOCAL_DIR  state folder (default: <repo>/.local)
-#   KEEPWORD_PG_PORT    TCP port on 127.0.0.1 (default: 5432)
+#   KEEPWORD_LOCAL_DIR      state folder (default: <repo>/.local)
+#   KEEPWORD_POSTGRES_PORT  TCP port on 127.0.0.1 (default: 5432)
+#   KEEPWORD_PG_PORT        its older name; wins when both are set
+#
+# Output: one line per command ("✓ PostgreSQL 15 started on 127.0.0.1:5432 ..."); progress
+# details and apt-get's output go to logs/setup.log. A failure says what failed, shows the
+# end of the log that says why, and exits non-zero.
 #
 # Layout under $KEEPWORD_LOCAL_DIR:
 #   postgres/data       cluster data directory
 #   postgres/run        unix socket directory
 #   logs/postgres.log   server log (pg_ctl -l)
+#   logs/setup.log      what this script did (initdb, installs), shared with the other scripts
 #
-# Connection URL: postgresql://keepword@127.0.0.1:$KEEPWORD_PG_PORT/keepword
+# Connection URL: postgresql://keepword@127.0.0.1:$KEEPWORD_POSTGRES_PORT/keepword
 # (trust authentication, 127.0.0.1 only: local development use only).
 #
 # Running as root: PostgreSQL refuses to run as root, so the server (initdb,
@@ -49,7 +55,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LOCAL_DIR=${KEEPWORD_LOCAL_DIR:-$ROOT/.local}
 [[ $LOCAL_DIR == /* ]] || LOCAL_DIR=$PWD/$LOCAL_DIR
-PORT=${KEEPWORD_PG_PORT:-5432}
+# The testkit's private clusters set KEEPWORD_PG_PORT: it must beat a KEEPWORD_POSTGRES_PORT
+# inherited from the caller's environment.
+PORT=${KEEPWORD_PG_PORT:-${KEEPWORD_POSTGRES_PORT:-5432}}
+# shellcheck source=deploy/local/steps.sh
+source "$ROOT/deploy/local/steps.sh"
 
 PG_DIR=$LOCAL_DIR/postgres
 LOG=$LOCAL_DIR/logs/postgres.log
@@ -60,14 +70,15 @@ APP_DB=keepword
 START_TIMEOUT=60
 STOP_TIMEOUT=60
 
-log() { printf 'postgres.sh: %s\n' "$*" >&2; }
+log() { note "postgres.sh: $*"; }
+# die MESSAGE [NEXT]: the failure, the end of setup.log (what led to it), the next command.
 die() {
-	log "error: $*"
-	exit 1
+	note "postgres.sh: error: $1"
+	step_fail "postgres.sh: $1" "" "${2:-"details in $(shown "$SETUP_LOG")"}"
 }
 
 if ! [[ $PORT =~ ^[1-9][0-9]{0,4}$ ]] || ((PORT > 65535)); then
-	die "KEEPWORD_PG_PORT must be a TCP port number, got '$PORT'"
+	die "KEEPWORD_POSTGRES_PORT (or KEEPWORD_PG_PORT) must be a TCP port number, got '$PORT'"
 fi
 
 is_root() { [[ $EUID -eq 0 ]]; }
@@ -153,8 +164,8 @@ cmd_install() {
 		is_root || die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin; install Debian's 'postgresql' package (as root: $0 install)"
 		log "installing Debian package 'postgresql' (apt-get) ..."
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update
-		apt-get install -y postgresql
+		logged apt-get update && logged apt-get install -y postgresql ||
+			step_fail "apt-get install postgresql failed" "$SETUP_LOG" "apt-get install -y postgresql, then $0 start"
 		highest_bin_dir >/dev/null || die "apt-get installed 'postgresql' but no server binaries under /usr/lib/postgresql/*/bin"
 	fi
 	disable_system_clusters
@@ -286,9 +297,9 @@ ensure_initdb() {
 	log "initdb (PostgreSQL $(basename "$(dirname "$BIN")"), locale $loc) into $S_DATA"
 	if ! out=$(as_pg "$BIN/initdb" -D "$tmp" --auth-local=trust --auth-host=trust -U postgres \
 		--encoding=UTF8 --locale="$loc" 2>&1); then
-		printf '%s\n' "$out" >&2
+		note "$out"
 		as_pg rm -rf -- "$tmp"
-		die "initdb failed"
+		STEPS_TAIL_LINES=30 step_fail "initdb failed" "$SETUP_LOG" "$0 destroy && $0 start"
 	fi
 	printf "\n# Keepword: listen address, port and socket dir are rewritten on every start.\ninclude_if_exists = 'keepword.conf'\n" |
 		as_pg tee -a "$tmp/postgresql.conf" >/dev/null
@@ -302,10 +313,6 @@ write_conf() {
 		"$PORT" "${S_RUN//$q/$q$q}" | as_pg tee "$S_DATA/keepword.conf" >/dev/null
 }
 
-log_tail() {
-	log "last lines of $S_LOG:"
-	tail -n 40 -- "$S_LOG" >&2 || true
-}
 
 ensure_role_and_db() {
 	"$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$S_RUN" -p "$PORT" -U postgres -d postgres >/dev/null <<SQL
@@ -341,8 +348,8 @@ cmd_start() {
 	if pid=$(postmaster_pid); then
 		rport=$(running_port)
 		[[ $rport == "$PORT" ]] ||
-			die "already running on port $rport, not $PORT (KEEPWORD_PG_PORT); use 'restart' to switch"
-		log "already running (pid $pid, 127.0.0.1:$rport)"
+			die "already running on port $rport, not $PORT (KEEPWORD_POSTGRES_PORT)" "$0 restart"
+		step_ok "PostgreSQL $(<"$S_DATA/PG_VERSION") running on 127.0.0.1:$rport ($(shown "$LOG"))"
 		return 0
 	fi
 	t0=${EPOCHREALTIME/./}
@@ -352,7 +359,7 @@ cmd_start() {
 	ensure_initdb
 	remove_stale_lock_files
 	if port_in_use; then
-		die "127.0.0.1:$PORT is already in use by another process (set KEEPWORD_PG_PORT to use another port)"
+		die "127.0.0.1:$PORT is already in use by another process" "KEEPWORD_POSTGRES_PORT=<a free port> $0 start"
 	fi
 	write_conf
 	# 9>&-: the server must not inherit our lock's fd (it would hold the lock).
@@ -361,32 +368,30 @@ cmd_start() {
 	local deadline=$((SECONDS + START_TIMEOUT)) began=$SECONDS
 	until "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -t 2; do
 		if ((SECONDS >= deadline)); then
-			log_tail
-			die "PostgreSQL did not accept connections within ${START_TIMEOUT}s (log: $LOG)"
+			step_fail "PostgreSQL did not accept connections within ${START_TIMEOUT}s" "$LOG" "$0 restart"
 		fi
 		if ((SECONDS - began >= 2)) && ! postmaster_pid >/dev/null; then
-			log_tail
-			die "PostgreSQL exited during startup (log: $LOG)"
+			step_fail "PostgreSQL exited during start-up" "$LOG" "$0 start (after fixing what the log says)"
 		fi
 		sleep 0.1
 	done
 	ensure_role_and_db
 	pid=$(postmaster_pid || echo '?')
 	local ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
-	log "started in $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s: PostgreSQL $(<"$S_DATA/PG_VERSION"), pid $pid, data $S_DATA, log $LOG"
-	log "url: postgresql://$APP_ROLE@127.0.0.1:$PORT/$APP_DB"
+	log "started: PostgreSQL $(<"$S_DATA/PG_VERSION"), pid $pid, data $S_DATA, url postgresql://$APP_ROLE@127.0.0.1:$PORT/$APP_DB"
+	step_ok "PostgreSQL $(<"$S_DATA/PG_VERSION") started on 127.0.0.1:$PORT in $((ms / 1000)).$(((ms % 1000) / 100))s ($(shown "$LOG"))"
 }
 
 cmd_stop() {
 	resolve_paths
 	if ! postmaster_pid >/dev/null; then
-		log "not running"
+		step_ok "PostgreSQL not running"
 		return 0
 	fi
 	select_bin
 	as_pg "$BIN/pg_ctl" -D "$S_DATA" -m fast -w -t "$STOP_TIMEOUT" stop >/dev/null ||
-		die "pg_ctl stop failed (log: $LOG)"
-	log "stopped"
+		step_fail "pg_ctl stop failed" "$LOG" "$0 kill"
+	step_ok "PostgreSQL stopped"
 }
 
 cmd_status() {
@@ -422,7 +427,7 @@ cmd_kill() {
 	local pid kids p i
 	resolve_paths
 	if ! pid=$(postmaster_pid); then
-		log "not running"
+		step_ok "PostgreSQL not running"
 		return 0
 	fi
 	kill -STOP "$pid" # freeze it so that it cannot fork new children meanwhile
@@ -438,7 +443,7 @@ cmd_kill() {
 			sleep 0.1
 		done
 	done
-	log "killed postmaster $pid and ${#kids[@]} children with SIGKILL"
+	step_ok "PostgreSQL killed (postmaster $pid and ${#kids[@]} children, SIGKILL)"
 }
 
 cmd_psql() {
@@ -460,7 +465,7 @@ cmd_destroy() {
 	fi
 	rm -rf -- "$PG_DIR"
 	rm -f -- "$LOG"
-	log "deleted the cluster and its log"
+	step_ok "PostgreSQL cluster and its log deleted"
 }
 
 # Serialize commands that change state (parallel `start`s from test runners).

@@ -5,10 +5,18 @@
 #
 # Each process writes its log to .local/logs/<name>.log and its pid to .local/run/<name>.pid.
 # `start` is idempotent: a process that is already running is left alone, and the command
-# returns once every service answers 200 on /healthz.
+# returns once every service answers 200 on /healthz, printing one line per process ("✓ intake
+# healthy on :8080 (.local/logs/intake.log)"); one that does not comes with its log's last
+# lines. Ports: KEEPWORD_INTAKE_PORT, _ESCALATION_PORT, _COMMITMENTS_PORT, _NOTIFIER_PORT
+# (8080-8083), KEEPWORD_SMTP_PORT (the mail catcher, 1025); Kafka and PostgreSQL are found on
+# KEEPWORD_KAFKA_PORT and KEEPWORD_POSTGRES_PORT unless KEEPWORD_KAFKA_BOOTSTRAP and
+# KEEPWORD_DATABASE_URL say otherwise.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=deploy/local/steps.sh
+source "$ROOT/deploy/local/steps.sh"
+stack_env
 LOCAL="${KEEPWORD_LOCAL_DIR:-$ROOT/.local}"
 RUN="$LOCAL/run"
 LOGS="$LOCAL/logs"
@@ -41,12 +49,12 @@ running() { # name -> 0 if its pid file names a live process
 launch() { # name command...
   local name=$1; shift
   if running "$name"; then
-    echo "$name: already running (pid $(cat "$RUN/$name.pid"))"
+    note "services.sh: $name already running (pid $(cat "$RUN/$name.pid"))"
     return
   fi
   setsid nohup "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! >"$RUN/$name.pid"
-  echo "$name: started (pid $!, log $LOGS/$name.log)"
+  note "services.sh: $name started (pid $!, log $LOGS/$name.log)"
 }
 
 healthy() { # port -> 0 if /healthz answers 200
@@ -73,23 +81,30 @@ wait_ready() {
     for entry in "${SERVICES[@]}"; do
       healthy "${entry#*:}" || pending+=("${entry%%:*}")
     done
-    [[ ${#pending[@]} -eq 0 ]] && { echo "all services healthy"; return 0; }
+    [[ ${#pending[@]} -eq 0 ]] && return 0
     if (( SECONDS >= deadline )); then
-      echo "not healthy in time: ${pending[*]}" >&2
-      for name in "${pending[@]}"; do
-        echo "--- last lines of $LOGS/$name.log" >&2
-        tail -n 20 "$LOGS/$name.log" >&2 || true
+      for name in "${pending[@]:1}"; do
+        note "services.sh: $name not healthy in time; last lines of $LOGS/$name.log:"
+        note "$(tail -n 20 "$LOGS/$name.log" 2>/dev/null)"
       done
-      return 1
+      step_fail "${pending[*]} not healthy after ${KEEPWORD_START_TIMEOUT:-120}s" \
+        "$LOGS/${pending[0]}.log" "$0 restart (logs: $(shown "$LOGS")/)"
     fi
     for name in "${pending[@]}"; do
       if ! running "$name"; then
-        echo "$name exited; last lines of $LOGS/$name.log:" >&2
-        tail -n 30 "$LOGS/$name.log" >&2 || true
-        return 1
+        STEPS_TAIL_LINES=30 step_fail "$name exited during start-up" "$LOGS/$name.log" \
+          "$0 start (after fixing what the log says)"
       fi
     done
     sleep 0.5
+  done
+}
+
+report_healthy() {
+  local entry
+  step_ok "mail catcher on :$SMTP_PORT (mail in $(shown "$MAIL")/new/)"
+  for entry in "${SERVICES[@]}"; do
+    step_ok "${entry%%:*} healthy on :${entry#*:} ($(shown "$LOGS/${entry%%:*}.log"))"
   done
 }
 
@@ -101,15 +116,15 @@ any_running() {
 
 start() {
   mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
-  [[ -x "$PY" ]] || { echo "no virtualenv at $ROOT/.venv: run 'make up'" >&2; exit 1; }
+  [[ -x "$PY" ]] || step_fail "no virtualenv at $(shown "$ROOT/.venv")" "" "make up"
   # The configuration the services run with is recorded, so that `make demo` (and you) can tell
   # the development one (deploy/local/keepword.toml) from the demo's (SLAs in seconds).
   local recorded
   recorded=$(cat "$RUN/config" 2>/dev/null || true)
   if any_running; then
     if [[ -n "$recorded" && "$recorded" != "$KEEPWORD_CONFIG" ]]; then
-      echo "note: the running services use $recorded, not $KEEPWORD_CONFIG;" \
-        "'$0 restart' switches them" >&2
+      echo "! the running services use $(shown "$recorded"), not $(shown "$KEEPWORD_CONFIG");" \
+        "'$0 restart' switches them"
     fi
   else
     echo "$KEEPWORD_CONFIG" >"$RUN/config"
@@ -120,6 +135,7 @@ start() {
     launch "${entry%%:*}" "$PY" -m "keepword_${entry%%:*}"
   done
   wait_ready
+  report_healthy
 }
 
 stop_one() {
@@ -132,17 +148,19 @@ stop_one() {
     sleep 0.2
   done
   if alive "$pid"; then
-    echo "$name: did not stop in 20 s; killing" >&2
+    echo "! $name did not stop in 20 s; killed it (SIGKILL)" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
-  echo "$name: stopped"
+  STOPPED+=("$name")
 }
 
 stop() {
+  STOPPED=()
   for entry in "${SERVICES[@]}"; do stop_one "${entry%%:*}"; done
   stop_one mailcatcher
   rm -f "$RUN/config"
+  if ((${#STOPPED[@]})); then step_ok "stopped ${STOPPED[*]}"; else step_ok "services not running"; fi
 }
 
 status() {

@@ -49,6 +49,10 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(groups_app, name="groups")
 
 
+# For set-up scripts (make up): one summary line on stdout; the logs still go to stderr.
+QUIET = typer.Option("--quiet", "-q", help="Print one summary line instead of a line each.")
+
+
 def _run(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
@@ -62,6 +66,7 @@ def topics_create(
     partitions: Annotated[
         int | None, typer.Option(help="Partitions per topic (default: KEEPWORD_TOPIC_PARTITIONS).")
     ] = None,
+    quiet: Annotated[bool, QUIET] = False,
 ) -> None:
     """Create every topic of the catalog and its .dlq, all with one partition count."""
     settings = KeepwordSettings()
@@ -69,8 +74,11 @@ def topics_create(
     outcome = _run(
         commands.create_topics(settings.kafka_bootstrap, count, settings.topic_replication)
     )
-    for name, what in outcome.items():
-        typer.echo(f"{name:40} {what}")
+    if quiet:
+        typer.echo(commands.topics_summary(outcome))
+    else:
+        for name, what in outcome.items():
+            typer.echo(f"{name:40} {what}")
     if any(what.startswith("exists with") for what in outcome.values()):
         typer.secho("warning: partition counts differ; co-partitioning is broken", err=True)
         raise typer.Exit(1)
@@ -138,9 +146,12 @@ def schemas_export(
 
 
 @db_app.command("migrate")
-def db_migrate() -> None:
+def db_migrate(quiet: Annotated[bool, QUIET] = False) -> None:
     """Apply every service's pending migrations."""
     applied = _run(commands.migrate(KeepwordSettings().database_url))
+    if quiet:
+        typer.echo(commands.migration_summary(applied))
+        return
     for schema, names in applied.items():
         typer.echo(f"{schema:12} {', '.join(names) if names else 'up to date'}")
 

@@ -13,7 +13,7 @@ from keepword_notifier import app as notifier_app
 from keepword_platform import auth, kafka
 from keepword_platform.auth import store as api_key_store
 from keepword_platform.auth.store import ApiKeyInfo
-from keepword_platform.migrations import apply_migrations
+from keepword_platform.migrations import apply_migrations, load_migrations
 
 from .clients import kafka_errors
 from .errors import OpsError
@@ -45,6 +45,26 @@ async def migrate(url: str) -> dict[str, list[str]]:
             schema: await apply_migrations(conn, schema, packages)
             for schema, packages in SERVICE_SCHEMAS
         }
+
+
+def migration_summary(applied: dict[str, list[str]]) -> str:
+    """One line for set-up scripts: how many migrations the schemas hold, how many are new."""
+    total = sum(
+        len(load_migrations(package)) for _, packages in SERVICE_SCHEMAS for package in packages
+    )
+    new = sum(len(names) for names in applied.values())
+    return f"migrated {total} in {len(applied)} schemas ({f'{new} new' if new else 'nothing new'})"
+
+
+def topics_summary(outcome: dict[str, str]) -> str:
+    """One line for set-up scripts: how many topics are ready, how many were created now."""
+    created = sum(what == "created" for what in outcome.values())
+    ready = sum(what in ("created", "exists") for what in outcome.values())
+    odd = len(outcome) - ready
+    news = f"{created} created" if created else "nothing new"
+    return f"topics: {ready} ready ({news})" + (
+        f", {odd} with other partition counts" if odd else ""
+    )
 
 
 async def create_api_key(url: str, name: str) -> str:
