@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from . import topics
 from .base import Event, Identifier
+from .checks import BodyText, UtcTime
 from .common import Customer, Person
 from .common import Value as _Value
 
@@ -53,7 +53,7 @@ class CommitmentSource(_Value):
 
     kind: str = Field(pattern=r"^(declared|extracted)$")
     message_id: str | None = None
-    matched_text: str | None = Field(default=None, max_length=2000)
+    matched_text: Annotated[BodyText, Field(max_length=2000)] | None = None
 
 
 class CommitmentDeclared(Event):
@@ -65,8 +65,8 @@ class CommitmentDeclared(Event):
     commitment_id: Identifier
     made_by: Person
     kind: CommitmentKind
-    text: str = Field(min_length=1, max_length=5000)
-    due_at: datetime
+    text: Annotated[BodyText, Field(min_length=1, max_length=5000)]
+    due_at: UtcTime
     customer: Customer | None = None
     supersedes: Identifier | None = Field(
         default=None, description="A promise these terms renegotiate (it becomes renegotiated)."
@@ -82,8 +82,8 @@ class CommitmentAnswered(Event):
     commitment_id: Identifier
     answered_by: Person
     verdict: Verdict
-    note: str | None = Field(default=None, max_length=5000)
-    feasible_due_at: datetime | None = Field(
+    note: Annotated[BodyText, Field(max_length=5000)] | None = None
+    feasible_due_at: UtcTime | None = Field(
         default=None, description="Production's feasible terms, with a counter-offer."
     )
 
@@ -97,7 +97,7 @@ class CommitmentFulfilled(Event):
     commitment_id: Identifier
     reported_by: Person
     kept: bool
-    note: str | None = Field(default=None, max_length=5000)
+    note: Annotated[BodyText, Field(max_length=5000)] | None = None
 
 
 class CommitmentCancelled(Event):
@@ -108,7 +108,7 @@ class CommitmentCancelled(Event):
 
     commitment_id: Identifier
     cancelled_by: Person
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Annotated[BodyText, Field(min_length=1, max_length=2000)]
 
 
 class CommitmentStatusChanged(Event):
@@ -125,12 +125,14 @@ class CommitmentStatusChanged(Event):
     previous_status: CommitmentStatus | None = None
     at_risk: bool = False
     kind: CommitmentKind
-    text: str = Field(max_length=5000)
+    text: Annotated[BodyText, Field(max_length=5000)]
     made_by: Person
     customer: Customer | None = None
-    due_at: datetime | None = Field(default=None, description="Absent: no due time.")
-    feasible_due_at: datetime | None = None
-    production_note: str | None = Field(default=None, max_length=5000)
+    due_at: UtcTime | None = Field(default=None, description="Absent: no due time.")
+    feasible_due_at: UtcTime | None = None
+    production_note: Annotated[BodyText, Field(max_length=5000)] | None = None
     source: CommitmentSource
-    reason: str = Field(default="", max_length=2000, description="Why the status changed.")
-    changed_at: datetime
+    reason: Annotated[BodyText, Field(max_length=2000)] = Field(
+        default="", description="Why the status changed."
+    )
+    changed_at: UtcTime

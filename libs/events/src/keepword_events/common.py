@@ -8,24 +8,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-# Text that may end up in an email header: one line, no control characters.
-HeaderText = Annotated[str, StringConstraints(max_length=300, pattern=r"^[^\x00-\x1f\x7f]*$")]
-
-# An email address: local@domain with a dotted domain, nothing that could break out of a header
-# (no spaces, controls, brackets, quotes, commas). A pattern checked in pydantic's Rust core,
-# rather than the email-validator package, because it sits on intake's hot path (~90 us a call
-# there, measured) and all we need is a deliverable-looking, header-safe address; the SMTP server
-# is the final judge. International (UTF-8) addresses are accepted.
-_LOCAL_CHAR = r"[^\s@<>()\[\],;:\"\\\x00-\x1f\x7f]"
-_DOMAIN_CHAR = r"[^\s@<>()\[\],;:\"\\.\x00-\x1f\x7f]"
-EmailAddress = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True,
-        max_length=254,
-        pattern=rf"^{_LOCAL_CHAR}+@{_DOMAIN_CHAR}+(\.{_DOMAIN_CHAR}+)+$",
-    ),
-]
+# Re-exported: other packages import the contract's types from here.
+from .checks import EmailAddress as EmailAddress
+from .checks import HeaderText as HeaderText
 
 
 class Role(StrEnum):

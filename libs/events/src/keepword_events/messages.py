@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from . import topics
 from .base import Event, Identifier
+from .checks import BodyText, UtcTime
 from .common import Attachment, Channel, Customer, HeaderText, Money, Person, Role
 
 
@@ -20,9 +20,9 @@ class MessageFacts(Event):
     customer: Customer
     author: Person
     subject: HeaderText | None = None
-    body: str = Field(default="", max_length=200_000)
-    sent_at: datetime = Field(description="When the author sent it (RFC 3339).")
-    received_at: datetime = Field(description="When intake accepted it.")
+    body: Annotated[BodyText, Field(max_length=200_000)] = ""
+    sent_at: UtcTime = Field(description="When the author sent it (RFC 3339).")
+    received_at: UtcTime = Field(description="When intake accepted it.")
     email_message_id: str | None = Field(
         default=None, max_length=998, description="RFC 5322 Message-ID, for email."
     )
