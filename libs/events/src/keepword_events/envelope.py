@@ -37,7 +37,8 @@ H_CONTENT_TYPE: Final = "content-type"
 E = TypeVar("E", bound=Event)
 E_co = TypeVar("E_co", bound=Event, covariant=True)
 
-Headers = Mapping[str, bytes | str] | Iterable[tuple[str, bytes | str]]
+# Kafka allows a header without a value (null): such a record is not an event.
+Headers = Mapping[str, bytes | str | None] | Iterable[tuple[str, bytes | str | None]]
 
 
 class EventDecodeError(ValueError):
@@ -148,6 +149,8 @@ def _header_map(headers: Headers) -> dict[str, str]:
     items = headers.items() if isinstance(headers, Mapping) else headers
     found: dict[str, str] = {}
     for name, raw in items:
+        if raw is None:
+            raise EventDecodeError(f"header {name!r} has no value (null)")
         try:
             found[name.lower()] = raw.decode() if isinstance(raw, bytes) else raw
         except UnicodeDecodeError:

@@ -45,7 +45,7 @@ class DeadLetterRecord(Protocol):
     @property
     def value(self) -> bytes | None: ...
     @property
-    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+    def headers(self) -> Sequence[tuple[str, bytes | None]]: ...  # Kafka allows a null value
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class DeadLetter:
     offset: int
     key: bytes
     value: bytes
-    headers: tuple[tuple[str, bytes], ...]
+    headers: tuple[tuple[str, bytes | None], ...]
     reason: str
     source_topic: str
     source_partition: int | None
@@ -74,7 +74,7 @@ class DeadLetter:
         """The record key: the thread the dead letter belongs to."""
         return self.key.decode("utf-8", "replace")
 
-    def original_headers(self) -> tuple[tuple[str, bytes], ...]:
+    def original_headers(self) -> tuple[tuple[str, bytes | None], ...]:
         """The headers the record had before it was dead-lettered (CloudEvents and others)."""
         return tuple(
             (name, value)
@@ -82,18 +82,18 @@ class DeadLetter:
             if not name.startswith(DLQ_HEADER_PREFIX) and name != REPLAY_OF
         )
 
-    def replay_headers(self) -> tuple[tuple[str, bytes], ...]:
+    def replay_headers(self) -> tuple[tuple[str, bytes | None], ...]:
         """The headers of its replay: the original ones, and where the replay came from."""
         where = f"{self.topic}:{self.partition}:{self.offset}".encode()
         return (*self.original_headers(), (REPLAY_OF, where))
 
 
-def _text(headers: dict[str, bytes], name: str) -> str | None:
+def _text(headers: dict[str, bytes | None], name: str) -> str | None:
     raw = headers.get(name)
     return None if raw is None else raw.decode("utf-8", "replace")
 
 
-def _number(headers: dict[str, bytes], name: str) -> int | None:
+def _number(headers: dict[str, bytes | None], name: str) -> int | None:
     text = _text(headers, name)
     return int(text) if text is not None and text.strip().lstrip("-").isdigit() else None
 

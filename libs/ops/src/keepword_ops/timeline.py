@@ -139,7 +139,7 @@ def gist(event: Event) -> str:
 def _header(record: DeadLetterRecord, name: str) -> str | None:
     for key, value in record.headers:
         if key.lower() == name:
-            return value.decode("utf-8", "replace")
+            return None if value is None else value.decode("utf-8", "replace")
     return None
 
 

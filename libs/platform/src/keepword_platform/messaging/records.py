@@ -62,7 +62,9 @@ def dead_letter(
         (DLQ_ATTEMPTS, str(attempts).encode()),
     ]
     original = [
-        (name, value) for name, value in record.headers if not name.startswith("keepword-dlq")
+        (name, _stored(value))
+        for name, value in record.headers
+        if not name.startswith("keepword-dlq")
     ]
     return Outgoing(
         event_id=f"dlq:{service}:{record.topic}:{record.partition}:{record.offset}",
@@ -73,6 +75,12 @@ def dead_letter(
             headers=(*original, *why),
         ),
     )
+
+
+def _stored(value: bytes | None) -> bytes:
+    # aiokafka types header values as bytes, but Kafka allows a null one: the dead letter (and
+    # the outbox row it goes through) carries it as empty; the reason says it was null.
+    return b"" if value is None else value
 
 
 def headers_to_json(headers: Sequence[tuple[str, bytes]]) -> str:

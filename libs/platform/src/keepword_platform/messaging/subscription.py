@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Union
 
-from aiokafka.structs import RecordMetadata
+import structlog
+from aiokafka.structs import ConsumerRecord, RecordMetadata
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -27,6 +29,8 @@ from keepword_platform.messaging.timers import (
     run_timers,
 )
 from keepword_platform.service import Extension, Runtime
+
+log = structlog.get_logger(__name__)
 
 
 def subscribe(
@@ -53,6 +57,7 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         description=description or None,
+        parser=tolerant_parser,
         decoder=_undecoded,
     )
     activity = activity_of(subscriber)
@@ -82,6 +87,55 @@ def documented_payload(topics: Sequence[str]) -> Any:
         return Any  # not a topic of the contract: nothing to say about its records
     payload: Any = Union[models]  # noqa: UP007 (built at run time)
     return Annotated[payload, SkipValidation]
+
+
+Parse = Callable[[Any], Awaitable[Any]]
+
+
+async def tolerant_parser(raw: Any, parse: Parse) -> Any:
+    """FastStream's own parsing of `raw` (a record or a batch), which never fails on a record.
+
+    FastStream decodes every header value as UTF-8 before the handler runs; one value it cannot
+    read (not UTF-8, or null) would fail the whole batch, which is then acknowledged unhandled.
+    Then it parses copies that keep only the headers it can read, and hands the handler the
+    records as they came: the consumer reads each one itself and dead-letters the unreadable.
+    """
+    try:
+        return await parse(raw)
+    except Exception:  # a header FastStream cannot read; nothing else in a record is parsed
+        batch = raw if isinstance(raw, tuple) else (raw,)
+        log.warning(
+            "records with unreadable headers; the consumer dead-letters them",
+            records=[
+                f"{r.topic}[{r.partition}]@{r.offset}" for r in batch if not _readable(r.headers)
+            ][:20],
+        )
+        readable = tuple(_with_readable_headers(record) for record in batch)
+        message = await parse(readable if isinstance(raw, tuple) else readable[0])
+        message.raw_message = raw
+        return message
+
+
+def _is_text(value: bytes | None) -> bool:
+    if value is None:
+        return False
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _readable(headers: Sequence[tuple[str, bytes | None]]) -> bool:
+    return all(_is_text(value) for _name, value in headers)
+
+
+def _with_readable_headers(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
+    if _readable(record.headers):
+        return record
+    return dataclasses.replace(
+        record, headers=[(name, value) for name, value in record.headers if _is_text(value)]
+    )
 
 
 async def _undecoded(message: Any) -> Any:
