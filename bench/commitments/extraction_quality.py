@@ -1,4 +1,4 @@
-"""Quality and speed of promise extraction, as markdown tables for the README.
+"""Quality and speed of promise extraction, as markdown tables for docs/commitments.md.
 
     .venv/bin/python bench/commitments/extraction_quality.py
 

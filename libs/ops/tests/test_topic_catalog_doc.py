@@ -1,4 +1,5 @@
-"""The README's topic catalog says what the code does: consumers, retention, every topic."""
+"""The documented topic catalog (docs/architecture.md) says what the code does: consumers,
+retention, every topic."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 
 from keepword_events.topics import CATALOG, DAY_MS, EVENT_TOPICS, retention_ms
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+ARCHITECTURE = Path(__file__).resolve().parents[3] / "docs" / "architecture.md"
 SERVICES = ("intake", "commitments", "escalation", "notifier")
 
 
 def _catalog_rows() -> dict[str, list[str]]:
-    text = README.read_text()
-    section = text[text.index("## Topic catalog") : text.index("## Configuration")]
+    text = ARCHITECTURE.read_text()
+    start = text.index("\n## Topic catalog\n")
+    end = text.find("\n## ", start + 1)
+    section = text[start : end if end != -1 else len(text)]
     rows: dict[str, list[str]] = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
