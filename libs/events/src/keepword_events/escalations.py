@@ -110,6 +110,12 @@ class EscalationRaised(EscalationFacts):
     previous_manager: Person | None = None
     reason: str = Field(max_length=2000)
     decide_by: datetime
+    reminder: int = Field(
+        default=0,
+        ge=0,
+        description="0: raised to this manager now; n: the n-th reminder to the same manager, "
+        "at the top of the chain (each waits longer than the one before).",
+    )
     customer: Customer | None = None
     evidence: tuple[EvidenceItem, ...] = ()
     options: tuple[Option, ...] = ()

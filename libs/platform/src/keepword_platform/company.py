@@ -52,6 +52,9 @@ class Sla(_Section):
     warn_at: float = Field(default=0.75, gt=0, lt=1)
     max_unanswered_followups: int = Field(default=2, ge=1)
     manager_decision: Duration = timedelta(hours=4)
+    # The top of the chain is reminded after manager_decision, then twice as long each time,
+    # never more than this apart: the default ends at one reminder a day.
+    manager_reminder_max: Duration = timedelta(hours=24)
     acknowledge_after: Duration = timedelta(minutes=15)
     business_hours: BusinessHours | None = None
 

@@ -1,6 +1,7 @@
 """An escalation's life: opened to a manager with options, decided (or delegated with "handle
-it"), raised up the chain when no concrete action follows in time, resolved when its cause is
-gone. Pure rules over plain data; the caller supplies times, managers and options."""
+it"), raised up the chain when no concrete action follows in time (the top of the chain is
+reminded, less often each time), resolved when its cause is gone. Pure rules over plain data;
+the caller supplies times, managers and options."""
 
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class Escalation:
     # When the cause happened (the customer's message, production's answer), in event time:
     # only a person's reply sent after it removes the cause.
     caused_at: datetime | None = None
+    # Reminders sent to the manager now asked, at the top of the chain (0: none yet).
+    reminders: int = 0
 
     @property
     def active(self) -> bool:
@@ -188,7 +191,58 @@ def raise_to(
         decided_option=None,
         decided_by=None,
         decide_by=at + decision_time,
+        reminders=0,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPolicy:
+    """How the top of the chain is asked again while it does not decide."""
+
+    decision_time: timedelta  # the manager_decision SLA: the first wait, doubled each time
+    longest: timedelta  # reminders are never further apart than this (nor closer than the SLA)
+
+
+def reminder_interval(policy: ReminderPolicy, reminders: int) -> timedelta:
+    """The time the top manager has after the `reminders`-th reminder (0: when first asked):
+    the decision time, doubled with each reminder, up to `policy.longest`."""
+    longest = max(policy.longest, policy.decision_time)
+    interval = policy.decision_time
+    for _ in range(reminders):  # doubling, not 2**n: a long-ignored escalation cannot overflow
+        if interval >= longest:
+            break
+        interval *= 2
+    return min(interval, longest)
+
+
+def ask_again(
+    escalation: Escalation,
+    *,
+    level: int,
+    manager_email: str,
+    at: datetime,
+    policy: ReminderPolicy,
+) -> Escalation:
+    """Past its decision time: `manager_email` (the next level up, or the top of the chain) is
+    asked. Someone new gets the full decision time; the manager already asked, at the top, is
+    reminded, and has longer each time before the next reminder."""
+    if manager_email.lower() != escalation.manager_email.lower():
+        return raise_to(
+            escalation,
+            level=level,
+            manager_email=manager_email,
+            at=at,
+            decision_time=policy.decision_time,
+        )
+    reminders = escalation.reminders + 1
+    reminded = raise_to(
+        escalation,
+        level=level,
+        manager_email=escalation.manager_email,
+        at=at,
+        decision_time=reminder_interval(policy, reminders),
+    )
+    return replace(reminded, reminders=reminders)
 
 
 def needs_raising(escalation: Escalation, at: datetime) -> bool:

@@ -181,7 +181,7 @@ async def timelines(
 
 _ESCALATION_COLUMNS = """escalation_id, thread_id, rule, level, manager_email, state, reason,
     opened_at, decide_by, options::text AS options, evidence::text AS evidence,
-    decided_option, decided_by, caused_at"""
+    decided_option, decided_by, caused_at, reminders"""
 
 
 def _escalation(row: Any) -> Escalation:
@@ -200,6 +200,7 @@ def _escalation(row: Any) -> Escalation:
         decided_option=OptionKind(row["decided_option"]) if row["decided_option"] else None,
         decided_by=row["decided_by"],
         caused_at=row["caused_at"],
+        reminders=row["reminders"],
     )
 
 
@@ -241,13 +242,14 @@ async def save_escalations(conn: Connection, escalations: Sequence[Escalation]) 
     await conn.executemany(
         """INSERT INTO escalation.escalations (escalation_id, thread_id, rule, level,
                manager_email, state, reason, opened_at, decide_by, options, evidence,
-               decided_option, decided_by, caused_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14)
+               decided_option, decided_by, caused_at, reminders)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14,
+                   $15)
            ON CONFLICT (escalation_id) DO UPDATE SET level = EXCLUDED.level,
                manager_email = EXCLUDED.manager_email, state = EXCLUDED.state,
                decide_by = EXCLUDED.decide_by, evidence = EXCLUDED.evidence,
                decided_option = EXCLUDED.decided_option, decided_by = EXCLUDED.decided_by,
-               updated_at = now()""",
+               reminders = EXCLUDED.reminders, updated_at = now()""",
         [
             (
                 e.escalation_id,
@@ -264,6 +266,7 @@ async def save_escalations(conn: Connection, escalations: Sequence[Escalation]) 
                 e.decided_option.value if e.decided_option else None,
                 e.decided_by,
                 e.caused_at,
+                e.reminders,
             )
             for e in escalations
         ],

@@ -260,30 +260,35 @@ class Watch:
         )
         higher = next((p for p in chain if (p.level or 0) > escalation.level), None)
         manager = higher or chain[-1]
+        policy = escalations.ReminderPolicy(
+            config.sla.manager_decision, config.sla.manager_reminder_max
+        )
+        raised = replace(
+            escalations.ask_again(
+                escalation,
+                level=manager.level or escalation.level,
+                manager_email=manager.email,
+                at=now,
+                policy=policy,
+            ),
+            evidence=await repository.timeline(conn, escalation.thread_id),
+        )
         why = (
             "said 'handle it' and no concrete action followed"
             if escalation.state is State.DELEGATED
             else "did not decide"
         )
-        reason = (
-            f"{escalation.manager_email} {why} within {_duration(config.sla.manager_decision)}."
-        )
-        if higher is None:
-            reason += " Top of the chain: asking again."
-        raised = replace(
-            escalations.raise_to(
-                escalation,
-                level=manager.level or escalation.level,
-                manager_email=manager.email,
-                at=now,
-                decision_time=config.sla.manager_decision,
-            ),
-            evidence=await repository.timeline(conn, escalation.thread_id),
-        )
+        reason = f"{escalation.manager_email} {why} within {_duration(policy.decision_time)}."
+        if raised.reminders:  # the top of the chain again: not "raised" from them to them
+            reason = (
+                f"Reminder {raised.reminders}: {escalation.manager_email} {why} yet. "
+                "Top of the chain: asked again, less often each time."
+            )
         await repository.save_escalation(conn, raised)
         await timers.set_timer(conn, SCHEMA, DECISION_DUE, raised.escalation_id, raised.decide_by)
+        asked_again = "Reminded" if raised.reminders else "Raised to"
         await repository.add_to_timeline(
-            conn, raised.thread_id, now, f"Raised to {manager.email}: {reason}", None
+            conn, raised.thread_id, now, f"{asked_again} {manager.email}: {reason}", None
         )
         clock = await repository.load_clock(conn, raised.thread_id)
         return [
@@ -297,6 +302,7 @@ class Watch:
                 previous_manager=_person(asked) if asked else None,
                 reason=reason,
                 decide_by=raised.decide_by,
+                reminder=raised.reminders,
                 customer=clock.customer if clock else None,
                 evidence=raised.evidence,
                 options=raised.options,

@@ -90,12 +90,18 @@ class Escalation:
 
 
 @pytest.fixture
+def company_toml() -> str:
+    """The configuration file the service runs with; a test module may override it."""
+    return FAST_SLA
+
+
+@pytest.fixture
 async def escalation(
-    fresh_kafka: str, database_url: str, tmp_path: Path
+    fresh_kafka: str, database_url: str, tmp_path: Path, company_toml: str
 ) -> AsyncIterator[Escalation]:
     catalog_topics = fresh_kafka  # escalation reads its inputs from the start: keep it short
     config = tmp_path / "fast-sla.toml"
-    config.write_text(FAST_SLA)
+    config.write_text(company_toml)
     app = create_app(
         EscalationSettings(kafka_bootstrap=catalog_topics, database_url=database_url, config=config)
     )
