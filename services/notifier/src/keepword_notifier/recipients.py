@@ -237,7 +237,10 @@ def _escalation_for_manager(
         }
         for option in event.options
     ]
+    reminder = event.reminder if isinstance(event, EscalationRaised) else 0
     previous = event.previous_manager if isinstance(event, EscalationRaised) else None
+    if previous is not None and (reminder or _same_person(previous, manager)):
+        previous = None  # asked again at the top of the chain: not raised from them to them
     return Notice(
         template="escalation_raised_manager" if raised else "escalation_opened_manager",
         recipient=str(manager.email),
@@ -250,6 +253,7 @@ def _escalation_for_manager(
             "level": event.level,
             "reason": event.reason,
             "previous_manager": _staff_name(previous, company) if previous else None,
+            "reminder": reminder,
             "customer": event.customer or thread.customer or Customer(),
             "deposit": event.deposit or thread.deposit,
             "unanswered_messages": event.unanswered_messages,
@@ -394,6 +398,9 @@ def _promise_for_production(event: CommitmentStatusChanged, company: CompanyConf
     context = {
         **_promise_context(event, company),
         "answer_path": f"/v1/commitments/{event.commitment_id}/answer",
+        # Intake finds the thread of a promise declared through it, not of one found in a
+        # reply: the example answer names it, so it works as written for every promise.
+        "thread_id": event.thread_id,
     }
     return [
         Notice(
@@ -408,6 +415,10 @@ def _promise_for_production(event: CommitmentStatusChanged, company: CompanyConf
         for person in company.people
         if person.role is Role.PRODUCTION
     ]
+
+
+def _same_person(one: Person, other: Person) -> bool:
+    return str(one.email).lower() == str(other.email).lower()
 
 
 def _staff_name(person: Person, company: CompanyConfig) -> str:

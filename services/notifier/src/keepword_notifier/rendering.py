@@ -7,6 +7,7 @@ and `<name>.html` (autoescaped). Values are formatted here, in the company's tim
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.runtime import Context
-from keepword_events.thread_refs import THREAD_ID, subject_token
+from keepword_events.thread_refs import THREAD_ID, subject_token, thread_in_subject
 from keepword_platform.company import CompanyConfig
 
 from .recipients import Notice
@@ -129,13 +130,23 @@ def template_names() -> frozenset[str]:
 
 
 def _subject(template: Template, variables: dict[str, Any], thread_id: str) -> str:
-    words = _block(template, "subject", variables)
+    # Normalised before the tokens go (a control character inside one would hide it), and
+    # cut only after.
+    words = without_subject_tokens(header_safe(_block(template, "subject", variables), sys.maxsize))
     # The token goes last and is never cut, so a reply always finds its thread. Only a
     # well-formed thread id gets one: intake reads nothing else back.
     if not THREAD_ID.fullmatch(thread_id):
         return header_safe(words)
     token = subject_token(thread_id)
     return f"{header_safe(words, SUBJECT_LIMIT - len(token) - 1)} {token}"
+
+
+def without_subject_tokens(words: str) -> str:
+    """`words` without the thread tokens intake would read (a customer's "Re: … [#thr-…]"):
+    the subject gets its own thread's token once, and no other thread's token can come first."""
+    while (named := thread_in_subject(words)) is not None:
+        words = words.replace(subject_token(named), " ")
+    return words
 
 
 @lru_cache(maxsize=1)

@@ -300,6 +300,15 @@ def _examples() -> dict[str, Notice]:
             opened(customer=Customer(), evidence=(), options=(), deposit=None), bare
         )[0],
         "escalation_raised_manager": notices(raised())[0],
+        "escalation_raised_manager_reminder": notices(
+            raised(
+                previous_manager=DREW,
+                reminder=2,
+                reason="Reminder 2: drew.director@brightline.example did not decide yet. "
+                "Top of the chain: asked again, less often each time.",
+                decide_by=NOW + 16 * HOUR,
+            )
+        )[0],
         "promise_rejected_owner": notices(
             status_changed(
                 status=CommitmentStatus.REJECTED,

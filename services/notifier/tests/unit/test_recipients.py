@@ -261,6 +261,36 @@ def test_a_raised_escalation_goes_to_the_next_manager_and_names_the_one_before(
     assert len(notice.context["options"]) == 5
 
 
+def test_a_reminder_at_the_top_of_the_chain_is_one_email_that_names_nobody_as_asked_before(
+    notices_of: Notices, make_raised: Callable[..., EscalationRaised], company: CompanyConfig
+) -> None:
+    drew = Person(email=DREW, name="Drew", role=Role.MANAGEMENT)
+    reminder = make_raised(previous_manager=drew, reminder=3, reason="Reminder 3: no decision.")
+
+    (notice,) = notices_of(reminder)
+    email = render(notice, company)
+
+    assert who([notice]) == [("escalation_raised_manager", DREW, Role.MANAGEMENT, True)]
+    assert (notice.context["reminder"], notice.context["previous_manager"]) == (3, None)
+    assert email.subject.startswith("Reminder 3, still waiting for your decision by ")
+    assert "still waiting for your decision (reminder 3)" in email.text
+    for body in (email.text, email.html):
+        assert "raised to you" not in body
+        assert "Asked before you" not in body
+
+
+def test_a_raise_from_a_manager_to_the_same_manager_names_nobody_as_asked_before(
+    notices_of: Notices, make_raised: Callable[..., EscalationRaised], company: CompanyConfig
+) -> None:
+    # What an older escalation service sent at the top of the chain, without a reminder count.
+    drew = Person(email=DREW.upper(), name="Drew", role=Role.MANAGEMENT)
+
+    (notice,) = notices_of(make_raised(previous_manager=drew))
+
+    assert notice.context["previous_manager"] is None
+    assert "Asked before you" not in render(notice, company).text
+
+
 def test_a_raised_escalation_without_a_customer_uses_the_remembered_one(
     notices_of: Notices,
     make_raised: Callable[..., EscalationRaised],

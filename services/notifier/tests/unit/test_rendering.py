@@ -3,6 +3,8 @@ header."""
 
 from __future__ import annotations
 
+import html
+import json
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,6 +22,7 @@ from keepword_events import (
     EscalationOpened,
     MessageReceived,
 )
+from keepword_events.thread_refs import thread_in_subject
 from keepword_notifier.recipients import TEMPLATES, Notice, acknowledgement_for
 from keepword_notifier.rendering import (
     SUBJECT_LIMIT,
@@ -184,6 +187,51 @@ def test_a_thread_id_intake_cannot_read_back_gets_no_token(
 
     assert "[#" not in subject
     assert subject == "We received your message: Where is my ranking report?"
+
+
+OTHER_TOKEN = "[#thr-fedcba9876543210]"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        f"Re: Where is my ranking report? {TOKEN}",  # a reply to one of our emails
+        f"RE: Fwd: {TOKEN} Where is my ranking report? {TOKEN}",
+        "Re: Where is my ranking report? [#thr-0123456789abcdef\u202e]",  # hidden by a control
+        f"Re: {OTHER_TOKEN} Where is my ranking report?",  # another thread's: must not come first
+    ],
+)
+def test_the_acknowledgement_of_a_reply_carries_the_thread_token_once(
+    subject: str,
+    company: CompanyConfig,
+    now: datetime,
+    make_message: Callable[..., MessageReceived],
+) -> None:
+    ack = acknowledgement_for(make_message(subject=subject), company, due_by=now)
+
+    rendered = render(ack, company).subject
+
+    assert rendered.count("[#") == 1
+    assert rendered.endswith(f"Where is my ranking report? {TOKEN}")
+    assert thread_in_subject(rendered) == "thr-0123456789abcdef"  # as intake reads it back
+
+
+def test_productions_example_answer_names_the_thread(
+    examples: dict[str, Notice], company: CompanyConfig
+) -> None:
+    # Intake knows the thread only of promises declared through it: one found in a reply needs
+    # the thread in the answer, so the example carries it for every promise.
+    for name in (
+        "promise_awaiting_confirmation_production",
+        "promise_awaiting_confirmation_production_at_risk",
+    ):
+        email = render(examples[name], company)
+        for body in (email.text, html.unescape(email.html)):
+            answer, _ = json.JSONDecoder().raw_decode(body[body.index('{"thread_id"') :])
+
+            assert answer["thread_id"] == "thr-0123456789abcdef", name
+            assert answer["answered_by"]["role"] == "production", name
+            assert answer["verdict"] == "countered", name
 
 
 @pytest.mark.parametrize(
