@@ -62,10 +62,15 @@ class Problem(Exception):
 
 
 def field_errors(errors: Sequence[ErrorDetails] | Sequence[dict[str, Any]]) -> list[dict[str, str]]:
-    """Pydantic's errors as `{field, message}` pairs a client can show next to its inputs."""
+    """Pydantic's errors as `{field, message}` pairs a client can show next to its inputs.
+
+    Locations start at the request body, as FastAPI reports them (`("body", "customer", ...)`);
+    only that leading "body" is dropped, so a field named `body` keeps its name.
+    """
     found = []
     for error in errors:
-        location = [str(part) for part in error["loc"] if part not in ("body",)]
+        loc = tuple(error["loc"])
+        location = [str(part) for part in (loc[1:] if loc[:1] == ("body",) else loc)]
         found.append({"field": ".".join(location) or "(body)", "message": str(error["msg"])})
     return found
 

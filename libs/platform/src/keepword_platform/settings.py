@@ -58,6 +58,14 @@ class KeepwordSettings(BaseSettings):
     outbox_stall_seconds: float = Field(
         default=60, gt=0, description="An outbox row unpublished this long makes it not ready."
     )
+    timers_stall_seconds: float = Field(
+        default=60,
+        gt=0,
+        description=(
+            "Not ready while the timers have not fired for this long (the firing loop failing), "
+            "or for this long after a timer was set aside (it could not be fired)."
+        ),
+    )
     exit_when_not_live: bool = Field(
         default=False,
         description=(
@@ -96,6 +104,15 @@ class IntakeSettings(KeepwordSettings):
     )
     publish_timeout_ms: int = Field(
         default=5000, ge=100, validation_alias="KEEPWORD_INTAKE_PUBLISH_TIMEOUT_MS"
+    )
+    # Largest event intake hands to Kafka, as the producer counts it (a record batch of one).
+    # At most aiokafka's max_request_size (1 MiB); the topics' max.message.bytes (broker
+    # default 1 MiB + 12) must not be lower. A bigger event is refused with 413, never retried.
+    max_event_bytes: int = Field(
+        default=1_000_000,
+        ge=64 * 1024,
+        le=1024 * 1024,
+        validation_alias="KEEPWORD_INTAKE_MAX_EVENT_BYTES",
     )
     api_key_cache_seconds: float = Field(
         default=5.0, ge=0, validation_alias="KEEPWORD_INTAKE_API_KEY_CACHE_SECONDS"

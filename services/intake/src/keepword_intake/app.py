@@ -135,7 +135,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         client_id=f"keepword-{SERVICE}",
         timeout_seconds=settings.publish_timeout_ms / 1000,
     )
-    publisher = EventPublisher(producer)
+    publisher = EventPublisher(producer, max_event_bytes=settings.max_event_bytes)
     app = create_service_app(_spec(producer, publisher), settings, broker)
     runtime: Runtime = app.state.runtime
     app.state.intake = Intake(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from keepword_events import Channel, CommitmentKind, Customer, Direction, Money, Person, Verdict
+from keepword_events.checks import BodyText, UtcTime
 from keepword_events.common import HeaderText, Role
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 ThreadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
 MAX_BATCH = 1000
+FURTHEST_DUE = timedelta(days=3653)
+"""How far ahead a promise may fall due (ten years): intake's check, against its own clock; the
+contract itself only holds times to 2000-2100, which a record can be held to forever."""
 
 
 class _Body(BaseModel):
@@ -25,8 +30,8 @@ class MessageIn(_Body):
     customer: Customer
     author: Person
     subject: HeaderText | None = None
-    body: str = Field(max_length=200_000)
-    sent_at: AwareDatetime | None = Field(default=None, description="RFC 3339; default: now.")
+    body: Annotated[BodyText, Field(max_length=200_000)]
+    sent_at: UtcTime | None = Field(default=None, description="RFC 3339; default: now.")
     deposit: Money | None = None
     automatic: bool = Field(
         default=False, description="Outbound only: an automatic acknowledgement, not a person."
@@ -64,8 +69,8 @@ class CommitmentIn(_Body):
     thread_id: ThreadId
     made_by: Person
     kind: CommitmentKind
-    text: str = Field(min_length=1, max_length=5000)
-    due_at: AwareDatetime
+    text: Annotated[BodyText, Field(min_length=1, max_length=5000)]
+    due_at: UtcTime
     customer: Customer | None = None
     supersedes: ThreadId | None = Field(
         default=None, description="The commitment these new terms renegotiate."
@@ -83,8 +88,8 @@ class AnswerIn(_Body):
 
     answered_by: Person
     verdict: Verdict
-    note: str | None = Field(default=None, max_length=5000)
-    feasible_due_at: AwareDatetime | None = Field(
+    note: Annotated[BodyText, Field(max_length=5000)] | None = None
+    feasible_due_at: UtcTime | None = Field(
         default=None, description="Required with verdict 'countered': what production can do."
     )
     thread_id: ThreadId | None = Field(
@@ -119,14 +124,14 @@ class FulfilmentIn(_StaffFact):
 
     reported_by: Person
     kept: bool
-    note: str | None = Field(default=None, max_length=5000)
+    note: Annotated[BodyText, Field(max_length=5000)] | None = None
 
 
 class CancellationIn(_StaffFact):
     """A promise is withdrawn."""
 
     cancelled_by: Person
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Annotated[BodyText, Field(min_length=1, max_length=2000)]
 
 
 class MessageAccepted(BaseModel):
@@ -149,7 +154,7 @@ class BatchItemResult(BaseModel):
     """The outcome of one message of a batch."""
 
     index: int
-    status: Literal[202, 422, 503]
+    status: Literal[202, 413, 422, 503]
     thread_id: str | None = None
     event_id: str | None = None
     message_id: str | None = None
@@ -162,3 +167,12 @@ class BatchResult(BaseModel):
     accepted: int
     rejected: int
     results: list[BatchItemResult]
+
+
+def due_date_errors(body: CommitmentIn | AnswerIn, now: datetime) -> list[dict[str, str]]:
+    """`{field, message}` for a due date further ahead of `now` than FURTHEST_DUE."""
+    name = "due_at" if isinstance(body, CommitmentIn) else "feasible_due_at"
+    due: datetime | None = getattr(body, name)
+    if due is None or due - now <= FURTHEST_DUE:
+        return []
+    return [{"field": name, "message": "must fall due within ten years from now"}]

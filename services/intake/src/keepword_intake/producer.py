@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import RecordMetadata
 from keepword_events import KafkaRecord
@@ -31,6 +31,10 @@ MAX_BATCH_BYTES = 512 * 1024
 
 class BrokerUnavailable(Exception):
     """Kafka did not acknowledge the record in time; it will not be written later either."""
+
+
+class RecordTooLarge(Exception):
+    """The record is over the size Kafka takes: sending it again can never succeed."""
 
 
 class FailFastProducer:
@@ -86,6 +90,9 @@ class FailFastProducer:
                 delivery = await producer.send(topic, value, key=key, headers=list(headers))
                 metadata: RecordMetadata = await delivery
                 return metadata
+        except MessageSizeTooLargeError as error:
+            # The record's fault, not the broker's: the producer is fine and is kept.
+            raise RecordTooLarge(repr(error)) from error
         except (KafkaError, OSError, TimeoutError) as error:
             if self._producer is producer:
                 self._producer = None
@@ -103,6 +110,8 @@ class FailFastProducer:
         record-at-a-time `send()` spends most of its time on. Partitions are chosen by the same
         murmur2 partitioner `send()` uses, so co-partitioning by thread id is unchanged.
         """
+        if not records:
+            return []
         try:
             producer = await self._current()
         except BrokerUnavailable as error:

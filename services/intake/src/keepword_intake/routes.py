@@ -30,9 +30,10 @@ from .contract import (
     MessageBatchIn,
     MessageBatchShape,
     MessageIn,
+    due_date_errors,
 )
 from .idempotency import respond_once
-from .publishing import BrokerUnavailable, EventPublisher
+from .publishing import BrokerUnavailable, EventPublisher, EventTooLarge
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +76,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {"application/problem+json": {}}}
     for code, text in {
         401: "No valid API key.",
-        413: "The body is over the size limit.",
+        413: "The body, or the event it makes, is over the size limit; do not resend it.",
         415: "The body is not JSON.",
         422: "The body is not valid; `errors` lists the failing fields.",
         503: "Kafka did not acknowledge the event; nothing was accepted. See Retry-After.",
@@ -89,6 +90,29 @@ def _unavailable() -> Problem:
     return broker_unavailable()
 
 
+def _too_large(error: EventTooLarge) -> Problem:
+    # Not a 503: the same request can never succeed, so the client must not resend it.
+    return Problem(
+        413,
+        "event-too-large",
+        "Content Too Large",
+        f"{error}. Nothing was accepted; shorten the text (or split it) before sending again.",
+        extra={"size_bytes": error.size, "limit_bytes": error.limit},
+    )
+
+
+def _refuse_far_due_dates(body: CommitmentIn | AnswerIn) -> None:
+    errors = due_date_errors(body, datetime.now(UTC))
+    if errors:
+        raise Problem(
+            422,
+            "invalid-body",
+            "Unprocessable Content",
+            "The request body is not valid; see `errors`.",
+            extra={"errors": errors},
+        )
+
+
 @router.post("/messages", status_code=202, response_model=MessageAccepted, tags=["messages"])
 async def post_message(
     body: MessageIn, intake: IntakeDep, client: ClientDep, idempotency_key: IdempotencyKey = None
@@ -100,6 +124,8 @@ async def post_message(
         event = facts.message_event(body, ids, datetime.now(UTC))
         try:
             await intake.publisher.publish(event, ids.event_id)
+        except EventTooLarge as error:
+            raise _too_large(error) from None
         except BrokerUnavailable:
             raise _unavailable() from None
         log.info(
@@ -147,15 +173,20 @@ def _parse_batch(raw: bytes) -> list[MessageIn | list[dict[str, str]]]:
             "invalid-body",
             "Unprocessable Content",
             f"Send {{'messages': [...]}} with 1 to {MAX_BATCH} messages; see `errors`.",
-            extra={"errors": field_errors(error.errors())},
+            extra={"errors": _body_errors(error)},
         ) from None
     parsed: list[MessageIn | list[dict[str, str]]] = []
     for item in shape.messages:
         try:
             parsed.append(_MESSAGE.validate_python(item))
         except ValidationError as error:
-            parsed.append(field_errors(error.errors()))
+            parsed.append(_body_errors(error))
     return parsed
+
+
+def _body_errors(error: ValidationError) -> list[dict[str, str]]:
+    # Located from the body, as FastAPI locates the errors of the other routes.
+    return field_errors([{**e, "loc": ("body", *e["loc"])} for e in error.errors()])
 
 
 @router.post(
@@ -170,7 +201,7 @@ async def post_message_batch(
     client: ClientDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Accept up to 1,000 messages; each is accepted (202) or refused (422, 503) on its own."""
+    """Accept up to 1,000 messages; each is accepted (202) or refused (413, 422, 503) on its own."""
     raw = await request.body()
     parsed = _parse_batch(raw)
     planned = [
@@ -196,6 +227,15 @@ async def post_message_batch(
         for (index, _, ids), failure in zip(chosen, outcomes, strict=True):
             if failure is None:
                 results.append({"index": index, "status": 202, **ids.as_json()})
+            elif isinstance(failure, EventTooLarge):
+                message = f"{failure}; shorten it, do not resend it as it is"
+                results.append(
+                    {
+                        "index": index,
+                        "status": 413,
+                        "errors": [{"field": "(item)", "message": message}],
+                    }
+                )
             else:
                 results.append({"index": index, "status": 503, "errors": [_RESEND]})
         results.sort(key=lambda r: int(r["index"]))
@@ -229,6 +269,7 @@ async def post_commitment(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Declare a promise made to a customer; production will be asked to confirm it."""
+    _refuse_far_due_dates(body)
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
         commitment_id = planned["commitment_id"]
@@ -237,6 +278,8 @@ async def post_commitment(
             await intake.publisher.publish(
                 facts.commitment_declared(body, commitment_id), planned["event_id"]
             )
+        except EventTooLarge as error:
+            raise _too_large(error) from None
         except BrokerUnavailable:
             raise _unavailable() from None
         log.info(
@@ -295,6 +338,8 @@ async def _commitment_fact(
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
         try:
             await intake.publisher.publish(event_of(known_thread), planned["event_id"])
+        except EventTooLarge as error:
+            raise _too_large(error) from None
         except BrokerUnavailable:
             raise _unavailable() from None
         log.info(
@@ -337,6 +382,7 @@ async def post_answer(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Production confirms, rejects or counters a promise."""
+    _refuse_far_due_dates(body)
     return await _commitment_fact(
         intake,
         client,
