@@ -81,11 +81,12 @@ steps_run() {
   esac
   [[ ${1:-} == -- ]] && shift
   mkdir -p -- "${SETUP_LOG%/*}"
+  printf '\n== %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$SETUP_LOG"
   errfile=$(mktemp)
   output=$("$@" 2>"$errfile") || status=$?
   errors=$(<"$errfile")
   rm -f -- "$errfile"
-  printf '\n== %s %s\n%s%s\n' "$(date -u +%FT%TZ)" "$*" "${errors:+$errors$'\n'}" "$output" >>"$SETUP_LOG"
+  printf '%s%s\n' "${errors:+$errors$'\n'}" "$output" >>"$SETUP_LOG"
   if ((status != 0)); then
     {
       printf '✗ %s (exit %s)\n' "$what" "$status"
