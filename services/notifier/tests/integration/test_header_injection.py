@@ -21,14 +21,17 @@ VICTIMS = ("victim@evil.example", "eve@evil.example", "mallory@evil.example")
 # RFC 2047 encoded words that decode to CR LF and a header (CVE-2024-6923 in the email package).
 ENCODED_BCC = "=?utf-8?b?" + base64.b64encode(b"\r\nBcc: victim@evil.example").decode() + "?="
 ENCODED_CC = "=?utf-8?q?=0D=0ACc:_eve@evil.example?="
+# What the contract lets through: header-like words on one line, encoded words, address lists.
 HOSTILE_NAME = (
-    'Dana\u2028Bcc: victim@evil.example "Eve" <eve@evil.example>, mallory@evil.example '
-    + ENCODED_CC
+    'Dana Bcc: victim@evil.example "Eve" <eve@evil.example>, mallory@evil.example ' + ENCODED_CC
 )
 HOSTILE_SUBJECT = (
-    f"Refund {ENCODED_BCC} now\u2029Cc: eve@evil.example\x85To: mallory@evil.example"
-    "\u202eBcc: victim@evil.example"
+    f"Refund {ENCODED_BCC} now Cc: eve@evil.example To: mallory@evil.example"
+    " Bcc: victim@evil.example"
 )
+# What it refuses (line breaks of every kind, bidi overrides): only a record written without
+# the models carries them.
+LINE_BREAKS = "\r\n\u2028\u2029\x85\u202e"
 OURS = [
     "From",
     "To",
@@ -85,16 +88,18 @@ async def test_no_name_or_subject_adds_a_header_or_a_recipient(
             reason=f"Because\r\nBcc: victim@evil.example\r\n\r\n{HOSTILE_SUBJECT}",
         ),
     ]
-    # Raw CR LF: the contract's models refuse it, so a tool writing straight onto the topic
-    # without them is the only way in. The notifier must dead-letter it, not email anyone.
+    # Raw line breaks: the contract's models refuse them, so a tool writing straight onto the
+    # topic without them is the only way in. The notifier must dead-letter it, not email anyone.
     valid_form = customer_message(Customer(email=dana, name="Dana"), raw_thread)
     hostile_email = f"{dana}\r\nBcc: victim@evil.example"
     smuggled = type(valid_form).model_construct(
         **dict(valid_form)
         | {
-            "customer": Customer.model_construct(email=hostile_email, name="Dana\r\nCc: x"),
+            "customer": Customer.model_construct(
+                email=hostile_email, name=f"Dana{LINE_BREAKS}Cc: x"
+            ),
             "author": Person.model_construct(email=hostile_email, role=Role.CUSTOMER),
-            "subject": "Hi\r\nBcc: victim@evil.example",
+            "subject": f"Hi{LINE_BREAKS}Bcc: victim@evil.example",
         }
     )
 
