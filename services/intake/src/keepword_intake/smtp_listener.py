@@ -19,7 +19,7 @@ from . import metrics, repository
 from .facts import new_id
 from .inbound_email import EmailParseError, InboundEmail, parse_inbound_email
 from .mail_facts import earlier_message_ids, email_event, email_event_id, parties, thread_named_in
-from .publishing import BrokerUnavailable, EventPublisher
+from .publishing import BrokerUnavailable, EventPublisher, EventTooLarge
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +78,9 @@ class InboundMailHandler:
             metrics.EMAILS.labels(outcome="invalid").inc()
             fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
             return f"554 5.6.0 Message rejected: invalid {_smtp_safe(fields)}"
+        except EventTooLarge:  # e.g. thousands of attachments: sending it again cannot help
+            metrics.EMAILS.labels(outcome="too_large").inc()
+            return "552 5.3.4 Message too big to be accepted"
         except BrokerUnavailable:
             metrics.EMAILS.labels(outcome="deferred").inc()
             return TRY_LATER

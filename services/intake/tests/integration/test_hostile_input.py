@@ -4,8 +4,12 @@ downstream can handle. Nothing accepted is lost later."""
 
 from __future__ import annotations
 
+import asyncio
+import smtplib
 import uuid
 from collections.abc import AsyncIterator
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,8 @@ from .conftest import IntakeClient, running_intake
 from .test_http_api import inbound, intake_bootstrap, promise
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+CONFIG = Path(__file__).resolve().parents[4] / "deploy" / "local" / "keepword.toml"
 
 
 async def _refused(intake: IntakeClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -179,3 +185,40 @@ async def test_an_unexpected_error_is_a_counted_problem(
     assert answer.json()["status"] == 500
     metrics = (await intake.http.get("/metrics/")).text
     assert 'keepword_intake_requests_total{route="POST /v1/messages",status="500"}' in metrics
+
+
+@pytest.mark.smtp
+async def test_an_email_whose_event_is_too_large_is_refused_for_good(
+    catalog_topics: str, database_url: str
+) -> None:
+    async with running_intake(
+        kafka_bootstrap=catalog_topics,
+        database_url=database_url,
+        config=CONFIG,
+        smtp_listen_port=free_port(),
+        max_event_bytes=64 * 1024,
+    ) as intake:
+        email = EmailMessage()
+        email["From"] = "Dana Whitfield <dana@example.com>"
+        email["To"] = "support@brightline.example"
+        email["Subject"] = f"Many files {uuid.uuid4()}"
+        email.set_content("See attached.")
+        for number in range(400):  # each recorded as metadata: ~300 bytes of event apiece
+            email.add_attachment(
+                b"x",
+                maintype="application",
+                subtype="octet-stream",
+                filename=f"{number:04d}-" + "n" * 200 + ".bin",
+            )
+        port: int = intake.app.state.runtime.settings.smtp_listen_port
+
+        def deliver() -> None:
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+                client.send_message(email)
+
+        async with TopicProbe(intake_bootstrap(intake), source=INTAKE) as probe:
+            with pytest.raises(smtplib.SMTPDataError) as refused:
+                await asyncio.to_thread(deliver)
+            records = await probe.records()
+        assert records == []
+        assert refused.value.smtp_code == 552
