@@ -13,6 +13,7 @@ from keepword_events import Envelope, Event
 from keepword_platform.database import Connection
 from keepword_platform.messaging import timers
 from keepword_platform.migrations import apply_migrations
+from prometheus_client import REGISTRY
 
 pytestmark = [pytest.mark.postgres]
 
@@ -118,3 +119,126 @@ async def test_firing_loops_side_by_side_fire_each_timer_once(
 
     assert sum(counts) == 2000
     assert await fired(db, schema) == subjects  # each once: no duplicates, none missing
+
+
+def metric(name: str, schema: str) -> float:
+    return REGISTRY.get_sample_value(name, {"schema": schema}) or 0.0
+
+
+async def test_times_at_the_ends_of_the_calendar_fire_or_wait_as_aware_utc(
+    pool: tuple[asyncpg.Pool, str],
+) -> None:
+    db, schema = pool
+    await db.execute(f"CREATE TABLE {schema}.fired (subject text)")
+    first_day = datetime(1, 1, 1, tzinfo=UTC)  # stored as -infinity: read back naive
+    last_second = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    async with db.acquire() as conn:
+        await timers.set_timers(
+            conn,
+            schema,
+            [("due", "first-day", first_day), ("due", "now", NOW), ("due", "last", last_second)],
+        )
+        await conn.execute(
+            f"""INSERT INTO {schema}.timers (kind, subject, fire_at)
+                VALUES ('due', 'minus-infinity', '-infinity'), ('due', 'infinity', 'infinity')"""
+        )
+    seen: list[timers.Timer] = []
+
+    async def note(conn: Connection, due: Sequence[timers.Timer]) -> Sequence[Event]:
+        seen.extend(due)
+        return []
+
+    assert await timers.fire_due(db, schema, note, nothing, now=NOW) == 3
+    assert await timers.fire_due(db, schema, note, nothing, now=NOW) == 0
+
+    assert sorted(t.subject for t in seen) == ["first-day", "minus-infinity", "now"]
+    assert all(t.fire_at.tzinfo is UTC for t in seen)
+    assert min(t.fire_at for t in seen) == datetime.min.replace(tzinfo=UTC)
+    assert await timers.next_due(db, schema) == last_second
+    async with db.acquire() as conn:
+        assert await timers.set_aside_timers(conn, schema) == []
+
+
+async def test_a_timer_that_keeps_failing_is_set_aside_and_the_others_fire(
+    pool: tuple[asyncpg.Pool, str],
+) -> None:
+    db, schema = pool
+    await given_timers(db, schema, ["a", "bad", "b"])
+    handler = Recorder(schema, failing="bad")
+    clock = [0.0]
+    health = timers.TimerHealth(clock=lambda: clock[0])
+    failures = metric("keepword_timer_failures_total", schema)
+
+    now = NOW
+    for attempt in range(1, timers.MAX_ATTEMPTS + 1):
+        assert await timers.fire_due(db, schema, handler, nothing, now=now, health=health) >= 1
+        now += timers.RETRY_FAILED_AFTER
+        retry = await db.fetchrow(
+            f"SELECT fire_at, attempts FROM {schema}.timers WHERE subject = 'bad'"
+        )
+        if attempt < timers.MAX_ATTEMPTS:
+            assert retry is not None
+            assert (retry["fire_at"], retry["attempts"]) == (now, attempt)
+            assert health.problem(60) is None
+        else:
+            assert retry is None  # out of the firing loop
+
+    assert await fired(db, schema) == ["a", "b"]
+    async with db.acquire() as conn:
+        (aside,) = await timers.set_aside_timers(conn, schema)
+    assert (aside["kind"], aside["subject"], aside["attempts"]) == ("due", "bad", 3)
+    assert aside["reason"] == "handler failed 3 times: RuntimeError: toy bug"
+    assert metric("keepword_timers_set_aside_total", schema) == 1
+    assert metric("keepword_timer_failures_total", schema) == failures + 3
+    assert health.problem(60) == (
+        "1 timer(s) set aside in the last 60s; latest: due of bad: RuntimeError"
+    )
+    clock[0] += 61
+    assert health.problem(60) is None  # the firing loop itself is fine
+
+    # Set anew (a new deadline for the same subject), the timer starts again from 0 attempts.
+    async with db.acquire() as conn:
+        await timers.set_timer(conn, schema, "due", "bad", now)
+    assert await db.fetchval(f"SELECT attempts FROM {schema}.timers WHERE subject = 'bad'") == 0
+
+
+async def test_a_timer_with_unusable_data_is_set_aside_at_once(
+    pool: tuple[asyncpg.Pool, str],
+) -> None:
+    db, schema = pool
+    await given_timers(db, schema, ["a", "b"])
+    await db.execute(
+        f"""INSERT INTO {schema}.timers (kind, subject, fire_at, payload)
+            VALUES ('due', 'odd', $1, '[1, 2]')""",
+        NOW - timedelta(hours=1),
+    )
+    health = timers.TimerHealth()
+    handler = Recorder(schema)
+
+    assert await timers.fire_due(db, schema, handler, nothing, now=NOW, health=health) == 3
+
+    assert await fired(db, schema) == ["a", "b"]
+    assert handler.batches == [2]
+    async with db.acquire() as conn:
+        (aside,) = await timers.set_aside_timers(conn, schema)
+    assert (aside["subject"], aside["payload"], aside["attempts"]) == ("odd", "[1, 2]", 0)
+    assert aside["reason"] == "unusable: payload is a JSON list, not an object"
+    assert aside["fire_at"] == NOW - timedelta(hours=1)
+    assert "latest: due of odd: payload is a JSON list" in (health.problem(60) or "")
+
+
+async def test_an_unavailable_database_counts_no_attempt(
+    pool: tuple[asyncpg.Pool, str],
+) -> None:
+    db, schema = pool
+    await given_timers(db, schema, ["a"])
+
+    async def unavailable(conn: Connection, due: Sequence[timers.Timer]) -> Sequence[Event]:
+        raise asyncpg.PostgresConnectionError("connection lost")
+
+    with pytest.raises(asyncpg.PostgresConnectionError):
+        await timers.fire_due(db, schema, unavailable, nothing, now=NOW)
+
+    row = await db.fetchrow(f"SELECT fire_at, attempts FROM {schema}.timers WHERE subject = 'a'")
+    assert row is not None
+    assert (row["fire_at"], row["attempts"]) == (NOW, 0)  # still due, nothing counted

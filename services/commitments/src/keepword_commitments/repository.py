@@ -8,12 +8,18 @@ from typing import Any
 
 from keepword_events import CommitmentKind, CommitmentSource, CommitmentStatus, Customer, Person
 from keepword_platform.database import Connection
+from keepword_platform.messaging.timers import as_utc
 
 from .domain import Change, Commitment
 
 _COLUMNS = """commitment_id, thread_id, kind, text, made_by::text AS made_by,
     customer::text AS customer, due_at, source::text AS source, created_at, status, at_risk,
     feasible_due_at, production_note"""
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # A due date stored as ±infinity (0001-01-01T00:00:00Z is) reads back naive: make it aware.
+    return None if moment is None else as_utc(moment)
 
 
 def _commitment(row: Any) -> Commitment:
@@ -24,12 +30,12 @@ def _commitment(row: Any) -> Commitment:
         text=row["text"],
         made_by=Person.model_validate_json(row["made_by"]),
         customer=Customer.model_validate_json(row["customer"]) if row["customer"] else None,
-        due_at=row["due_at"],
+        due_at=_utc(row["due_at"]),
         source=CommitmentSource.model_validate_json(row["source"]),
-        created_at=row["created_at"],
+        created_at=as_utc(row["created_at"]),
         status=CommitmentStatus(row["status"]),
         at_risk=row["at_risk"],
-        feasible_due_at=row["feasible_due_at"],
+        feasible_due_at=_utc(row["feasible_due_at"]),
         production_note=row["production_note"],
     )
 

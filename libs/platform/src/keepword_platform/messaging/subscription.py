@@ -25,6 +25,7 @@ from keepword_platform.messaging.relay import OutboxRelay
 from keepword_platform.messaging.timers import (
     BatchTimerHandler,
     TimerHandler,
+    TimerHealth,
     one_by_one,
     run_timers,
 )
@@ -233,6 +234,24 @@ def timers_extension(
         await store.enqueue(conn, schema, [outgoing(item, source) for item in caused])
 
     async def work(runtime: Runtime) -> None:
-        await run_timers(lambda: runtime.db, schema, handler, enqueue, lambda: datetime.now(UTC))
+        health = TimerHealth()
+        runtime.readiness["timers"] = timers_check(health, runtime.settings.timers_stall_seconds)
+        await run_timers(
+            lambda: runtime.db,
+            schema,
+            handler,
+            enqueue,
+            lambda: datetime.now(UTC),
+            health=health,
+        )
 
     return background_task(f"{schema}-timers", work)
+
+
+def timers_check(health: TimerHealth, window: float) -> Callable[[], Coroutine[Any, Any, str]]:
+    """Readiness of a service's timers: "ok" unless they cannot be fired (see `TimerHealth`)."""
+
+    async def check() -> str:
+        return health.problem(window) or "ok"
+
+    return check
