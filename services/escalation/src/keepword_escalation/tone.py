@@ -51,10 +51,25 @@ neutral, so a calm bug report is not an angry customer; "joke" is negative ("thi
 Numbers carry no feeling: VADER scores a few as slang ("187" is -3.1), and an order number is
 not a threat.
 
+Every reading has a bounded cost, whatever arrives (a body may be 200,000 characters of one
+emoji, one word or quote markers). Signals and tone read the first `MAX_READ_CHARACTERS` of the
+writer's own words, with runs of one character cut to `MAX_REPEAT` (VADER weighs "!!!!" no
+more than four): a flood of angry faces still reads as four angry faces, a strongly negative
+tone. VADER sees at most `MAX_EMOJI` emoji (it spells each out as words, and its cost grows
+with the square of the words in a sentence) and "sentences" of at most `MAX_SENTENCE_CHARACTERS`:
+a longer run without a full stop is scored in pieces, cut at a space. Finding the writer's own
+words is linear in the text: no pattern backtracks over a long run of spaces or markers. The
+service runs a reading in a worker thread within `TONE_BUDGET_SECONDS`
+(`read_customer_message_in_time`, `is_non_decision_in_time`): past it, the message counts as
+not difficult and the reply as not a non-decision (the escalation's own deadlines still run),
+and a warning names the event and the body's size, never its text. A thread cannot be stopped,
+so the bounds are what keep the cost small; the budget guards what they might miss.
+
 A manager's reply is a *non-decision* when it delegates ("handle it", "your call", "sort it
 out", "use your judgement", ...) AND names no concrete action (refund, call, offer, credit,
 discount, renegotiate a date, reassign or escalate to a named person, ...) AND is short: fewer
-than `NON_DECISION_MAX_WORDS` (40) words of the manager's own. "Refund her deposit, handle it
+than `NON_DECISION_MAX_WORDS` (40) words of the manager's own, in at most
+`NON_DECISION_MAX_CHARACTERS`. "Refund her deposit, handle it
 today" decides; "call him tomorrow" decides; "handle it, call me if it gets worse" does not (a
 call to the manager is not a remedy for the customer). An apology is not a decision either:
 the customer still has no refund, call or new date.
@@ -62,14 +77,16 @@ the customer still has no refund, call or new date.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Final
+from typing import Final, TypeVar
 
+import structlog
 from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
     SentimentIntensityAnalyzer,
 )
@@ -79,6 +96,33 @@ STRONGLY_NEGATIVE: Final = -0.6
 
 NON_DECISION_MAX_WORDS: Final = 40
 """A reply of this many words or more says more than "handle it": it is never a non-decision."""
+
+NON_DECISION_MAX_CHARACTERS: Final = 2_000
+"""Nor is a reply longer than this: 40 words take about 250 characters, a pasted link a few
+hundred more; the patterns then read at most this much."""
+
+MAX_READ_CHARACTERS: Final = 20_000
+"""The writer's own words read for signals and tone: about ten pages. A customer's mood shows
+well before that; a 2,000-character message reads in under 2 ms, this much in about 20."""
+
+MAX_REPEAT: Final = 4
+"""Runs of one character are cut to this many: VADER weighs "!!!!" and "????" no more than four,
+and 200,000 angry faces say no more than four."""
+
+MAX_EMOJI: Final = 100
+"""Emoji VADER sees per message (the rest are dropped): it spells each out ("angry face"), and
+100 of them in one sentence take ~7 ms, 1,000 ~400 ms."""
+
+MAX_SENTENCE_CHARACTERS: Final = 400
+"""A "sentence" longer than this (no full stop, no line end) is scored in pieces of at most this
+size, cut at a space: VADER's cost grows with the square of a sentence's length."""
+
+TONE_BUDGET_SECONDS: Final = 5.0
+"""How long a reading may take in its worker thread before the event is handled without it.
+The bounds above keep the worst input measured under 0.1 s; the budget is the guard."""
+
+log = structlog.get_logger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -90,9 +134,14 @@ class ToneReading:
     sentiment: float  # VADER compound score of the writer's own words, in [-1, 1]
 
 
+NO_READING: Final = ToneReading(difficult=False, reasons=(), sentiment=0.0)
+"""What a message counts as when it could not be read within the budget."""
+
+
 def read_customer_message(subject: str | None, body: str) -> ToneReading:
     """Whether a customer's message is a difficult conversation, with the reasons found."""
     text = "\n".join(part for part in (_subject_line(subject), own_words(body)) if part)
+    text = _REPEATS.sub(_repeat_cut, text[:MAX_READ_CHARACTERS])
     lowered = text.lower()
     reasons = [signal.reason for signal in _CUSTOMER_SIGNALS if signal.found_in(lowered)]
     sentiment = _sentiment(text)
@@ -104,9 +153,63 @@ def read_customer_message(subject: str | None, body: str) -> ToneReading:
 def is_non_decision(text: str) -> bool:
     """Whether a manager's reply only delegates ("handle it") without deciding anything."""
     mine = own_words(text)
+    if len(mine) > NON_DECISION_MAX_CHARACTERS:
+        return False
     if len(_WORD.findall(mine)) >= NON_DECISION_MAX_WORDS:
         return False
     return _DELEGATION.search(mine.lower()) is not None and not _names_an_action(mine)
+
+
+async def read_customer_message_in_time(
+    subject: str | None,
+    body: str,
+    *,
+    thread_id: str,
+    event_id: str,
+    budget: float = TONE_BUDGET_SECONDS,
+) -> ToneReading:
+    """`read_customer_message` in a worker thread; NO_READING when it takes over `budget`."""
+    reading = await _in_time(budget, lambda: read_customer_message(subject, body))
+    if reading is None:
+        log.warning(
+            "customer message not read within its budget: counted as not difficult",
+            thread_id=thread_id,
+            event_id=event_id,
+            body_chars=len(body),
+            budget_seconds=budget,
+        )
+        return NO_READING
+    return reading
+
+
+async def is_non_decision_in_time(
+    text: str, *, thread_id: str, event_id: str, budget: float = TONE_BUDGET_SECONDS
+) -> bool:
+    """`is_non_decision` in a worker thread; False (a decision) when it takes over `budget`."""
+    verdict = await _in_time(budget, lambda: is_non_decision(text))
+    if verdict is None:
+        log.warning(
+            "manager reply not read within its budget: counted as a decision",
+            thread_id=thread_id,
+            event_id=event_id,
+            body_chars=len(text),
+            budget_seconds=budget,
+        )
+        return False
+    return verdict
+
+
+async def _in_time(budget: float, reading: Callable[[], _T]) -> _T | None:
+    """The reading's result, or None when it is not done within `budget` seconds.
+
+    The thread keeps running after that (threads cannot be stopped): the input bounds keep it
+    short; the event loop and the partition go on meanwhile.
+    """
+    try:
+        async with asyncio.timeout(budget):
+            return await asyncio.to_thread(reading)
+    except TimeoutError:
+        return None
 
 
 def own_words(text: str) -> str:
@@ -137,19 +240,26 @@ _SIGNATURE = re.compile(
     r"^(?:--[ \t]*$|[ \t]*(?:Sent\s+from\s+my|Get\s+Outlook\s+for)\b)", re.MULTILINE
 )
 # Only the closing line itself goes: what follows may be a name, but may as well be the
-# customer's last word ("Thanks\nI still want my money back").
+# customer's last word ("Thanks\nI still want my money back"). The first run of blanks is
+# possessive: two runs either side of an optional comma would share a long run of spaces
+# every way, quadratic in its length.
 _CLOSING_LINE = re.compile(
     r"""^[ \t]*(?:thanks|thank\s+you|many\s+thanks|thx|cheers|best|all\s+the\s+best
         |(?:best|kind|warm|warmest)\s+regards|regards|sincerely|yours(?:\s+(?:truly|sincerely))?
-        )[ \t]*[,.!]?[ \t]*(?:\n|$)""",
+        )[ \t]*+[,.!]?[ \t]*(?:\n|$)""",
     re.MULTILINE | re.IGNORECASE | re.VERBOSE,
 )
+_REPEATS = re.compile(rf"(.)\1{{{MAX_REPEAT},}}", re.DOTALL)
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:'\w+)?")
 
 
 def _subject_line(subject: str | None) -> str:
-    return _SUBJECT_PREFIX.sub("", subject or "").strip()
+    return _SUBJECT_PREFIX.sub("", (subject or "")[:MAX_READ_CHARACTERS]).strip()
+
+
+def _repeat_cut(run: re.Match[str]) -> str:
+    return run[1] * MAX_REPEAT
 
 
 # --- customer signals ---------------------------------------------------------------------
@@ -357,11 +467,40 @@ def _sentiment(text: str) -> float:
     """VADER's compound score, sentence by sentence, recombined as VADER would."""
     vader = _vader()
     valence = 0.0
-    for sentence in _SENTENCE.findall(text):
+    for sentence in _sentences(_first_emoji(text, vader)):
         if _may_carry_sentiment(sentence, vader):
             compound: float = vader.analyzer.polarity_scores(sentence)["compound"]
             valence += _raw_valence(compound)
     return round(valence / math.sqrt(valence * valence + _VADER_ALPHA), 4)
+
+
+def _first_emoji(text: str, vader: _Vader) -> str:
+    """The text with the emoji after the first MAX_EMOJI left out."""
+    if vader.emoji_characters.isdisjoint(text):
+        return text  # most messages; a pattern of all 3,500 emoji would be slower than this loop
+    kept: list[str] = []
+    seen = 0
+    for character in text:
+        if character in vader.emoji_characters:
+            seen += 1
+            if seen > MAX_EMOJI:
+                continue
+        kept.append(character)
+    return "".join(kept)
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """Sentences, an overlong one in pieces of at most MAX_SENTENCE_CHARACTERS cut at the last
+    space of each piece's second half (hard, when there is none)."""
+    for sentence in _SENTENCE.findall(text):
+        start = 0
+        while len(sentence) - start > MAX_SENTENCE_CHARACTERS:
+            limit = start + MAX_SENTENCE_CHARACTERS
+            space = sentence.rfind(" ", start + MAX_SENTENCE_CHARACTERS // 2, limit)
+            cut = space if space > start else limit
+            yield sentence[start:cut]
+            start = cut
+        yield sentence[start:]
 
 
 def _may_carry_sentiment(sentence: str, vader: _Vader) -> bool:

@@ -6,13 +6,19 @@ import statistics
 import time
 
 import pytest
+import structlog
 from keepword_escalation.tone import (
+    MAX_READ_CHARACTERS,
+    NO_READING,
+    NON_DECISION_MAX_CHARACTERS,
     NON_DECISION_MAX_WORDS,
     STRONGLY_NEGATIVE,
     ToneReading,
     is_non_decision,
+    is_non_decision_in_time,
     own_words,
     read_customer_message,
+    read_customer_message_in_time,
 )
 from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
     SentimentIntensityAnalyzer,
@@ -279,3 +285,114 @@ def test_a_long_message_reads_fast(paragraph: str) -> None:
     median_ms = statistics.median(timings) * 1000
     print(f"\n2,000-character message: {median_ms:.2f} ms (median of 50)")
     assert median_ms < 2
+
+
+# --- hostile input: every reading finishes, with a sensible answer ------------------------------
+
+ANGRY_FACE, SMILING_FACE = "\U0001f620", "\U0001f600"
+LONGEST_BODY = 200_000  # the event contract's MessageReceived.body
+LONGEST_SUBJECT = 300  # the event contract's HeaderText
+
+# (what arrived, whether it reads as difficult): an emoji flood reads as its first four emoji,
+# so a flood of angry faces is strongly negative and a flood of smiles is not.
+HOSTILE_BODIES: list[tuple[str, str, bool]] = [
+    ("200,000 angry faces", ANGRY_FACE * LONGEST_BODY, True),
+    ("200,000 angry faces, two kinds", (ANGRY_FACE + "\U0001f621") * (LONGEST_BODY // 2), True),
+    ("angry faces between spaces", (ANGRY_FACE + " ") * (LONGEST_BODY // 2), True),
+    ("200,000 smiles", SMILING_FACE * LONGEST_BODY, False),
+    ("1 MiB of one word", "a" * 2**20, False),
+    ("only quote markers", "> " * (LONGEST_BODY // 2), False),
+    ("only quote markers, one a line", ">\n" * (LONGEST_BODY // 2), False),
+    ("a closing word and a run of spaces", "Thanks" + " " * LONGEST_BODY + "x", False),
+    ("only spaces", " " * LONGEST_BODY, False),
+    ("a run of exclamation marks", "!" * LONGEST_BODY + "x", False),
+    ("a run of full stops", "." * LONGEST_BODY + "x", False),
+    ("reply headers on every line", ("On " + "x" * 290 + "\n") * 680, False),
+    ("Outlook headers on every line", "From: x\n" * 25_000, False),
+    ("one endless angry sentence", ("you are useless and I am furious " * 7000)[:200_000], True),
+]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("body", "difficult"),
+    [(body, difficult) for _, body, difficult in HOSTILE_BODIES],
+    ids=[name for name, _, _ in HOSTILE_BODIES],
+)
+def test_a_hostile_body_is_read_in_bounded_time(body: str, difficult: bool) -> None:
+    reading = read_customer_message("Re: " * (LONGEST_SUBJECT // 4), body)
+
+    assert reading.difficult is difficult, reading
+    assert -1.0 <= reading.sentiment <= 1.0
+    assert not is_non_decision(body)
+
+
+@pytest.mark.timeout(30)
+def test_a_flood_of_angry_faces_reads_as_four_of_them() -> None:
+    four = read_customer_message(None, ANGRY_FACE * 4)
+
+    assert read_customer_message(None, ANGRY_FACE * LONGEST_BODY) == four
+    assert four.reasons == (f"strongly negative tone ({four.sentiment:.2f})",)
+
+
+@pytest.mark.timeout(30)
+def test_only_the_start_of_a_very_long_message_is_read() -> None:
+    calm = "Please send the invoice for the March work to our accounts team. " * 400
+    assert len(calm) > MAX_READ_CHARACTERS
+
+    assert not read_customer_message(None, calm + "My lawyer will be in touch.").difficult
+    assert read_customer_message(None, "My lawyer will be in touch. " + calm).reasons == (LEGAL,)
+
+
+@pytest.mark.timeout(30)
+def test_every_field_at_its_largest() -> None:
+    subject = ("Formal complaint about order 1234 " * 10)[:LONGEST_SUBJECT]
+    body = ("I am furious. I want my money back or my lawyer will sue you! " * 4000)[:LONGEST_BODY]
+
+    reading = read_customer_message(subject, body)
+
+    assert {reason.split(" (")[0] for reason in reading.reasons} == {
+        COMPLAINT,
+        REFUND,
+        LEGAL,
+        TONE,
+    }
+
+
+@pytest.mark.timeout(30)
+def test_a_delegation_above_a_huge_quote_is_still_a_non_decision() -> None:
+    reply = "Handle it.\n" + "> She wants a refund of her deposit.\n" * 5000
+
+    assert is_non_decision(reply)
+    assert not is_non_decision("Handle it. " + "x" * NON_DECISION_MAX_CHARACTERS)
+
+
+async def test_a_reading_runs_off_the_event_loop_and_gives_the_same_answer() -> None:
+    body = "I am SO disappointed!!! I want my money back."
+
+    reading = await read_customer_message_in_time(None, body, thread_id="t-1", event_id="e-1")
+
+    assert reading == read_customer_message(None, body)
+    assert await is_non_decision_in_time("Handle it.", thread_id="t-1", event_id="e-1")
+
+
+async def test_over_its_budget_a_message_is_not_difficult_and_the_log_has_no_text() -> None:
+    body = "My lawyer will sue you. " * 100
+
+    with structlog.testing.capture_logs() as logs:
+        reading = await read_customer_message_in_time(
+            None, body, thread_id="t-1", event_id="e-1", budget=0
+        )
+        verdict = await is_non_decision_in_time(
+            "Handle it.", thread_id="t-1", event_id="e-1", budget=0
+        )
+
+    assert reading == NO_READING
+    assert verdict is False  # a decision: the escalation's own deadline still runs
+    assert [(line["thread_id"], line["event_id"], line["log_level"]) for line in logs] == [
+        ("t-1", "e-1", "warning"),
+        ("t-1", "e-1", "warning"),
+    ]
+    assert logs[0]["body_chars"] == len(body)
+    assert "lawyer" not in str(logs)
+    assert "Handle" not in str(logs)
