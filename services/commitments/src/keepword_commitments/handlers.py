@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+import structlog
 from keepword_events import (
     CommitmentAnswered,
     CommitmentCancelled,
@@ -26,7 +28,7 @@ from keepword_platform.messaging.consumer import Rejected
 
 from . import domain, repository
 from .domain import Change, IllegalTransition
-from .extraction import find_promises
+from .extraction import FoundPromise, find_promises
 
 SCHEMA = "commitments"
 SOURCE = "/keepword/commitments"
@@ -34,6 +36,40 @@ DUE = "due"
 WARN = "warn"
 PROMISING_ROLES = frozenset({Role.SALES, Role.MARKETING, Role.SERVICE})
 _EXTRACTED = uuid.UUID("a5d3c1e2-7b4f-4c59-8e0a-2f6b9d1c3e47")
+
+EXTRACTION_BUDGET_SECONDS = 5.0
+"""How long reading a reply for promises may take in its worker thread. The extractor's input
+bounds keep the worst reply measured near 1 s; past the budget the reply is handled without
+extracted promises (logged), rather than holding up the partition."""
+
+log = structlog.get_logger(__name__)
+
+
+async def promises_in_time(
+    reply: ReplySent,
+    *,
+    timezone: str,
+    event_id: str,
+    budget: float = EXTRACTION_BUDGET_SECONDS,
+) -> list[FoundPromise]:
+    """`find_promises` on the reply's body in a worker thread; none when over `budget`.
+
+    The thread cannot be stopped and finishes on its own: the extractor's bounds keep it short.
+    """
+    try:
+        async with asyncio.timeout(budget):
+            return await asyncio.to_thread(
+                find_promises, reply.body, sent_at=reply.sent_at, timezone=timezone
+            )
+    except TimeoutError:
+        log.warning(
+            "reply not read for promises within its budget: none extracted",
+            thread_id=reply.thread_id,
+            event_id=event_id,
+            body_chars=len(reply.body),
+            budget_seconds=budget,
+        )
+        return []
 
 
 def status_changed(change: Change, *, causation_id: str | None) -> CommitmentStatusChanged:
@@ -181,7 +217,7 @@ class Ledger:
             return moves
         company = self._company().company
         for index, found in enumerate(
-            find_promises(reply.body, sent_at=reply.sent_at, timezone=company.timezone)
+            await promises_in_time(reply, timezone=company.timezone, event_id=event_id)
         ):
             moves.append(
                 domain.declare(

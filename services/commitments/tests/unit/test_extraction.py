@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import structlog
 from keepword_commitments.extraction import (
+    MAX_REPLY_CHARACTERS,
+    MAX_SENTENCE_CHARACTERS,
     FoundPromise,
     explain_promises,
     find_promises,
     parse_quantity,
 )
 from keepword_commitments.extraction_scoring import Score, score
-from keepword_events import CommitmentKind
+from keepword_commitments.handlers import promises_in_time
+from keepword_events import Channel, CommitmentKind, Customer, Person, ReplySent, Role
 
 NEW_YORK = "America/New_York"
 NY = ZoneInfo(NEW_YORK)
@@ -438,3 +443,106 @@ def test_corpus_precision_and_recall(
     assert score.precision >= precision_floor
     assert score.recall >= recall_floor
     assert score.due_right >= 0.9 * score.due_checked
+
+
+# --- hostile input: every reply is read in bounded time, with a sensible answer ----------------
+
+LONGEST_BODY = 200_000  # the event contract's ReplySent.body
+PROMISE = "We will respond within three hours."
+
+# (what arrived, how many promises it makes)
+HOSTILE_REPLIES: list[tuple[str, str, int]] = [
+    ("200,000 emoji", "\U0001f620" * LONGEST_BODY, 0),
+    ("1 MiB of one word", "a" * 2**20, 0),
+    ("only quote markers", "> " * (LONGEST_BODY // 2), 0),
+    ("only quote markers, one a line", ">\n" * (LONGEST_BODY // 2), 0),
+    ("a run of exclamation marks", "!" * LONGEST_BODY + "x", 0),
+    ("a run of full stops", "." * LONGEST_BODY + "x", 0),
+    ("a run of spaces after a subject", "we" + " " * LONGEST_BODY + "x", 0),
+    ("a run of dashes", "in 5" + " -" * (LONGEST_BODY // 2) + "x", 0),
+    ("blank lines", "\n" * LONGEST_BODY, 0),
+    ("a quoted promise below a reply header", "Ok.\nOn Mon, Dana wrote:\n" + PROMISE * 5000, 0),
+    ("a subject and verb flood", ("we send " * LONGEST_BODY)[:LONGEST_BODY], 0),
+    ("a promise, then noise", PROMISE + " " + "\U0001f620" * LONGEST_BODY, 1),
+]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("text", "promises"),
+    [(text, promises) for _, text, promises in HOSTILE_REPLIES],
+    ids=[name for name, _, _ in HOSTILE_REPLIES],
+)
+def test_a_hostile_reply_is_read_in_bounded_time(text: str, promises: int) -> None:
+    assert len(find_promises(text, sent_at=TUESDAY_10AM, timezone=NEW_YORK)) == promises
+
+
+@pytest.mark.timeout(30)
+def test_a_reply_of_promises_without_full_stops_is_read_in_pieces() -> None:
+    endless = ("we will send it by Friday at 3pm and " * 6000)[:LONGEST_BODY]
+
+    found = find_promises(endless, sent_at=TUESDAY_10AM, timezone=NEW_YORK)
+
+    assert found
+    assert all(p.span[1] <= MAX_REPLY_CHARACTERS for p in found)
+    assert all(len(p.sentence) <= MAX_SENTENCE_CHARACTERS for p in found)
+    # A cut may fall inside "by Friday at 3pm": only the piece's own words count there.
+    due_times = Counter(p.due_at for p in found)
+    assert due_times.most_common(1)[0][0] == local(2026, 3, 13, 15, 0)
+
+
+@pytest.mark.timeout(30)
+def test_every_promise_of_a_largest_reply_fits_the_contract() -> None:
+    # CommitmentDeclared.text holds at most 5,000 characters, its matched_text 2,000.
+    body = (PROMISE + " " + "Some more words about the project and the plan, " * 20) * 500
+
+    found = find_promises(body[:LONGEST_BODY], sent_at=TUESDAY_10AM, timezone=NEW_YORK)
+
+    assert found
+    assert all(len(p.sentence) <= 5000 for p in found)
+    assert all(p.span[1] - p.span[0] <= 2000 for p in found)
+
+
+@pytest.mark.timeout(30)
+def test_only_the_start_of_a_very_long_reply_is_read() -> None:
+    filler = "Here are the notes from our meeting about the site. " * 400
+    assert len(filler) > MAX_REPLY_CHARACTERS
+
+    assert only(PROMISE + " " + filler).rule == "response.we_respond"
+    assert find_promises(filler + PROMISE, sent_at=TUESDAY_10AM, timezone=NEW_YORK) == []
+
+
+def sales_reply(body: str) -> ReplySent:
+    sales = Person(email="sam.sales@brightline.example", name="Sam Ortega", role=Role.SALES)
+    return ReplySent(
+        thread_id="thr-1",
+        correlation_id="thr-1",
+        message_id="msg-1",
+        channel=Channel.EMAIL,
+        customer=Customer(email="dana@example.com", name="Dana Whitfield"),
+        author=sales,
+        body=body,
+        sent_at=TUESDAY_10AM,
+        received_at=TUESDAY_10AM,
+    )
+
+
+async def test_a_reply_is_read_off_the_event_loop_with_the_same_promises() -> None:
+    reply = sales_reply(PROMISE)
+
+    found = await promises_in_time(reply, timezone=NEW_YORK, event_id="evt-1")
+
+    assert found == find_promises(PROMISE, sent_at=TUESDAY_10AM, timezone=NEW_YORK)
+
+
+async def test_over_its_budget_a_reply_yields_no_promises_and_the_log_has_no_text() -> None:
+    reply = sales_reply(PROMISE * 10)
+
+    with structlog.testing.capture_logs() as logs:
+        found = await promises_in_time(reply, timezone=NEW_YORK, event_id="evt-1", budget=0)
+
+    assert found == []
+    assert [(line["thread_id"], line["event_id"], line["body_chars"]) for line in logs] == [
+        ("thr-1", "evt-1", len(reply.body))
+    ]
+    assert "respond" not in str(logs)
