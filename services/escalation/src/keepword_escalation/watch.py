@@ -35,7 +35,7 @@ from keepword_platform.messaging import timers
 from . import clocks, escalations, repository
 from .clocks import ReplySla, ThreadClock
 from .escalations import Escalation, State
-from .tone import is_non_decision, read_customer_message
+from .tone import is_non_decision_in_time, read_customer_message_in_time
 
 SCHEMA = "escalation"
 SOURCE = "/keepword/escalation"
@@ -118,7 +118,9 @@ class Watch:
                     causation_id=event_id,
                 )
             )
-        reading = read_customer_message(m.subject, m.body)
+        reading = await read_customer_message_in_time(
+            m.subject, m.body, thread_id=m.thread_id, event_id=event_id
+        )
         if reading.difficult:
             asks.append(
                 Ask(
@@ -134,7 +136,9 @@ class Watch:
 
     async def _staff_replied(self, conn: Connection, r: ReplySent, event_id: str) -> Caused:
         active = await repository.active_escalation(conn, r.thread_id)
-        if r.author.role is Role.MANAGEMENT and is_non_decision(r.body):
+        if r.author.role is Role.MANAGEMENT and await is_non_decision_in_time(
+            r.body, thread_id=r.thread_id, event_id=event_id
+        ):
             await repository.add_to_timeline(
                 conn, r.thread_id, r.sent_at, f"{_who(r.author)} replied without deciding", event_id
             )
