@@ -9,6 +9,13 @@ backtracking patterns, HTML goes to libxml2, and headers are read from their raw
 capped before the standard library parses them (its header parser is quadratic on long address
 lists and recurses once per nested comment). Odd mail falls back to something sensible; only
 bytes that are not an email at all raise EmailParseError.
+
+HTML limits: the first `_MAX_HTML_INPUT` characters of a part are read; libxml2 stops reading
+at 256 nested elements (what lies deeper is dropped, and when nothing readable lies above it,
+the text between the tags is kept instead); a quote nested deeper than `_MAX_QUOTE_MARKS`
+levels is marked with that many ">" (each line repeating the depth made the text grow with
+depth times lines: 50 MB from 1 MB of HTML); text parts after the first `MAX_FULL_TEXT`
+characters are not converted at all.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ _MAX_RECIPIENTS_INPUT = 16_384  # of a To or Cc: ~400 addresses, parsed in ~0.1 
 _MAX_HTML_INPUT = 1_000_000  # ~0.3 s for the worst tag soup; what is new comes first anyway
 _MAX_MIME_DEPTH = 40  # mail clients nest 3 to 5 levels; deeper is built to exhaust parsers
 _MAX_REPLY_HEADER = 400  # "On <date>, <name> <address> wrote:" is never longer
+_MAX_QUOTE_MARKS = 10  # ">" marks of a deeper quote; any number of them marks it as quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,8 +393,18 @@ def _codec_name(charset: str | None) -> str | None:
 
 
 def _join_texts(texts: list[_Text]) -> str:
-    cleaned = (_clean_text(_html_to_text(t.content) if t.is_html else t.content) for t in texts)
-    return "\n\n".join(text for text in cleaned if text)
+    """The texts, cleaned, one paragraph apart; no part converted once MAX_FULL_TEXT is reached
+    (an email of ten 1 MB HTML parts would take seconds for text that is cut anyway)."""
+    joined: list[str] = []
+    size = 0
+    for part in texts:
+        if size >= MAX_FULL_TEXT:
+            break
+        text = _clean_text(_html_to_text(part.content) if part.is_html else part.content)
+        if text:
+            joined.append(text)
+            size += len(text) + 2
+    return "\n\n".join(joined)
 
 
 def _clean_text(text: str) -> str:
@@ -454,7 +472,7 @@ def _html_to_text(markup: str) -> str:
     except lxml.etree.LxmlError:
         root = None
     if root is None:  # nothing libxml2 could make a document of: keep what is not a tag
-        return html.unescape(_TAG.sub(" ", markup[:_MAX_HTML_INPUT]))
+        return _between_tags(markup)
     out = _PlainText()
     in_pre = 0
     # Text sits in an element's .text (before its children) and .tail (after its end tag, in
@@ -474,7 +492,20 @@ def _html_to_text(markup: str) -> str:
                 in_pre -= tag == "pre"
                 _close_tag(tag, out)
             out.text(_html_text(element.tail, in_pre=in_pre > 0))
-    return _quoted_lines("".join(out.parts))
+    text = _quoted_lines("".join(out.parts))
+    if not text and _too_deep(parser):  # all the text lies deeper than libxml2 reads
+        return _between_tags(markup)
+    return text
+
+
+def _between_tags(markup: str) -> str:
+    """What is not a tag, without layout: for markup libxml2 could not read."""
+    return _SPACES.sub(" ", html.unescape(_TAG.sub(" ", markup[:_MAX_HTML_INPUT])))
+
+
+def _too_deep(parser: lxml.etree.HTMLParser) -> bool:
+    """Whether libxml2 stopped reading at its nesting limit (256 elements)."""
+    return any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
 
 
 def _open_tag(tag: str, out: _PlainText) -> None:
@@ -511,13 +542,13 @@ def _quoted_lines(text: str) -> str:
             depth += 1
             continue
         if raw_line == _QUOTE_END:
-            if lines and lines[-1] == ">" * depth:
+            if lines and lines[-1] == ">" * min(depth, _MAX_QUOTE_MARKS):
                 lines.pop()
             depth = max(0, depth - 1)
             continue
         line = _SPACES.sub(" ", raw_line).strip()
         if depth:
-            line = f"{'>' * depth} {line}".rstrip()
+            line = f"{'>' * min(depth, _MAX_QUOTE_MARKS)} {line}".rstrip()
         blank = not line.strip("> ")
         if blank and (not lines or lines[-1] == line):
             continue

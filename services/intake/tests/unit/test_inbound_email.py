@@ -557,3 +557,103 @@ def test_bytes_without_headers_need_an_envelope_sender() -> None:
     assert email.to == ()
     with pytest.raises(EmailParseError):
         parse_inbound_email(b"just some words\r\n")
+
+
+# --- hostile input: every email is read in bounded time, with a sensible answer ---------------
+
+LONGEST_TEXT = 200_000  # the event contract's MessageReceived.body
+
+
+def html_email(markup: str) -> EmailMessage:
+    message = email_message()
+    message.set_content(markup, subtype="html")
+    return message
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("body", "expected_body"),
+    [
+        ("\U0001f620" * LONGEST_TEXT, "\U0001f620" * LONGEST_TEXT),
+        ("a" * 2**20, "a" * LONGEST_TEXT),
+        ("> " * LONGEST_TEXT, None),  # all quote: the body is the full text
+        (">\n" * LONGEST_TEXT, None),
+        ("Hi." + " " * LONGEST_TEXT + "x", "Hi."),
+        ("Hi.\n" + "!" * LONGEST_TEXT, "Hi.\n" + "!" * (LONGEST_TEXT - 4)),
+    ],
+    ids=["emoji", "one word of 1 MiB", "quote markers", "quote lines", "spaces", "punctuation"],
+)
+def test_a_hostile_plain_body_is_read_and_capped(body: str, expected_body: str | None) -> None:
+    email = parse(email_message(body))
+
+    assert len(email.full_text) <= LONGEST_TEXT
+    assert email.body == (email.full_text if expected_body is None else expected_body)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("tag", "depth"), [("div", 100_000), ("blockquote", 80_000)])
+def test_deeply_nested_html_keeps_its_text(tag: str, depth: int) -> None:
+    # libxml2 stops at 256 levels; with nothing readable above that, the text between the tags
+    # is kept rather than an empty message (HTML past its first million characters is not read).
+    email = parse(html_email(f"<{tag}>" * depth + "Where is my order?"))
+
+    assert email.body == "Where is my order?"
+
+
+@pytest.mark.timeout(60)
+def test_deeply_nested_html_keeps_what_lies_above_the_limit() -> None:
+    email = parse(html_email("<p>Thanks, it works now!</p>" + "<div>" * 100_000 + "deep"))
+
+    assert email.body == "Thanks, it works now!"
+
+
+@pytest.mark.timeout(60)
+def test_a_deep_quote_over_many_lines_is_marked_with_at_most_ten_marks() -> None:
+    markup = "<p>New text</p>" + "<blockquote>" * 200 + "old line<br>" * 80_000
+
+    email = parse(html_email(markup))
+
+    assert email.body == "New text"
+    assert len(email.full_text) == LONGEST_TEXT
+    assert set(email.full_text.split("\n")[2:-1]) == {">" * 10 + " old line"}
+
+
+@pytest.mark.timeout(60)
+def test_many_large_html_parts_are_converted_only_up_to_the_cap() -> None:
+    message = MIMEMultipart("mixed")
+    message["From"] = "alex@example.com"
+    for number in range(9):  # ~9 MB, within the 10 MB an email may have
+        message.attach(MIMEText(f"<p>part {number}</p>" + "x<br>" * 200_000, "html"))
+
+    email = parse_inbound_email(wire(message))
+
+    assert email.full_text.startswith("part 0\n\nx\nx")
+    assert len(email.full_text) == LONGEST_TEXT
+
+
+@pytest.mark.timeout(60)
+def test_every_field_at_its_largest() -> None:
+    message = email_message(
+        ("Where is my order? " * 20_000)[:LONGEST_TEXT],
+        Subject="Order " * 2_000,
+        From=f"{'Alex ' * 200}<alex@example.com>",
+        To=", ".join(f"support{n}@shop.example" for n in range(2_000)),
+        References=" ".join(f"<r{n}@example.com>" for n in range(2_000)),
+    )
+    for number in range(20):
+        message.add_attachment(
+            b"%PDF", maintype="application", subtype="pdf", filename=f"{'f' * 1_000}{number}"
+        )
+
+    email = parse(message)
+
+    assert email.subject is not None
+    assert len(email.subject) <= 300
+    assert email.from_name is not None
+    assert len(email.from_name) <= 300
+    assert email.from_address == "alex@example.com"
+    assert 0 < len(email.to) < 2_000  # the list is read up to a bounded length
+    assert len(email.references) == 2_000
+    assert email.body == ("Where is my order? " * 20_000)[:LONGEST_TEXT].strip()
+    assert len(email.attachments) == 20
+    assert all(len(a.filename or "") <= 300 for a in email.attachments)
