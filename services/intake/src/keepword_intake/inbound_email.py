@@ -500,7 +500,10 @@ def _html_to_text(markup: str) -> str:
 
 def _between_tags(markup: str) -> str:
     """What is not a tag, without layout: for markup libxml2 could not read."""
-    return _SPACES.sub(" ", html.unescape(_TAG.sub(" ", markup[:_MAX_HTML_INPUT])))
+    markup = markup[:_MAX_HTML_INPUT]
+    if markup.rfind("<") > markup.rfind(">"):  # the cut fell inside a tag: no "</bl" left over
+        markup = markup[: markup.rfind("<")]
+    return _SPACES.sub(" ", html.unescape(_TAG.sub(" ", markup)))
 
 
 def _too_deep(parser: lxml.etree.HTMLParser) -> bool:

@@ -594,10 +594,18 @@ def test_a_hostile_plain_body_is_read_and_capped(body: str, expected_body: str |
 @pytest.mark.parametrize(("tag", "depth"), [("div", 100_000), ("blockquote", 80_000)])
 def test_deeply_nested_html_keeps_its_text(tag: str, depth: int) -> None:
     # libxml2 stops at 256 levels; with nothing readable above that, the text between the tags
-    # is kept rather than an empty message (HTML past its first million characters is not read).
-    email = parse(html_email(f"<{tag}>" * depth + "Where is my order?"))
+    # is kept rather than an empty message.
+    email = parse(html_email(f"<{tag}>" * depth + "Where is my order?" + f"</{tag}>" * depth))
 
     assert email.body == "Where is my order?"
+
+
+@pytest.mark.timeout(60)
+def test_html_past_its_first_million_characters_is_not_read() -> None:
+    # 1.2 million characters of tags: the cut falls inside one, and none of it is left over.
+    email = parse(html_email("<blockquote>" * 100_000 + "Where is my order?"))
+
+    assert email.body == ""
 
 
 @pytest.mark.timeout(60)
