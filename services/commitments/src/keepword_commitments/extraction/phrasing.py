@@ -1,0 +1,88 @@
+"""How a promise rule is written: a first-party subject, a middle, a verb in any of its forms.
+
+Most rules name a first-party subject ("we", "I", "our team", "your account manager", a
+colleague's name before "will"), then up to six words (the *middle*: "will", "'ll definitely",
+"'ll try to", "'re committed to"), then the verb in any of its forms ("send", "sending"). A rule
+is only tried on clauses that contain one of its cue words, which keeps it fast.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from keepword_events import CommitmentKind
+
+from .vocabulary import FIRST_PARTY, FLAGS
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseRule:
+    """One way of promising one kind of thing."""
+
+    name: str
+    kind: CommitmentKind
+    # Words one of which every match contains: a clause without any is not searched, which
+    # keeps a long reply fast (most clauses of a reply promise nothing).
+    cues: frozenset[str]
+    pattern: re.Pattern[str]
+    needs_time: bool = False  # only a promise with a time frame ("by Friday", "shortly")
+    # The pattern has a first-party subject and a `mid` group between subject and verb, which
+    # must hold a commitment word ("will", "'ll") unless it is a present-tense house policy.
+    subject_frame: bool = False
+    verb_commits: bool = False  # the verb is itself the commitment: "we guarantee ..."
+    negated_verb: bool = False  # the negation is the promise: "we won't raise your fee"
+
+
+def inflections(verb: str) -> list[str]:
+    """Base, third-person and -ing forms ("send", "sends", "sending"): what may follow "we'll",
+    "our team" and "we're committed to". The spelling rules err towards too many forms
+    ("shiping" besides "shipping"), which costs nothing."""
+    irregular = {"be": ["be", "is", "are", "being"], "have": ["have", "has", "having"]}
+    if verb in irregular:
+        return irregular[verb]
+    third = verb + ("es" if verb.endswith(("s", "sh", "ch", "x", "o")) else "s")
+    if re.search(r"[^aeiou]y$", verb):
+        third = verb[:-1] + "ies"
+    stem = verb[:-1] if verb.endswith("e") and not verb.endswith("ee") else verb
+    forms = [verb, third, stem + "ing"]
+    if re.search(r"[^aeiou][aeiou][bdgmnpt]$", verb):
+        forms.append(verb + verb[-1] + "ing")
+    return forms
+
+
+def verbs(*phrases: str) -> str:
+    """Verb phrases as alternatives: the first word in all its forms, a space meaning any
+    whitespace ("get back to you" also matches "getting back to you")."""
+    alternatives = []
+    for phrase in phrases:
+        verb, _, rest = phrase.partition(" ")
+        forms = "|".join(inflections(verb))
+        words = "".join(rf"\s+{word}" for word in rest.split(" ") if word)
+        alternatives.append(f"(?:{forms}){words}")
+    return "|".join(alternatives)
+
+
+def subject_we(verb: str) -> str:
+    """First-party subject, up to six words of middle, the verb."""
+    return (
+        rf"(?<![\w'])(?P<subj>{FIRST_PARTY})"
+        rf"(?P<mid>(?:'(?:ll|re|m|d|ve)\b)?(?:\s+[\w'-]+){{0,6}}?)\s+(?P<verb>{verb})\b"
+    )
+
+
+def subject_you(verb: str) -> str:
+    """The customer as grammatical subject of our promise: "you'll hear from us", "we'll make
+    sure you get an answer"."""
+    return (
+        r"(?:\byou(?:'ll|\s+will|'re\s+going\s+to|\s+are\s+going\s+to)"
+        r"|\b(?:make\s+sure|ensure)\s+(?:that\s+)?you)"
+        rf"(?:\s+(?:\w+ly|also|then|still))?\s+(?:{verb})\b"
+    )
+
+
+def make_rule(
+    name: str, kind: CommitmentKind, cues: str, pattern: str, **flags: bool
+) -> PromiseRule:
+    words = frozenset(form for cue in cues.split() for form in inflections(cue))
+    return PromiseRule(name, kind, words, re.compile(pattern, FLAGS), **flags)

@@ -1,0 +1,51 @@
+"""Word lists the promise rules and the time expressions share, as verbose-regex fragments."""
+
+from __future__ import annotations
+
+import re
+
+FLAGS = re.IGNORECASE | re.VERBOSE
+
+
+# Who speaks for the company in a reply written by its staff.
+FIRST_PARTY = r"""
+    we | I
+  | (?:someone|somebody|a\s+colleague|a\s+member|one)
+      \s+(?:of|from|on|in)\s+(?:us|our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|colleagues))
+  | someone | somebody
+  | our\s+(?:[\w-]+\s+){0,2}(?:team|staff|specialists?|experts?|developers?|devs|engineers?
+        |designers?|writers?|copywriters?|analysts?|consultants?|managers?|department|office
+        |agency|company|support|people|accounts|billing|finance)
+  | (?:your|the)\s+(?:dedicated\s+)?(?:account|project|campaign|client\s+success)\s+manager
+  | the\s+(?:[\w-]+\s+){0,2}team
+  | (?!(?:it|this|that|these|those|there|everything|everyone|nothing|nobody|no|none|someone
+        |google|they|he|she|you|your)\b)
+    (?-i:[A-Z][a-z]+)(?=\s+(?:will|is\s+going\s+to)\b|'ll\b)  # a colleague: "Casey will"
+"""
+
+QTY = r"""
+    \d+(?:\.\d+)?
+  | (?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)
+      (?:[-\s](?:one|two|three|four|five|six|seven|eight|nine)\b)?
+  | eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen
+  | ten|one|two|three|four|five|six|seven|eight|nine
+  | a\s+couple(?:\s+of)? | a\s+few | half\s+an? | an?
+"""
+UNIT = r"""
+    business\s+days? | working\s+days? | work\s+days? | weekdays?
+  | minutes? | mins? | hours? | hrs? | h | days? | weeks? | months? | years?
+"""
+
+# What an outcome promise is about. Word boundaries are inside, because "#1" starts with "#".
+OUTCOME = r"""
+    (?:\b(?:rank(?:s|ings?|ed)?|page[-\s](?:one|1)|first[-\s]page|front[-\s]page
+        |top[-\s](?:\d+|one|three|five|ten|spot|position|result|ranking)s?|number[-\s]one
+        |traffic|visitors?|visits|leads|enquiries|inquiries|conversions?|sales|revenue
+        |results|visibility|roi|clicks|bookings|increase|growth)\b
+      | \#\s?1\b)
+"""
+
+MONTH = r"""(?:january|february|march|april|may|june|july|august|september|october|november
+    |december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"""
+WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+PART = r"(?:morning|afternoon|evening|night)"

@@ -1,0 +1,54 @@
+"""The labelled corpus: its shape and the extractor's precision, recall and due times on it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from keepword_commitments.extraction.scoring import Score, score
+from keepword_events import CommitmentKind
+
+NEW_YORK = "America/New_York"
+NY = ZoneInfo(NEW_YORK)
+TUESDAY_10AM = datetime(2026, 3, 10, 10, 0, tzinfo=NY)  # after the March DST switch
+CORPUS = Path(__file__).with_name("promise_corpus.jsonl")
+
+
+# --- the labelled corpus ---------------------------------------------------------------------
+
+
+def score_corpus(split: str) -> Score:
+    rows = [json.loads(line) for line in CORPUS.read_text().splitlines()]
+    in_split = [row for row in rows if row["split"] == split]
+    return score(in_split, sent_at=TUESDAY_10AM, timezone=NEW_YORK)
+
+
+def test_corpus_shape() -> None:
+    rows = [json.loads(line) for line in CORPUS.read_text().splitlines()]
+    kinds = {row["kind"] for row in rows}
+    assert len(rows) >= 100
+    assert sum(row["kind"] is not None for row in rows) >= 45
+    assert sum(row["kind"] is None for row in rows) >= 45
+    assert kinds == {None, *(kind.value for kind in CommitmentKind)}
+    assert 0.15 <= sum(row["split"] == "holdout" for row in rows) / len(rows) <= 0.35
+
+
+@pytest.mark.parametrize(
+    ("split", "precision_floor", "recall_floor"),
+    [("tuned", 0.95, 0.95), ("holdout", 0.95, 0.75)],
+)
+def test_corpus_precision_and_recall(
+    split: str, precision_floor: float, recall_floor: float
+) -> None:
+    score = score_corpus(split)
+    print(
+        f"\n{split}: precision {score.precision:.3f} ({score.correct}/{score.found}), "
+        f"recall {score.recall:.3f} ({score.correct}/{score.expected}), "
+        f"due times {score.due_right}/{score.due_checked}"
+    )
+    assert score.precision >= precision_floor
+    assert score.recall >= recall_floor
+    assert score.due_right >= 0.9 * score.due_checked
