@@ -4,10 +4,11 @@ Both readings are deterministic and explainable: explicit rules name what they f
 tone score comes from a lexicon (VADER), not from a trained model, so the same text always
 gives the same answer and a support person can see why.
 
-Only the writer's own words count. Quoted material is dropped first: lines starting with ">",
-everything below an "On ... wrote:" / "Original Message" / Outlook "From: ... Sent:" header and
-below a signature ("-- ", "Sent from my iPhone"), and lines that are only a closing formula
-("Thanks,", "Best regards"): formulaic politeness says nothing about the writer's mood.
+Only the writer's own words count, read as every service reads them
+(`keepword_events.own_words`: quoted lines, the history below an "On ... wrote:" / "Original
+Message" / Outlook "From: ... Sent:" header, a signature such as "-- " or "Sent from my iPhone"
+are not the writer's), and lines that are only a closing formula ("Thanks,", "Best regards")
+are dropped too: formulaic politeness says nothing about the writer's mood.
 
 A customer message is a *difficult conversation* when any of these is found (the subject line
 counts as part of the message):
@@ -87,6 +88,7 @@ from functools import cache
 from typing import Final, TypeVar
 
 import structlog
+from keepword_events.own_words import own_words as shared_own_words
 from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
     SentimentIntensityAnalyzer,
 )
@@ -213,32 +215,14 @@ async def _in_time(budget: float, reading: Callable[[], _T]) -> _T | None:
 
 
 def own_words(text: str) -> str:
-    """The writer's own words: quoted replies, signature and closing formulas removed."""
-    text = text.translate(_PLAIN_QUOTES)
-    header = _REPLY_HEADER.search(text)
-    if header:
-        text = text[: header.start()]
-    signature = _SIGNATURE.search(text)
-    if signature:
-        text = text[: signature.start()]
-    text = _QUOTED_LINE.sub("", text)
-    return _CLOSING_LINE.sub("", text).strip()
+    """The writer's own words (keepword_events.own_words: the reading every service shares),
+    typographic quotes made plain and lines that are only a closing formula removed."""
+    return _CLOSING_LINE.sub("", shared_own_words(text.translate(_PLAIN_QUOTES))).strip()
 
 
 # --- the writer's own words ---------------------------------------------------------------
 
 _PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_QUOTED_LINE = re.compile(r"^[ \t]*>.*(?:\n|$)", re.MULTILINE)
-# The same reply headers the commitments service's extractor recognises.
-_REPLY_HEADER = re.compile(
-    r"""^[ \t]*(?:On\b[^\n]{0,300}?(?:\n[^\n]{0,300}?)?\bwrote:[ \t]*$
-        | -{2,}[ \t]*Original\s+Message[ \t]*-{2,}
-        | From:[^\n]*\n(?:[^\n]*\n){0,4}?[ \t]*(?:Sent|Date):)""",
-    re.MULTILINE | re.IGNORECASE | re.VERBOSE,
-)
-_SIGNATURE = re.compile(
-    r"^(?:--[ \t]*$|[ \t]*(?:Sent\s+from\s+my|Get\s+Outlook\s+for)\b)", re.MULTILINE
-)
 # Only the closing line itself goes: what follows may be a name, but may as well be the
 # customer's last word ("Thanks\nI still want my money back"). The first run of blanks is
 # possessive: two runs either side of an optional comma would share a long run of spaces

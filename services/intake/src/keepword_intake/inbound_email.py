@@ -37,6 +37,7 @@ from email.utils import parsedate_to_datetime
 # of "<a " takes 6 s). Not html2text: GPL-3.0, and it writes Markdown where we want plain text.
 # The walk below decides what is text (never script, style or head) and marks quoted blocks.
 import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type hints
+from keepword_events.own_words import own_words as strip_quoted_history
 
 MAX_HEADER_TEXT = 300
 """Longest subject, sender name or file name kept, as the event contract's HeaderText allows."""
@@ -49,7 +50,6 @@ _MAX_HEADER_INPUT = 8_192  # of a From or Subject: far more than 300 characters 
 _MAX_RECIPIENTS_INPUT = 16_384  # of a To or Cc: ~400 addresses, parsed in ~0.1 s
 _MAX_HTML_INPUT = 1_000_000  # ~0.3 s for the worst tag soup; what is new comes first anyway
 _MAX_MIME_DEPTH = 40  # mail clients nest 3 to 5 levels; deeper is built to exhaust parsers
-_MAX_REPLY_HEADER = 400  # "On <date>, <name> <address> wrote:" is never longer
 _MAX_QUOTE_MARKS = 10  # ">" marks of a deeper quote; any number of them marks it as quoted
 
 
@@ -557,139 +557,3 @@ def _quoted_lines(text: str) -> str:
             continue
         lines.append(line)
     return "\n".join(lines).strip()
-
-
-# --- quoted history ------------------------------------------------------------------------
-
-# (how the line starts, how it ends, a word it must contain) of "On <date>, <name> wrote:" in
-# the languages our customers write in; all lowercased, whitespace collapsed.
-_REPLY_HEADERS = (
-    ("on ", " wrote:", ""),
-    ("le ", " a écrit :", ""),
-    ("le ", " a écrit:", ""),
-    ("am ", ":", " schrieb "),
-    ("el ", " escribió:", ""),
-    ("il ", " ha scritto:", ""),
-    ("em ", " escreveu:", ""),
-    ("op ", ":", " schreef "),
-)
-_REPLY_HEADER_STARTS = frozenset(start[:2] for start, _, _ in _REPLY_HEADERS)
-_REPLY_HEADER_DETAIL = re.compile(r"\d:\d\d|@")
-_ORIGINAL_MESSAGE = re.compile(
-    r"-{2,} ?(?:original message|message d'origine|ursprüngliche nachricht|mensaje original)"
-    r" ?-{2,}",
-    re.IGNORECASE,
-)
-_FORWARDED = re.compile(
-    r"(?:-{2,} ?(?:forwarded message|message transféré|weitergeleitete nachricht) ?-{2,}"
-    r"|begin forwarded message:)",
-    re.IGNORECASE,
-)
-# Outlook's block "From: / Sent: / To: / Subject:", in English, French, German and Spanish.
-_FROM_LABELS = frozenset({"from", "de", "von"})
-_SENT_LABELS = frozenset({"sent", "date", "envoyé", "gesendet", "datum", "enviado", "fecha"})
-_TO_LABELS = frozenset({"to", "subject", "cc", "à", "objet", "an", "betreff", "para", "asunto"})
-
-
-def strip_quoted_history(text: str) -> str:
-    """The new text of a reply: quoted lines, reply headers, earlier messages, signature gone.
-
-    Interleaved answers between quoted lines are kept. A forwarded message is kept whole, as
-    the sender forwards it to be read. Returns "" when nothing new is left.
-    """
-    lines = text.split("\n")
-    kept: list[str] = []
-    skip_to = 0
-    for index, line in enumerate(lines):
-        if index < skip_to or _is_quoted(line):
-            continue
-        if not line.strip():
-            kept.append(line)
-            continue
-        if _FORWARDED.fullmatch(line.strip()):
-            kept.extend(lines[index:])
-            break
-        if _ends_new_text(lines, index):
-            break
-        header = _reply_header_lines(lines, index)
-        if header:
-            after = _next_non_blank(lines, index + header)
-            if after is None or not _is_quoted(lines[after]):
-                # The history follows unquoted (HTML mail, Outlook): nothing after it is new.
-                break
-            # Quoted history, with the new text perhaps below it (bottom-posting).
-            skip_to = index + header
-            continue
-        kept.append(line)
-    return _tidy(kept)
-
-
-def _is_quoted(line: str) -> bool:
-    return line.lstrip(" \t").startswith(">")
-
-
-def _ends_new_text(lines: list[str], index: int) -> bool:
-    """A signature separator or the start of an earlier message, which runs to the end."""
-    line = lines[index].strip()
-    if line == "--" or (len(line) <= 100 and _ORIGINAL_MESSAGE.fullmatch(line)):
-        return True
-    if _field_label(line) not in _FROM_LABELS:
-        return False
-    following = {_field_label(other) for other in lines[index + 1 : index + 6]}
-    return bool(following & _SENT_LABELS) and bool(following & _TO_LABELS)
-
-
-def _field_label(line: str) -> str | None:
-    colon = line.find(":", 0, 20)
-    return line[:colon].strip(" \t\xa0*").lower() if colon > 0 else None
-
-
-def _reply_header_lines(lines: list[str], index: int) -> int:
-    """How many lines a reply header here takes: 0 for none, 2 when the client wrapped it."""
-    line = lines[index].strip()
-    if len(line) > _MAX_REPLY_HEADER or line[:2].lower() not in _REPLY_HEADER_STARTS:
-        return 0
-    candidates = [line]
-    if index + 1 < len(lines) and not _is_quoted(lines[index + 1]):
-        candidates.append(f"{line} {lines[index + 1].strip()}")
-    for count, text in enumerate(candidates, start=1):
-        if len(text) > _MAX_REPLY_HEADER or not _has_reply_header_shape(text):
-            continue
-        after = _next_non_blank(lines, index + count)
-        # Quoted lines below make any "On ... wrote:" a header. With none (HTML mail, Outlook)
-        # everything after it is cut, so it must be one line and show the time or the address
-        # every client writes: "On 3 Nov I ordered a lamp; / your colleague wrote:" is not one.
-        if (after is not None and _is_quoted(lines[after])) or (
-            count == 1 and _REPLY_HEADER_DETAIL.search(text)
-        ):
-            return count
-    return 0
-
-
-def _has_reply_header_shape(line: str) -> bool:
-    text = " ".join(line.split()).lower()
-    return any(
-        text.startswith(start) and text.endswith(end) and word in text
-        for start, end, word in _REPLY_HEADERS
-    )
-
-
-def _next_non_blank(lines: list[str], index: int) -> int | None:
-    return next((i for i in range(index, len(lines)) if lines[i].strip()), None)
-
-
-def _tidy(lines: list[str]) -> str:
-    """Lines joined with single blank lines between paragraphs and no rule left at the end."""
-    tidy: list[str] = []
-    for line in lines:
-        line = line.rstrip()
-        if line or (tidy and tidy[-1]):
-            tidy.append(line)
-    while tidy and (not tidy[-1] or _is_rule(tidy[-1])):
-        tidy.pop()
-    return "\n".join(tidy).strip()
-
-
-def _is_rule(line: str) -> bool:
-    stripped = line.strip()
-    return len(stripped) >= 5 and set(stripped) <= {"_", "-", "="}

@@ -15,7 +15,6 @@ from keepword_intake.inbound_email import (
     EmailParseError,
     InboundEmail,
     parse_inbound_email,
-    strip_quoted_history,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\nSECRET-PDF-CONTENT\n%%EOF\n"
@@ -414,81 +413,6 @@ def test_a_reply_to_a_reply_keeps_only_the_new_text() -> None:
 
     assert email.body == "Still no refund. I want it by Friday."
     assert "never arrived" in email.full_text
-
-
-@pytest.mark.parametrize(
-    ("text", "new_text"),
-    [
-        (
-            "Still waiting.\n\nOn Tue, 3 Nov 2026 at 09:15, Keepword Support Team\n"
-            "<support@shop.example> wrote:\n> We shipped it.\n",
-            "Still waiting.",
-        ),
-        (
-            "Please cancel.\n\n________________________________\nFrom: Dana <d@shop.example>\n"
-            "Sent: Monday, November 2, 2026 10:00 AM\nTo: Alex <a@example.com>\n"
-            "Subject: RE: order\n\nWe shipped it.\n",
-            "Please cancel.",
-        ),
-        (
-            "Please cancel.\n\n-----Original Message-----\nFrom: Dana\nWe shipped it.",
-            "Please cancel.",
-        ),
-        (
-            "Toujours rien.\n\nLe lun. 2 nov. 2026 à 10:00, Dana <d@x.fr> a\u00a0écrit\u00a0:\n"
-            "> Nous l'avons envoyé.\n",
-            "Toujours rien.",
-        ),
-        (
-            "Immer noch nichts.\n\nAm 02.11.2026 um 10:00 schrieb Dana <d@x.de>:\n> Versandt.",
-            "Immer noch nichts.",
-        ),
-        ("Please refund me.\n\n-- \nAlex Doe\nCEO, Example Ltd", "Please refund me."),
-    ],
-    ids=["wrapped-header", "outlook", "original-message", "french", "german", "signature"],
-)
-def test_quoted_history_is_stripped(text: str, new_text: str) -> None:
-    assert strip_quoted_history(text) == new_text
-
-
-def test_answers_between_quoted_lines_are_kept() -> None:
-    text = "> Did it arrive?\nNo.\n\n> Is the box damaged?\nYes, badly.\n"
-
-    assert strip_quoted_history(text) == "No.\n\nYes, badly."
-
-
-def test_a_reply_header_without_a_date_still_introduces_a_quote() -> None:
-    text = "It ships tomorrow.\n\nOn Monday, Dana wrote:\n> Where is my order?"
-
-    assert strip_quoted_history(text) == "It ships tomorrow."
-
-
-def test_an_answer_below_the_quote_is_kept() -> None:
-    text = "On Mon, 2 Nov 2026 at 10:00, Dana <d@shop.example> wrote:\n> Did it arrive?\n\nNo."
-
-    assert strip_quoted_history(text) == "No."
-
-
-def test_text_that_only_looks_like_a_reply_header_is_kept() -> None:
-    text = (
-        "On reflection, here is what I wrote:\nthe lid is broken.\n"
-        "On 3 Nov I ordered a lamp and a shade;\nhere is what your colleague wrote:\n"
-        "Shipping in 2 days.\n"
-        "From: my side everything is fine.\nTo: be honest I am angry.\n"
-        "- item one\n- item two\nThanks, but I want a refund."
-    )
-
-    assert strip_quoted_history(text) == text
-
-
-def test_a_forwarded_message_in_the_text_is_kept_whole() -> None:
-    text = (
-        "See what your colleague promised:\n\n---------- Forwarded message ---------\n"
-        "From: Dana <d@shop.example>\nDate: Mon, 2 Nov 2026\nSubject: Order\nTo: a@example.com\n"
-        "\nWe will refund you by Friday.\n"
-    )
-
-    assert strip_quoted_history(text) == text.strip()
 
 
 def test_a_body_that_is_all_quote_keeps_the_full_text() -> None:

@@ -1,8 +1,9 @@
 """A reply as sentences and clauses, other people's words blanked out.
 
-Quoted material is replaced by spaces, so offsets stay those of the original: lines starting
-with ">", everything below an "On ... wrote:" / "Original Message" / Outlook "From: ... Sent:"
-header, and text in double quotes. The rest is cut into sentences, and sentences into clauses
+Other people's words are replaced by spaces, so offsets stay those of the original: what is not
+the writer's own by the reading every service shares (`keepword_events.own_words`: quoted
+lines, the history below a reply header, an earlier message, a signature), and text in double
+quotes. The rest is cut into sentences, and sentences into clauses
 (at commas, semicolons, dashes and words such as "but", "if", "unless", "whether", "and we"). A
 clause is the scope of every guard: "We can't guarantee rankings, but we will reply within 24
 hours" is one negated guarantee and one real promise.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+from keepword_events.own_words import own_words_in_place
 
 from .vocabulary import FLAGS, MONTH
 
@@ -41,13 +44,6 @@ MAX_SENTENCE_CHARACTERS = 400
 corpus (85). The guards of each match look at its whole clause and sentence, so the work of a
 sentence grows with its length squared; longer runs are read in pieces of at most this."""
 
-_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
-_REPLY_HEADER = re.compile(
-    r"""^[ \t]*(?:On\b[^\n]{0,300}?(?:\n[^\n]{0,300}?)?\bwrote:[ \t]*$
-        | -{2,}[ \t]*Original\s+Message[ \t]*-{2,}
-        | From:[^\n]*\n(?:[^\n]*\n){0,4}?[ \t]*(?:Sent|Date):)""",
-    re.MULTILINE | re.IGNORECASE | re.VERBOSE,
-)
 _QUOTATION = re.compile(r'"[^"\n]{1,500}"')
 # Typographic quotes as plain ones, so that the rules need only one spelling of "we'll".
 _PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -82,11 +78,7 @@ def _blank(match: re.Match[str]) -> str:
 def mask_quoted(text: str) -> str:
     """The text with other people's words replaced by spaces and typographic quotes made
     plain; offsets are unchanged."""
-    text = text.translate(_PLAIN_QUOTES)
-    header = _REPLY_HEADER.search(text)
-    if header:
-        text = text[: header.start()] + _NOT_NEWLINE.sub(" ", text[header.start() :])
-    text = _QUOTED_LINE.sub(_blank, text)
+    text = own_words_in_place(text.translate(_PLAIN_QUOTES))
     return _QUOTATION.sub(_blank, text)
 
 
