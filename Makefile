@@ -69,6 +69,7 @@ bench: deps stack provision ## Run the benchmarks (slow; not part of make test);
 	$(VENV)/python bench/intake/run.py
 	$(VENV)/python bench/commitments/run.py
 	$(VENV)/python bench/escalation/run.py
+	$(VENV)/python bench/escalation/tone_speed.py
 	$(VENV)/python bench/notifier/run.py
 
 schemas: ## Regenerate the committed JSON Schemas of the event contract
