@@ -1,16 +1,24 @@
 """A thread's clock: who wrote last, how long the customer has waited, when a reply is due.
-Pure: deadlines come from a `due_in` function the caller builds from the SLA and calendar."""
+Pure: the deadline is the platform's `reply_deadline` (the notifier's acknowledgement states
+the same one), counted by a `due_in` function the caller builds from the SLA and calendar."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from keepword_events import Customer, Money, PreferredChannel
+from keepword_platform.reply_deadline import DueIn, ReplySla, reply_deadline
 
-# Adds business time to an instant (business_hours.add_business_time bound to a calendar).
-DueIn = Callable[[datetime, timedelta], datetime]
+__all__ = [
+    "DueIn",
+    "ReplySla",
+    "ThreadClock",
+    "customer_wrote",
+    "follow_ups_allowed",
+    "person_replied",
+    "too_many_follow_ups",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +40,6 @@ class ThreadClock:
     def waiting(self) -> bool:
         """The customer is waiting for a person's reply."""
         return self.unanswered > 0
-
-
-@dataclass(frozen=True, slots=True)
-class ReplySla:
-    """The part of the SLA that sets reply deadlines."""
-
-    first_reply: timedelta
-    next_reply: timedelta
-    warn_fraction: float
 
 
 def customer_wrote(
@@ -65,13 +64,10 @@ def customer_wrote(
     )
     if clock.unanswered > 1:
         return clock
-    allowed = sla.next_reply if clock.last_reply_at else sla.first_reply
-    return replace(
-        clock,
-        waiting_since=at,
-        reply_due_at=due_in(at, allowed),
-        warn_at=due_in(at, allowed * sla.warn_fraction),
+    deadline = reply_deadline(
+        at, answered_before=clock.last_reply_at is not None, sla=sla, due_in=due_in
     )
+    return replace(clock, waiting_since=at, reply_due_at=deadline.due_at, warn_at=deadline.warn_at)
 
 
 def person_replied(clock: ThreadClock, *, at: datetime) -> ThreadClock:

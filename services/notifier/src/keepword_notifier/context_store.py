@@ -3,6 +3,9 @@ last wrote, the promise in question — kept from the events it reads."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from keepword_events import CommitmentStatusChanged, Customer, MessageReceived, Money
 from keepword_platform.database import Connection
 
@@ -33,9 +36,16 @@ async def load(conn: Connection, thread_id: str) -> ThreadContext:
     )
 
 
-async def customer_wrote(conn: Connection, message: MessageReceived) -> bool:
-    """Remember the message; True when it starts a wait (nobody owed them a reply before)."""
-    started: bool = await conn.fetchval(
+@dataclass(frozen=True, slots=True)
+class WaitBegan:
+    """A customer's message started a wait: nobody owed them a reply before it."""
+
+    answered_before: bool  # a person's reply had reached them on this thread earlier
+
+
+async def customer_wrote(conn: Connection, message: MessageReceived) -> WaitBegan | None:
+    """Remember the message; what wait it began, if it began one."""
+    row = await conn.fetchrow(
         """INSERT INTO notifier.threads AS t (thread_id, customer, subject,
                last_customer_message, deposit, waiting_since, last_customer_email_id)
            VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6, $7)
@@ -46,7 +56,7 @@ async def customer_wrote(conn: Connection, message: MessageReceived) -> bool:
                deposit = coalesce(EXCLUDED.deposit, t.deposit),
                waiting_since = coalesce(t.waiting_since, EXCLUDED.waiting_since),
                updated_at = now()
-           RETURNING t.waiting_since = $6""",
+           RETURNING t.waiting_since = $6 AS began, t.answered_at IS NOT NULL AS answered""",
         message.thread_id,
         message.customer.model_dump_json(),
         message.subject,
@@ -55,14 +65,16 @@ async def customer_wrote(conn: Connection, message: MessageReceived) -> bool:
         message.received_at,
         message.email_message_id,  # None for a web or phone message
     )
-    return started
+    return WaitBegan(answered_before=row["answered"]) if row and row["began"] else None
 
 
-async def person_replied(conn: Connection, thread_id: str) -> None:
-    """The wait is over."""
+async def person_replied(conn: Connection, thread_id: str, at: datetime) -> None:
+    """A person's reply reached the customer: the wait is over."""
     await conn.execute(
-        "UPDATE notifier.threads SET waiting_since = NULL, updated_at = now() WHERE thread_id = $1",
+        """UPDATE notifier.threads SET waiting_since = NULL, answered_at = $2, updated_at = now()
+            WHERE thread_id = $1""",
         thread_id,
+        at,
     )
 
 

@@ -20,11 +20,11 @@ from keepword_events import (
     Role,
 )
 from keepword_events.thread_refs import keepword_message_id
-from keepword_platform.business_hours import add_business_time, calendar_for
 from keepword_platform.company import CompanyConfig
 from keepword_platform.database import Connection
 from keepword_platform.decision_links import decision_url, sign_decision
 from keepword_platform.messaging import timers
+from keepword_platform.reply_deadline import company_reply_deadline
 from keepword_platform.settings import KeepwordSettings
 
 from . import context_store, sendlog
@@ -81,12 +81,23 @@ class Dispatcher:
         """Remember what the emails will need, then record the emails the event calls for."""
         data = envelope.data
         if isinstance(data, MessageReceived):
-            if await context_store.customer_wrote(conn, data):
-                due = data.received_at + self._company().sla.acknowledge_after
-                payload = {"message": data.model_dump(mode="json"), "event_id": envelope.id}
+            wait = await context_store.customer_wrote(conn, data)
+            if wait is not None:
+                company = self._company()
+                due = data.received_at + company.sla.acknowledge_after
+                # The time escalation's clock holds, fixed now from the same inputs: the
+                # acknowledgement is sent later and must not depend on escalation's events.
+                promised = company_reply_deadline(
+                    company, data.received_at, answered_before=wait.answered_before
+                ).due_at
+                payload = {
+                    "message": data.model_dump(mode="json"),
+                    "event_id": envelope.id,
+                    "due_by": promised.isoformat(),
+                }
                 await timers.set_timer(conn, SCHEMA, ACKNOWLEDGE, data.thread_id, due, payload)
         elif isinstance(data, ReplySent) and data.reached_the_customer:
-            await context_store.person_replied(conn, data.thread_id)
+            await context_store.person_replied(conn, data.thread_id, data.sent_at)
             await timers.cancel_timers(conn, SCHEMA, data.thread_id)
         elif isinstance(data, CommitmentStatusChanged):
             await context_store.promise_moved(conn, data)
@@ -110,8 +121,12 @@ class Dispatcher:
         """Nobody answered in time: tell the customer we have their message, and by when."""
         message = MessageReceived.model_validate(timer.payload["message"])
         company = self._company()
-        calendar = calendar_for(company.sla.business_hours, company.company.timezone)
-        due_by = add_business_time(message.received_at, company.sla.first_reply, calendar)
+        if "due_by" in timer.payload:
+            due_by = datetime.fromisoformat(str(timer.payload["due_by"]))
+        else:  # set by an earlier version, which knew only first contacts
+            due_by = company_reply_deadline(
+                company, message.received_at, answered_before=False
+            ).due_at
         notice = acknowledgement_for(message, company, due_by=due_by)
         await self._record(conn, notice, str(timer.payload["event_id"]), message.email_message_id)
         return []
