@@ -34,8 +34,21 @@ class State(StrEnum):
 SELF_RESOLVING = frozenset({OptionKind.REFUND})
 
 
+class Refusal(StrEnum):
+    """Why a decision is refused (the decision pages and the API each say it their way)."""
+
+    UNKNOWN = "invalid"  # no such escalation
+    CLOSED = "closed"
+    NOT_OFFERED = "not offered"
+    NOT_YOURS = "not yours"
+
+
 class DecisionRefused(ValueError):
-    """The decision cannot be taken (unknown option, escalation already closed)."""
+    """The decision cannot be taken (unknown option, escalation already closed, not yours)."""
+
+    def __init__(self, message: str, why: Refusal = Refusal.CLOSED) -> None:
+        super().__init__(message)
+        self.why = why
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +163,26 @@ def open_escalation(
     )
 
 
+def refusal(escalation: Escalation, *, option: str, by: str) -> DecisionRefused | None:
+    """The decision policy, for every way a decision arrives (a page, the API, a manager's
+    "handle it" by email): only the manager the escalation is with now may decide, only while
+    it is not resolved, and only an option it offers. None when `by` may pick `option`."""
+    if not escalation.active:
+        return DecisionRefused(
+            f"escalation {escalation.escalation_id} is already resolved", Refusal.CLOSED
+        )
+    if option not in {o.kind.value for o in escalation.options}:
+        return DecisionRefused(
+            f"{option} is not an option of {escalation.escalation_id}", Refusal.NOT_OFFERED
+        )
+    if by.lower() != escalation.manager_email.lower():
+        return DecisionRefused(
+            f"{escalation.escalation_id} is for {escalation.manager_email} to decide, not {by}",
+            Refusal.NOT_YOURS,
+        )
+    return None
+
+
 def decide(
     escalation: Escalation,
     *,
@@ -158,11 +191,11 @@ def decide(
     at: datetime,
     decision_time: timedelta,
 ) -> Escalation:
-    """A manager picks an option. "Handle it" is no decision: the clock keeps running."""
-    if not escalation.active:
-        raise DecisionRefused(f"escalation {escalation.escalation_id} is already resolved")
-    if option not in {o.kind for o in escalation.options}:
-        raise DecisionRefused(f"{option.value} is not an option of {escalation.escalation_id}")
+    """A manager picks an option (who may is `refusal`'s to say). "Handle it" is no decision:
+    the clock keeps running."""
+    refused = refusal(escalation, option=option.value, by=escalation.manager_email)
+    if refused is not None:
+        raise refused
     if option is OptionKind.HANDLE_IT:
         return replace(
             escalation,

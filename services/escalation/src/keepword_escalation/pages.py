@@ -29,7 +29,7 @@ from keepword_platform.messaging.consumer import outgoing
 from keepword_platform.settings import KeepwordSettings
 
 from . import repository
-from .escalations import DecisionRefused, Escalation
+from .escalations import DecisionRefused, Escalation, Refusal, refusal
 from .watch import SCHEMA, SOURCE, Watch
 
 log = structlog.get_logger(__name__)
@@ -72,8 +72,8 @@ async def _check(
         claim = read_decision(
             settings.link_secret, token, max_age_seconds=settings.decision_link_hours * 3600
         )
-    except LinkRefused as refusal:
-        return _refused(refusal.why)
+    except LinkRefused as bad_link:
+        return _refused(bad_link.why)
     used = await conn.fetchval(
         "SELECT true FROM escalation.used_decision_links WHERE nonce = $1", claim.nonce
     )
@@ -81,13 +81,10 @@ async def _check(
         return _refused("used")
     escalation = await repository.load_escalation(conn, claim.escalation_id)
     if escalation is None:
-        return _refused("invalid")
-    if not escalation.active:
-        return _refused("closed")
-    if claim.option not in {o.kind.value for o in escalation.options}:
-        return _refused("not offered")
-    if claim.manager != escalation.manager_email.lower():
-        return _refused("not yours")
+        return _refused(Refusal.UNKNOWN)
+    refused = refusal(escalation, option=claim.option, by=claim.manager)
+    if refused is not None:  # the page says early what deciding would say
+        return _refused(refused.why)
     return claim, escalation
 
 
@@ -155,8 +152,8 @@ async def record_decision(request: Request, token: str) -> HTMLResponse:
                 person,
                 note[:2000] if note else None,
             )
-        except DecisionRefused:
-            return _refused("closed")
+        except DecisionRefused as refused:
+            return _refused(refused.why)
         await store.enqueue(conn, SCHEMA, [outgoing(e, SOURCE) for e in caused])
     log.info("decision recorded from page", escalation_id=claim.escalation_id, option=claim.option)
     return _page(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from pydantic import TypeAdapter
 
 from .clocks import ThreadClock
 from .escalations import Escalation, State
+from .rules import Line, Terms
 
 _OPTIONS = TypeAdapter(tuple[Option, ...])
 _EVIDENCE = TypeAdapter(tuple[EvidenceItem, ...])
@@ -83,14 +83,6 @@ async def save_clock(conn: Connection, clock: ThreadClock) -> None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Terms:
-    """What the ledger last said of a thread's promise in question."""
-
-    promise: PromiseInQuestion | None = None
-    feasible_due_at: datetime | None = None  # production's feasible terms, if countered
-
-
 async def note_promise(
     conn: Connection, thread_id: str, promise: PromiseInQuestion, feasible_due_at: datetime | None
 ) -> None:
@@ -120,16 +112,6 @@ async def terms(conn: Connection, thread_ids: Sequence[str]) -> dict[str, Terms]
         )
         for row in rows
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of a thread's story."""
-
-    thread_id: str
-    at: datetime
-    what: str
-    event_id: str | None = None
 
 
 async def add_to_timeline(

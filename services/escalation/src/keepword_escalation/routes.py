@@ -26,7 +26,7 @@ from keepword_platform.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import repository
-from .escalations import DecisionRefused, Escalation
+from .escalations import DecisionRefused, Escalation, Refusal
 from .watch import SCHEMA, SOURCE, Watch
 
 log = structlog.get_logger(__name__)
@@ -155,6 +155,7 @@ async def _client(request: Request, authorization: Annotated[str | None, Header(
     response_model=DecisionOut,
     responses={
         401: {"description": "No valid API key."},
+        403: {"description": "decided_by is not the manager the escalation is with now."},
         404: {"description": "No such escalation."},
         409: {"description": "The escalation is resolved, or the option is not offered."},
         422: {"description": "Invalid body, or decided_by is not a manager."},
@@ -166,7 +167,8 @@ async def post_decision(
     body: DecisionIn,
     client: Annotated[str, Depends(_client)],
 ) -> DecisionOut:
-    """Record a manager's decision (the JSON twin of the decision pages)."""
+    """Record a manager's decision (the JSON twin of the decision pages, under the same policy:
+    only the manager the escalation is with now may decide)."""
     runtime = request.app.state.runtime
     manager = runtime.company.person(body.decided_by)
     if manager is None or manager.role is not Role.MANAGEMENT:
@@ -179,14 +181,10 @@ async def post_decision(
     watch: Watch = runtime.extras["watch"]
     person = Person(email=manager.email, name=manager.name, role=manager.role)
     async with _pool(request).acquire() as conn, conn.transaction():
-        if await repository.load_escalation(conn, escalation_id) is None:
-            raise Problem(
-                404, "unknown-escalation", "Not Found", f"No escalation {escalation_id!r}."
-            )
         try:
             caused = await watch.decide(conn, escalation_id, body.option, person, body.note)
-        except DecisionRefused as refusal:
-            raise Problem(409, "decision-refused", "Conflict", str(refusal)) from None
+        except DecisionRefused as refused:
+            raise _problem(refused, escalation_id) from None
         await store.enqueue(conn, SCHEMA, [outgoing(e, SOURCE) for e in caused])
         now = await repository.load_escalation(conn, escalation_id)
     log.info(
@@ -197,3 +195,11 @@ async def post_decision(
         state=now.state.value if now else "unknown",
         events=[e.ce_type for e in caused],
     )
+
+
+def _problem(refused: DecisionRefused, escalation_id: str) -> Problem:
+    if refused.why is Refusal.UNKNOWN:
+        return Problem(404, "unknown-escalation", "Not Found", f"No escalation {escalation_id!r}.")
+    if refused.why is Refusal.NOT_YOURS:
+        return Problem(403, "not-yours", "Forbidden", str(refused))
+    return Problem(409, "decision-refused", "Conflict", str(refused))
