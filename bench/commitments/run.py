@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -61,6 +60,15 @@ from keepword_events.thread_refs import new_thread_id
 from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
 from keepword_platform.messaging import store
 from keepword_platform.settings import CommitmentsSettings
+from keepword_testkit.measuring import (
+    cores_busy,
+    cpu_seconds_of,
+    listening_pid,
+    machine_busy_seconds,
+    percentile,
+    progress,
+    stat_fields,
+)
 from keepword_testkit.processes import ServiceProcess, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
@@ -88,18 +96,6 @@ MAX_BATCH_BYTES = 512 * 1024
 
 SALES = Person(email="sam@keepword.example", name="Sam Sales", role=Role.SALES)
 CUSTOMER = Customer(email="dana@example.com", name="Dana Whitfield")
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-_STARTED = time.monotonic()
-
-
-def progress(text: str) -> None:
-    print(f"[bench {time.monotonic() - _STARTED:5.1f}s] {text}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -453,41 +449,6 @@ async def baseline_phase(bootstrap: str, inputs: Written) -> Measured:
 # --- CPU used by each party, to tell a busy service from a waiting one -------------------------
 
 
-def cpu_seconds(stat: str, *, with_children: bool = False) -> float:
-    """User + system CPU time of a process (and of its children that ended) from the text of
-    its /proc/PID/stat."""
-    fields = stat.rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])
-    if with_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores spent on anything but idling, since boot (Linux /proc/stat)."""
-    counters = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = counters[3] + counters[4]  # idle and iowait
-    return (sum(counters[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def listening_pid(port: int) -> int | None:
-    """The process listening on TCP `port` on this machine (Linux /proc), if any."""
-    sockets = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                listening = fields[3] == "0A"
-                if listening and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                    sockets.add(f"socket:[{fields[9]}]")
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if any(os.readlink(fd) in sockets for fd in (entry / "fd").iterdir()):
-                    return int(entry.name)
-    return None
-
-
 @dataclass(frozen=True)
 class Parties:
     """The processes whose CPU the benchmark reports. The broker and the database are found by
@@ -525,22 +486,12 @@ def cpu_snapshot(parties: Parties) -> dict[str, float]:
         with contextlib.suppress(OSError):  # the process ended meanwhile
             pid = int(entry.name)
             stat = (entry / "stat").read_text()
-            party = parties.party(pid, parent=int(stat.rsplit(")", 1)[1].split()[1]))
+            party = parties.party(pid, parent=int(stat_fields(stat)[1]))
             if party:
                 # The postmaster reaps its backends: counting its ended children keeps the
                 # CPU of connections that closed during the phase.
-                totals[party] += cpu_seconds(stat, with_children=pid == parties.postmaster)
+                totals[party] += cpu_seconds_of(stat, with_ended_children=pid == parties.postmaster)
     return totals | {"machine": machine_busy_seconds()}
-
-
-def cores_busy(
-    before: dict[str, float], after: dict[str, float], seconds: float
-) -> dict[str, float]:
-    """Average cores each party kept busy; `others` is what the rest of the machine used (other
-    engineers' tests, py-spy, the kernel's loopback networking): how far to trust a run."""
-    busy = {party: (after[party] - before[party]) / seconds for party in before}
-    accounted = sum(v for party, v in busy.items() if party != "machine")
-    return busy | {"others": max(0.0, busy["machine"] - accounted)}
 
 
 # --- clean-up ---------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ import contextlib
 import itertools
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -65,6 +64,16 @@ from keepword_events import EscalationOpened, topics
 from keepword_platform.kafka import describe_topics
 from keepword_platform.settings import EscalationSettings
 from keepword_testkit.local_kafka import private_broker
+from keepword_testkit.measuring import (
+    cores_busy,
+    cpu_seconds,
+    distribution,
+    machine_busy_seconds,
+    memory_kib,
+    parent_pid,
+    postgres_cpu_seconds,
+    progress,
+)
 from keepword_testkit.processes import ServiceProcess, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
@@ -119,27 +128,6 @@ name = "Drew Adler"
 role = "management"
 level = 2
 """
-
-_STARTED = time.monotonic()
-
-
-def progress(text: str) -> None:
-    print(f"[bench {time.monotonic() - _STARTED:6.1f}s] {text}", file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def distribution(values: Sequence[float]) -> dict[str, float]:
-    return {
-        "p50_ms": statistics.median(values),
-        "p99_ms": percentile(values, 0.99),
-        "min_ms": min(values),
-        "max_ms": max(values),
-    }
-
 
 # --- the threads ------------------------------------------------------------------------------
 
@@ -542,48 +530,9 @@ async def report_progress(observed: Observed, t_ms: float) -> None:
 # --- what the service used ---------------------------------------------------------------------
 
 
-def memory_kib(pid: int) -> dict[str, int]:
-    """Resident memory now (VmRSS) and at its peak so far (VmHWM), KiB."""
-    found: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0])
-    return found
-
-
-def _stat_fields(pid: int) -> list[str]:
-    # The command name (field 2) may contain spaces: split after its closing parenthesis.
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid: int, *, with_ended_children: bool = False) -> float:
-    fields = _stat_fields(pid)
-    ticks = int(fields[11]) + int(fields[12])
-    if with_ended_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds(postmaster: int) -> float:
-    """Every backend's CPU, other clients' too (the postmaster reaps ended ones)."""
-    total = cpu_seconds(postmaster, with_ended_children=True)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):  # ended meanwhile
-                if int(_stat_fields(int(entry.name))[1]) == postmaster:
-                    total += cpu_seconds(int(entry.name))
-    return total
-
-
-def machine_busy_seconds() -> float:
-    counters = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(counters[:8]) - counters[3] - counters[4]) / os.sysconf("SC_CLK_TCK")
-
-
 async def postmaster_pid(conn: asyncpg.Connection) -> int:
     backend: int = await conn.fetchval("SELECT pg_backend_pid()")
-    return int(_stat_fields(backend)[1])
+    return parent_pid(backend)
 
 
 def cpu_snapshot(service: int, postmaster: int) -> dict[str, float]:
@@ -592,15 +541,6 @@ def cpu_snapshot(service: int, postmaster: int) -> dict[str, float]:
         "postgres": postgres_cpu_seconds(postmaster),
         "machine": machine_busy_seconds(),
     }
-
-
-def cores_busy(
-    before: dict[str, float], after: dict[str, float], seconds: float
-) -> dict[str, float]:
-    """Average cores each party kept busy; `others` is the rest of the machine (the broker,
-    this benchmark, other engineers' runs): how far to trust the figures."""
-    busy = {k: (after[k] - before[k]) / seconds for k in before}
-    return busy | {"others": max(0.0, busy["machine"] - busy["service"] - busy["postgres"])}
 
 
 # --- the profile -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import statistics
 import time
 
 from keepword_escalation.tone import read_customer_message
+from keepword_testkit.measuring import percentile
 
 PARAGRAPHS = {
     "patient": (
@@ -41,11 +42,6 @@ def timings_ms(bodies: list[str]) -> list[float]:
         read_customer_message("Re: project", body)
         timings.append((time.perf_counter() - started) * 1000)
     return timings
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:

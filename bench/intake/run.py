@@ -18,7 +18,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from keepword_platform import auth
 from keepword_platform.auth.store import create_api_key
 from keepword_platform.migrations import apply_migrations
 from keepword_platform.settings import IntakeSettings
+from keepword_testkit.measuring import percentile, progress
 from keepword_testkit.processes import running_service
 
 HERE = Path(__file__).resolve().parent
@@ -51,15 +51,6 @@ def message(i: int) -> dict[str, Any]:
         "body": f"I paid a deposit two weeks ago and have not heard back. Please call me. #{i}",
         "deposit": {"amount": "1500.00", "currency": "USD"},
     }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def progress(text: str) -> None:
-    print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
 async def api_key(database_url: str) -> str:

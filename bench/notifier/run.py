@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +64,7 @@ from keepword_platform.company import CompanyConfig, load_company_config
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings, NotifierSettings
 from keepword_testkit.local_kafka import private_broker
+from keepword_testkit.measuring import cpu_seconds, percentile, progress
 from keepword_testkit.processes import ServiceProcess, free_port, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
@@ -86,24 +87,6 @@ timezone = "UTC"
 [sla]
 manager_decision = "4h"
 """
-
-_STARTED = time.monotonic()
-
-
-def progress(text: str) -> None:
-    print(f"[bench {time.monotonic() - _STARTED:6.1f}s] {text}", file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 # --- what is sent -----------------------------------------------------------------------------
 
