@@ -8,14 +8,11 @@ into the email itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import MappingProxyType
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from keepword_events import (
-    CommitmentStatus,
     CommitmentStatusChanged,
     Customer,
     Envelope,
@@ -32,51 +29,14 @@ from keepword_events import (
 )
 from keepword_platform.company import CompanyConfig
 
-# The only templates a customer may receive. Every other template is for staff and may quote
-# internal notes, evidence and colleagues' names, so a Notice refuses to send one to a customer.
-CUSTOMER_TEMPLATES: Final = frozenset(
-    {
-        "acknowledgement_customer",
-        "refund_confirmed_customer",
-        "phone_call_proposed_customer",
-        "promise_renegotiated_customer",
-    }
-)
-STAFF_TEMPLATES: Final = frozenset(
-    {
-        "escalation_opened_manager",
-        "escalation_raised_manager",
-        "escalation_digest_manager",
-        "promise_rejected_owner",
-        "promise_countered_owner",
-        "promise_at_risk_owner",
-        "promise_broken_owner",
-        "promise_awaiting_confirmation_production",
-        "decision_made_service",
-    }
-)
-TEMPLATES: Final = CUSTOMER_TEMPLATES | STAFF_TEMPLATES
+from .notices import CUSTOMER_TEMPLATES, STAFF_TEMPLATES, TEMPLATES, Notice, staff_name
+from .promise_notices import promise_for_owner, promise_for_production
 
 # A manager needs the recent story, not fifty lines of it.
 EVIDENCE_SHOWN: Final = 12
 # How much of a customer's message is quoted back: a paragraph, not the thread.
 QUOTE_LIMIT: Final = 400
 
-_OWNER_TEMPLATES: Final = {
-    CommitmentStatus.REJECTED: "promise_rejected_owner",
-    CommitmentStatus.COUNTERED: "promise_countered_owner",
-    CommitmentStatus.BROKEN: "promise_broken_owner",
-}
-# A promise in one of these states can no longer be "at risk": it is kept, lost or replaced.
-_SETTLED: Final = frozenset(
-    {
-        CommitmentStatus.KEPT,
-        CommitmentStatus.BROKEN,
-        CommitmentStatus.REJECTED,
-        CommitmentStatus.RENEGOTIATED,
-        CommitmentStatus.CANCELLED,
-    }
-)
 _CUSTOMER_DECISIONS: Final = {
     OptionKind.REFUND: "refund_confirmed_customer",
     OptionKind.PHONE_CALL: "phone_call_proposed_customer",
@@ -115,31 +75,6 @@ class ThreadContext:
     last_customer_email_id: str | None = None  # Message-ID of their latest email, as received
 
 
-@dataclass(frozen=True)
-class Notice:
-    """One email to one person: which template, to whom, and what the template needs."""
-
-    template: str
-    recipient: str
-    recipient_name: str | None
-    recipient_role: Role
-    internal: bool  # staff only: never addressed to the customer
-    context: Mapping[str, Any]
-    thread_id: str  # for the subject token and the Message-ID that bring replies back
-
-    def __post_init__(self) -> None:
-        # The one rule that must never break, checked where every notice is born.
-        if self.template not in TEMPLATES:
-            raise ValueError(f"unknown template {self.template!r}")
-        for_customer = self.template in CUSTOMER_TEMPLATES
-        if self.internal == for_customer or (self.recipient_role is Role.CUSTOMER) != for_customer:
-            raise ValueError(
-                f"template {self.template!r} cannot go to a {self.recipient_role.value} "
-                f"recipient with internal={self.internal}"
-            )
-        object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
-
-
 def notices_for(
     envelope: Envelope[Event],
     company: CompanyConfig,
@@ -163,7 +98,7 @@ def notices_for(
         to_service = _decision_for_service(event, company, thread=known, customer_told=told)
         return [*([to_customer] if to_customer else []), *to_service]
     if isinstance(event, CommitmentStatusChanged):
-        return [*_promise_for_owner(event, company), *_promise_for_production(event, company)]
+        return [*promise_for_owner(event, company), *promise_for_production(event, company)]
     return []
 
 
@@ -244,7 +179,7 @@ def _escalation_for_manager(
     return Notice(
         template="escalation_raised_manager" if raised else "escalation_opened_manager",
         recipient=str(manager.email),
-        recipient_name=_staff_name(manager, company),
+        recipient_name=staff_name(manager, company),
         recipient_role=Role.MANAGEMENT,
         internal=True,
         context={
@@ -252,7 +187,7 @@ def _escalation_for_manager(
             "rule": event.rule.value,
             "level": event.level,
             "reason": event.reason,
-            "previous_manager": _staff_name(previous, company) if previous else None,
+            "previous_manager": staff_name(previous, company) if previous else None,
             "reminder": reminder,
             "customer": event.customer or thread.customer or Customer(),
             "deposit": event.deposit or thread.deposit,
@@ -317,7 +252,7 @@ def _decision_for_service(
         "escalation_id": event.escalation_id,
         "option": event.option.value,
         "level": event.level,
-        "decided_by": _staff_name(event.decided_by, company),
+        "decided_by": staff_name(event.decided_by, company),
         "note": event.note,
         "refund_amount": event.refund_amount,
         "currency": thread.deposit.currency if thread.deposit else None,
@@ -347,84 +282,8 @@ def _feasible_due_at(event: EscalationOpened | EscalationRaised) -> datetime | N
     return next((o.feasible_due_at for o in event.options if o.feasible_due_at), None)
 
 
-# ----- promises -------------------------------------------------------------------------------
-
-
-def _promise_context(event: CommitmentStatusChanged, company: CompanyConfig) -> dict[str, Any]:
-    return {
-        "commitment_id": event.commitment_id,
-        "kind": event.kind.value,
-        "text": event.text,
-        "status": event.status.value,
-        "due_at": event.due_at,
-        "feasible_due_at": event.feasible_due_at,
-        "production_note": event.production_note,
-        "reason": event.reason,
-        "made_by": _staff_name(event.made_by, company),
-        "customer": event.customer or Customer(),
-        "at_risk": event.at_risk,
-    }
-
-
-def _promise_for_owner(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
-    """The person who made the promise hears when it is rejected, countered, broken or at risk."""
-    moved = event.status is not event.previous_status
-    template = _OWNER_TEMPLATES.get(event.status) if moved else None
-    # Without a move, the event is the at-risk flag being raised (commitments' `warn`).
-    if template is None and event.at_risk and not moved and event.status not in _SETTLED:
-        template = "promise_at_risk_owner"
-    if template is None or event.made_by.role is Role.CUSTOMER:
-        return []
-    return [
-        Notice(
-            template=template,
-            recipient=str(event.made_by.email),
-            recipient_name=_staff_name(event.made_by, company),
-            recipient_role=event.made_by.role,
-            internal=True,
-            context=_promise_context(event, company),
-            thread_id=event.thread_id,
-        )
-    ]
-
-
-def _promise_for_production(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
-    """Production hears when a promise awaits its confirmation, and again when it turns at risk
-    while still unanswered."""
-    if event.status is not CommitmentStatus.AWAITING_CONFIRMATION:
-        return []
-    if event.previous_status is CommitmentStatus.AWAITING_CONFIRMATION and not event.at_risk:
-        return []
-    context = {
-        **_promise_context(event, company),
-        "answer_path": f"/v1/commitments/{event.commitment_id}/answer",
-        # Intake finds the thread of a promise declared through it, not of one found in a
-        # reply: the example answer names it, so it works as written for every promise.
-        "thread_id": event.thread_id,
-    }
-    return [
-        Notice(
-            template="promise_awaiting_confirmation_production",
-            recipient=str(person.email),
-            recipient_name=person.name,
-            recipient_role=Role.PRODUCTION,
-            internal=True,
-            context={**context, "recipient_email": str(person.email)},
-            thread_id=event.thread_id,
-        )
-        for person in company.people
-        if person.role is Role.PRODUCTION
-    ]
-
-
 def _same_person(one: Person, other: Person) -> bool:
     return str(one.email).lower() == str(other.email).lower()
-
-
-def _staff_name(person: Person, company: CompanyConfig) -> str:
-    """The configuration's name for a colleague wins over whatever an event carried."""
-    entry = company.person(str(person.email))
-    return entry.name if entry else person.name or str(person.email)
 
 
 __all__ = [

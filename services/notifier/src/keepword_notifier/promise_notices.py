@@ -1,0 +1,94 @@
+"""Who hears of a promise's move: its maker when it is rejected, countered, broken or at risk;
+production when it awaits their confirmation. Pure, like `recipients`."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from keepword_events import CommitmentStatus, CommitmentStatusChanged, Customer, Role
+from keepword_platform.company import CompanyConfig
+
+from .notices import Notice, staff_name
+
+_OWNER_TEMPLATES: Final = {
+    CommitmentStatus.REJECTED: "promise_rejected_owner",
+    CommitmentStatus.COUNTERED: "promise_countered_owner",
+    CommitmentStatus.BROKEN: "promise_broken_owner",
+}
+# A promise in one of these states can no longer be "at risk": it is kept, lost or replaced.
+_SETTLED: Final = frozenset(
+    {
+        CommitmentStatus.KEPT,
+        CommitmentStatus.BROKEN,
+        CommitmentStatus.REJECTED,
+        CommitmentStatus.RENEGOTIATED,
+        CommitmentStatus.CANCELLED,
+    }
+)
+
+
+def _promise_context(event: CommitmentStatusChanged, company: CompanyConfig) -> dict[str, Any]:
+    return {
+        "commitment_id": event.commitment_id,
+        "kind": event.kind.value,
+        "text": event.text,
+        "status": event.status.value,
+        "due_at": event.due_at,
+        "feasible_due_at": event.feasible_due_at,
+        "production_note": event.production_note,
+        "reason": event.reason,
+        "made_by": staff_name(event.made_by, company),
+        "customer": event.customer or Customer(),
+        "at_risk": event.at_risk,
+    }
+
+
+def promise_for_owner(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
+    """The person who made the promise hears when it is rejected, countered, broken or at risk."""
+    moved = event.status is not event.previous_status
+    template = _OWNER_TEMPLATES.get(event.status) if moved else None
+    # Without a move, the event is the at-risk flag being raised (commitments' `warn`).
+    if template is None and event.at_risk and not moved and event.status not in _SETTLED:
+        template = "promise_at_risk_owner"
+    if template is None or event.made_by.role is Role.CUSTOMER:
+        return []
+    return [
+        Notice(
+            template=template,
+            recipient=str(event.made_by.email),
+            recipient_name=staff_name(event.made_by, company),
+            recipient_role=event.made_by.role,
+            internal=True,
+            context=_promise_context(event, company),
+            thread_id=event.thread_id,
+        )
+    ]
+
+
+def promise_for_production(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
+    """Production hears when a promise awaits its confirmation, and again when it turns at risk
+    while still unanswered."""
+    if event.status is not CommitmentStatus.AWAITING_CONFIRMATION:
+        return []
+    if event.previous_status is CommitmentStatus.AWAITING_CONFIRMATION and not event.at_risk:
+        return []
+    context = {
+        **_promise_context(event, company),
+        "answer_path": f"/v1/commitments/{event.commitment_id}/answer",
+        # Intake finds the thread of a promise declared through it, not of one found in a
+        # reply: the example answer names it, so it works as written for every promise.
+        "thread_id": event.thread_id,
+    }
+    return [
+        Notice(
+            template="promise_awaiting_confirmation_production",
+            recipient=str(person.email),
+            recipient_name=person.name,
+            recipient_role=Role.PRODUCTION,
+            internal=True,
+            context={**context, "recipient_email": str(person.email)},
+            thread_id=event.thread_id,
+        )
+        for person in company.people
+        if person.role is Role.PRODUCTION
+    ]
