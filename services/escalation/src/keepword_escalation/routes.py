@@ -133,7 +133,9 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     option: OptionKind
-    decided_by: EmailAddress = Field(description="A manager of the configured chain.")
+    decided_by: EmailAddress = Field(
+        description="The manager the escalation is with now (its manager_email)."
+    )
     note: str | None = Field(default=None, max_length=5000)
 
 
@@ -158,7 +160,7 @@ async def _client(request: Request, authorization: Annotated[str | None, Header(
         403: {"description": "decided_by is not the manager the escalation is with now."},
         404: {"description": "No such escalation."},
         409: {"description": "The escalation is resolved, or the option is not offered."},
-        422: {"description": "Invalid body, or decided_by is not a manager."},
+        422: {"description": "Invalid body, or decided_by is not a configured manager."},
     },
 )
 async def post_decision(
