@@ -28,7 +28,7 @@ from keepword_platform.messaging.consumer import Rejected
 
 from . import domain, repository
 from .domain import Change, IllegalTransition
-from .extraction import FoundPromise, find_promises
+from .extraction import Reading, read_reply
 
 SCHEMA = "commitments"
 SOURCE = "/keepword/commitments"
@@ -51,15 +51,15 @@ async def promises_in_time(
     timezone: str,
     event_id: str,
     budget: float = EXTRACTION_BUDGET_SECONDS,
-) -> list[FoundPromise]:
-    """`find_promises` on the reply's body in a worker thread; none when over `budget`.
+) -> Reading:
+    """`read_reply` on the reply's body in a worker thread; nothing found when over `budget`.
 
     The thread cannot be stopped and finishes on its own: the extractor's bounds keep it short.
     """
     try:
         async with asyncio.timeout(budget):
             return await asyncio.to_thread(
-                find_promises, reply.body, sent_at=reply.sent_at, timezone=timezone
+                read_reply, reply.body, sent_at=reply.sent_at, timezone=timezone
             )
     except TimeoutError:
         log.warning(
@@ -69,7 +69,24 @@ async def promises_in_time(
             body_chars=len(reply.body),
             budget_seconds=budget,
         )
-        return []
+        return Reading(promises=[], vague=[])
+
+
+def tell_of_vague_times(reading: Reading, reply: ReplySent, *, event_id: str) -> None:
+    """Log each promise that named only a vague time ("shortly"), so that its maker (the
+    reply's author, found by `message_id`) can be asked for a time a clock can check. The
+    vague phrase comes from the extractor's own word list; the reply's text is not logged."""
+    for found in reading.vague:
+        log.info(
+            "promise with a vague time: its maker should name a time",
+            thread_id=reply.thread_id,
+            event_id=event_id,
+            message_id=reply.message_id,
+            kind=found.kind.value,
+            rule=found.rule,
+            vague_time=found.vague_time,
+            recorded=found in reading.promises,
+        )
 
 
 def status_changed(change: Change, *, causation_id: str | None) -> CommitmentStatusChanged:
@@ -216,9 +233,9 @@ class Ledger:
         if reply.automatic or reply.author.role not in PROMISING_ROLES:
             return moves
         company = self._company().company
-        for index, found in enumerate(
-            await promises_in_time(reply, timezone=company.timezone, event_id=event_id)
-        ):
+        reading = await promises_in_time(reply, timezone=company.timezone, event_id=event_id)
+        tell_of_vague_times(reading, reply, event_id=event_id)
+        for index, found in enumerate(reading.promises):
             moves.append(
                 domain.declare(
                     commitment_id=f"cmt-{uuid.uuid5(_EXTRACTED, f'{event_id}:{index}').hex}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
@@ -34,11 +35,27 @@ def test_corpus_shape() -> None:
     assert sum(row["kind"] is None for row in rows) >= 45
     assert kinds == {None, *(kind.value for kind in CommitmentKind)}
     assert 0.15 <= sum(row["split"] == "holdout" for row in rows) / len(rows) <= 0.35
+    assert all(row["source"] for row in rows)
+
+
+def test_the_support_writing_rows_name_their_source_and_a_third_is_held_out() -> None:
+    rows = [json.loads(line) for line in CORPUS.read_text().splitlines()]
+    support = [row for row in rows if "(first corpus)" not in row["source"]]
+    assert len(support) >= 100
+    assert sum("https://" in row["source"] or "http://" in row["source"] for row in support) >= 100
+    held_out = [row for row in support if row["split"] == "holdout"]
+    assert 0.25 <= len(held_out) / len(support) <= 0.40
+    # decided before any tuning, by a hash of the text
+    assert all(
+        (row["split"] == "holdout")
+        == (int(hashlib.sha256(row["text"].encode()).hexdigest(), 16) % 3 == 0)
+        for row in support
+    )
 
 
 @pytest.mark.parametrize(
     ("split", "precision_floor", "recall_floor"),
-    [("tuned", 0.95, 0.95), ("holdout", 0.95, 0.75)],
+    [("tuned", 0.95, 0.95), ("holdout", 0.95, 0.80)],
 )
 def test_corpus_precision_and_recall(
     split: str, precision_floor: float, recall_floor: float
@@ -51,4 +68,4 @@ def test_corpus_precision_and_recall(
     )
     assert score.precision >= precision_floor
     assert score.recall >= recall_floor
-    assert score.due_right >= 0.9 * score.due_checked
+    assert score.due_right >= 0.95 * score.due_checked

@@ -80,3 +80,38 @@ def test_a_proposal_followed_by_a_question_is_a_promise() -> None:
 def test_requests_to_the_customer_are_not_promises() -> None:
     for text in ("Please respond within three days.", "Can you send us your logo by Thursday?"):
         assert find_promises(text, sent_at=TUESDAY_10AM, timezone=NEW_YORK) == []
+
+
+# --- expectations and vague times ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We anticipate the refund to be issued within 10 days.",
+        "We expect your order to ship by Thursday, March 12.",
+        "You should receive your refund within 3-5 business days.",
+        "Your replacement unit should arrive within 3-5 business days.",
+        "The outage is expected to be resolved by 16:00 UTC.",
+        "We estimate the repair will be completed within 10 business days.",
+    ],
+)
+def test_an_expectation_with_a_time_a_clock_can_check_is_a_promise(text: str) -> None:
+    assert only(text).due_at is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "guard"),
+    [
+        ("We expect to ship the audit soon.", "hedge"),
+        ("We anticipate the refund to be issued.", "hedge"),
+        ("Your package will likely arrive on Friday.", "hedge"),
+        ("We'll get back to you shortly.", "vague_time"),
+        ("Our team will be in touch in due course.", "vague_time"),
+        ("We'll get your order out to you as soon as possible.", "vague_time"),
+        ("We'll respond at our earliest convenience.", "vague_time"),
+    ],
+)
+def test_hedges_and_vague_times_are_not_recorded(text: str, guard: str) -> None:
+    assert rejection(text) == guard
+    assert find_promises(text, sent_at=TUESDAY_10AM, timezone=NEW_YORK) == []

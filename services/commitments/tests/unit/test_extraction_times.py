@@ -75,7 +75,6 @@ def test_due_times(text: str, due: datetime) -> None:
     [
         "We ship within 24 hours of your order.",  # the clock starts at the order
         "We guarantee first-page rankings.",
-        "I'll get back to you shortly.",
         "I'll call you as soon as the developers have an update.",
     ],
 )
@@ -174,3 +173,49 @@ def test_number_words(words: str, value: float) -> None:
 def test_number_words_in_a_reply() -> None:
     due = only("We will reply within forty-eight hours.").due_at
     assert due == TUESDAY_10AM + timedelta(hours=48)
+
+
+# --- explicit dates, clock times and time zones -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("We'll follow up by 17:00 PT on 2026-03-16.", local(2026, 3, 16, 20, 0)),
+        ("We will get back to you by 5pm EST Friday.", local(2026, 3, 13, 17, 0)),
+        ("We will let you know by 3 PM Pacific.", local(2026, 3, 10, 18, 0)),
+        ("I'll call you at 10:30 AM Eastern tomorrow.", local(2026, 3, 11, 10, 30)),
+        ("I'll call you on Thursday at 2 PM CT.", local(2026, 3, 12, 15, 0)),
+        ("We'll deliver the designs by 9:00 AM CET on Monday.", local(2026, 3, 16, 4, 0)),
+        (
+            "We'll send the contract back to you by 12:00 UTC+1 on March 11.",
+            local(2026, 3, 11, 7, 0),
+        ),
+        ("We will deliver the report by March 13 at 12:00 GMT.", local(2026, 3, 13, 8, 0)),
+        ("We will respond by 15:30 UTC.", local(2026, 3, 10, 11, 30)),
+        ("We will respond by 09:30 UTC.", local(2026, 3, 11, 5, 30)),  # passed there: tomorrow
+        ("We will deliver the report by 2026-03-20.", local(2026, 3, 20, 17, 0)),
+        ("I'll call you back on the next business day.", local(2026, 3, 11, 17, 0)),
+        ("Expect a call from us between 1 and 3 PM today.", local(2026, 3, 10, 15, 0)),
+        ("Please allow 3-5 business days for the refund to appear.", local(2026, 3, 17, 10, 0)),
+        ("Please allow up to 48 hours for the changes to take effect.", local(2026, 3, 12, 10, 0)),
+    ],
+)
+def test_explicit_dates_times_and_zones(text: str, due: datetime) -> None:
+    assert only(text).due_at == due
+
+
+def test_a_zone_abbreviation_is_its_region_s_wall_clock_all_year() -> None:
+    july = datetime(2026, 7, 7, 10, 0, tzinfo=NY)
+    promise = only("We will get back to you by 5pm EST today.", sent_at=july)
+    assert promise.due_at == local(2026, 7, 7, 17, 0)  # EDT in July: people write EST anyway
+
+
+def test_a_date_that_does_not_exist_gives_no_due_time() -> None:
+    assert only("We will refund your deposit by 2026-02-30.").due_at is None
+
+
+def test_a_named_zone_overrides_the_company_zone() -> None:
+    sent = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
+    promise = only("We will respond by 17:00 ET.", sent_at=sent, timezone="Europe/Berlin")
+    assert promise.due_at == local(2026, 3, 10, 17, 0)

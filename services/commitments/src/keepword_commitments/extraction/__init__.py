@@ -22,7 +22,15 @@ from __future__ import annotations
 from .due_times import END_OF_BUSINESS, LATE_END_OF_DAY, PARTS_OF_DAY, parse_quantity
 from .kinds import RULES
 from .phrasing import PromiseRule
-from .reading import NEEDS_CONFIRMATION, Candidate, FoundPromise, explain_promises, find_promises
+from .reading import (
+    NEEDS_CONFIRMATION,
+    Candidate,
+    FoundPromise,
+    Reading,
+    explain_promises,
+    find_promises,
+    read_reply,
+)
 from .sentences import MAX_REPLY_CHARACTERS, MAX_SENTENCE_CHARACTERS
 
 __all__ = [
@@ -36,7 +44,9 @@ __all__ = [
     "Candidate",
     "FoundPromise",
     "PromiseRule",
+    "Reading",
     "explain_promises",
     "find_promises",
     "parse_quantity",
+    "read_reply",
 ]

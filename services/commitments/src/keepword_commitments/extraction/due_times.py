@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,21 @@ __all__ = [
 ]
 
 _FRIDAY = 4
+
+_ZONES = {
+    **dict.fromkeys(["pt", "pst", "pdt", "pacific"], "America/Los_Angeles"),
+    **dict.fromkeys(["mt", "mst", "mdt", "mountain"], "America/Denver"),
+    **dict.fromkeys(["ct", "cst", "cdt", "central"], "America/Chicago"),
+    **dict.fromkeys(["et", "est", "edt", "eastern"], "America/New_York"),
+    **dict.fromkeys(["cet", "cest"], "Europe/Berlin"),
+    **dict.fromkeys(["aet", "aest"], "Australia/Sydney"),
+    "bst": "Europe/London",
+    "utc": "UTC",
+    "gmt": "UTC",
+}
+"""A zone named after a clock time as the wall clock of its region: "5pm EST" in July is 17:00
+in New York (people keep writing EST all year), "CET" is Central European wall-clock time."""
+_OFFSET = re.compile(r"(?:UTC|GMT)\s?([+-])\s?(\d{1,2})(?::?(\d{2}))?")
 
 END_OF_BUSINESS = time(17, 0)
 """When a promise falls due on a day named without a clock time."""
@@ -226,6 +241,13 @@ def _day_and_part(m: re.Match[str], local: datetime) -> tuple[date | None, str |
     """The day a day-phrase names and the part of the day, if it names one."""
     today = local.date()
     group = m.group
+    if iso := group("iso"):
+        try:
+            return date.fromisoformat(iso), None
+        except ValueError:
+            return None, None  # 2026-02-30
+    if group("next_business_day"):
+        return _add_business_days(local, 1).date(), None
     if rel := group("rel"):
         offsets = {"tomorrow": 1, "the day after tomorrow": 2}
         day = today + timedelta(days=offsets.get(" ".join(rel.lower().split()), 0))
@@ -276,8 +298,10 @@ def _on_day(day: date, clock: time | None, local: datetime) -> datetime:
     return due.astimezone(UTC)
 
 
-def due_time(phrase: TimePhrase, sent_at: datetime, zone: ZoneInfo) -> datetime | None:
-    local = sent_at.astimezone(zone)
+def due_time(phrase: TimePhrase, sent_at: datetime, zone: tzinfo) -> datetime | None:
+    """When `phrase` falls due, read in `zone` unless its clock time names a zone of its own."""
+    named = phrase.clock.group("zone") if phrase.clock is not None else None
+    local = sent_at.astimezone(_named_zone(named) if named else zone)
     if phrase.duration is not None:
         return _due_after_duration(phrase.duration, local, sent_at)
     clock = _clock_time(phrase.clock) if phrase.clock is not None else None
@@ -285,7 +309,7 @@ def due_time(phrase: TimePhrase, sent_at: datetime, zone: ZoneInfo) -> datetime 
         if clock is None:
             return None  # "soon", "as soon as possible"
         today = local.date()
-        later_today = datetime.combine(today, clock, tzinfo=zone) > local
+        later_today = datetime.combine(today, clock, tzinfo=local.tzinfo) > local
         return _on_day(today if later_today else today + timedelta(days=1), clock, local)
     day, part = _day_and_part(phrase.day, local)
     if day is None:
@@ -293,3 +317,13 @@ def due_time(phrase: TimePhrase, sent_at: datetime, zone: ZoneInfo) -> datetime 
     if clock is None and part is not None:
         clock = PARTS_OF_DAY[part.lower()]
     return _on_day(day, clock, local)
+
+
+def _named_zone(name: str) -> tzinfo:
+    """ "PT", "Eastern time", "UTC+2" as a time zone."""
+    if offset := _OFFSET.fullmatch(name):
+        sign = -1 if offset.group(1) == "-" else 1
+        minutes = int(offset.group(2)) * 60 + int(offset.group(3) or 0)
+        return timezone(sign * timedelta(minutes=min(minutes, 14 * 60)))
+    region = " ".join(name.lower().split()).removesuffix(" time").split(" ")[0]
+    return ZoneInfo(_ZONES[region])

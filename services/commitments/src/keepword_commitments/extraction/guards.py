@@ -40,9 +40,16 @@ _NEGATION = re.compile(
 )
 _HEDGE = re.compile(
     r"""\b(?:hope|hoping|hopefully|try|trying|tries|aim|aiming|attempt|best|may|might|could
-        |should|would|probably|possibly|perhaps|maybe|ideally|usually|typically|normally
-        |generally|often|sometimes|tend|tends|intend|plan|planning|want|wish|expect|likely
-        |think|believe|suppose|guess|reckon|estimate|anticipate)\b|'d\b""",
+        |would|probably|possibly|perhaps|maybe|ideally|usually|typically|normally
+        |generally|often|sometimes|tend|tends|intend|plan|planning|want|wish|likely
+        |think|believe|suppose|guess|reckon)\b|'d\b""",
+    FLAGS,
+)
+# An expectation about our own work ("we anticipate", "you should receive", "is expected to")
+# is what support writing promises with: it counts when it names a time a clock can check.
+_EXPECTATION = re.compile(
+    r"""\b(?:should|expects?|expected|expecting|anticipates?|anticipated|estimates?|estimated
+        |scheduled)\b""",
     FLAGS,
 )
 # Hedges that may stand anywhere in the sentence, even after the promise or in an if-clause.
@@ -145,7 +152,13 @@ def _past(c: RuleMatch) -> bool:
 
 def _hedged(c: RuleMatch) -> bool:
     sentence = c.masked[c.sentence[0] : c.sentence[1]]
-    return _HEDGE.search(c.before_verb) is not None or _HEDGE_PHRASE.search(sentence) is not None
+    if _HEDGE.search(c.before_verb) or _HEDGE_PHRASE.search(sentence):
+        return True
+    return not _has_clock_time(c) and _EXPECTATION.search(c.before_verb) is not None
+
+
+def _has_clock_time(c: RuleMatch) -> bool:
+    return c.phrase is not None and not c.phrase.is_vague
 
 
 def _uncommitted(c: RuleMatch) -> bool:
@@ -153,12 +166,19 @@ def _uncommitted(c: RuleMatch) -> bool:
         return False
     if _COMMITMENT.search(c.middle):
         return False
+    if _has_clock_time(c) and _EXPECTATION.search(c.middle):
+        return False  # "we expect your order to ship by Thursday"
     # "we ship within 24 hours": a house policy in the present tense, if it has a time frame.
     return not (_POLICY_MIDDLE.fullmatch(c.middle) and c.phrase is not None)
 
 
 def _timeless(c: RuleMatch) -> bool:
     return c.rule.needs_time and c.phrase is None
+
+
+def _vague(c: RuleMatch) -> bool:
+    """ "We'll get back to you shortly": no clock can keep or break it (the maker is told)."""
+    return c.rule.needs_time and c.phrase is not None and c.phrase.is_vague
 
 
 GUARDS: tuple[tuple[str, Callable[[RuleMatch], bool]], ...] = (
@@ -170,5 +190,6 @@ GUARDS: tuple[tuple[str, Callable[[RuleMatch], bool]], ...] = (
     ("past_tense", _past),
     ("hedge", _hedged),
     ("no_commitment", _uncommitted),
+    ("vague_time", _vague),
     ("no_time_frame", _timeless),
 )

@@ -73,11 +73,13 @@ def subject_we(verb: str) -> str:
 
 def subject_you(verb: str) -> str:
     """The customer as grammatical subject of our promise: "you'll hear from us", "we'll make
-    sure you get an answer"."""
+    sure you get an answer", "you should receive" (an expectation: the guards want a time)."""
     return (
-        r"(?:\byou(?:'ll|\s+will|'re\s+going\s+to|\s+are\s+going\s+to)"
-        r"|\b(?:make\s+sure|ensure)\s+(?:that\s+)?you)"
-        rf"(?:\s+(?:\w+ly|also|then|still))?\s+(?:{verb})\b"
+        # the adverb belongs to the middle, where the hedge guard reads ("you'll probably")
+        r"(?:\byou(?P<mid>(?:'ll|\s+will|'re\s+going\s+to|\s+are\s+going\s+to|\s+should"
+        r"|\s+can\s+expect\s+to)(?:\s+(?:\w+ly|also|then|still))?)"
+        r"|\b(?:make\s+sure|ensure)\s+(?:that\s+)?you(?:\s+(?:\w+ly|also|then|still))?)"
+        rf"\s+(?:{verb})\b"
     )
 
 

@@ -15,7 +15,15 @@ from .kinds import RULES
 from .sentences import MAX_REPLY_CHARACTERS, WORD, mask_quoted, split_clauses, split_sentences
 from .times import TimePhrase, phrase_for, time_phrases
 
-__all__ = ["NEEDS_CONFIRMATION", "Candidate", "FoundPromise", "explain_promises", "find_promises"]
+__all__ = [
+    "NEEDS_CONFIRMATION",
+    "Candidate",
+    "FoundPromise",
+    "Reading",
+    "explain_promises",
+    "find_promises",
+    "read_reply",
+]
 
 NEEDS_CONFIRMATION = frozenset({CommitmentKind.DELIVERY, CommitmentKind.OUTCOME})
 """Kinds that only production can say are feasible."""
@@ -31,6 +39,9 @@ class FoundPromise:
     due_at: datetime | None  # aware, UTC; None when the promise names no time
     needs_confirmation: bool  # delivery and outcome promises need production's confirmation
     rule: str  # short name of the rule that matched, for explanations
+    # The vague time the promise named instead of one a clock can check ("shortly", "as soon
+    # as possible"), so that its maker can be asked for one; None when it named none or a real one.
+    vague_time: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +69,11 @@ def explain_promises(text: str, *, sent_at: datetime, timezone: str) -> list[Can
             taken = False
             for found in _matches(masked, sentence, clauses, index):
                 rejected_by = next((name for name, guard in GUARDS if guard(found)), None)
-                if rejected_by is None and taken:
+                if rejected_by in (None, "vague_time") and taken:
                     rejected_by = "one_per_clause"
-                taken = taken or rejected_by is None
+                # A promise with only a vague time still takes its clause, as it did when it
+                # was recorded: the maker is told of it instead.
+                taken = taken or rejected_by in (None, "vague_time")
                 due_at = None
                 if rejected_by is None and found.phrase is not None:
                     due_at = due_time(found.phrase, sent_at, zone)
@@ -75,6 +88,31 @@ def find_promises(text: str, *, sent_at: datetime, timezone: str) -> list[FoundP
     against it in `timezone` (an IANA name such as "America/New_York"). Pure: no I/O."""
     found = explain_promises(text, sent_at=sent_at, timezone=timezone)
     return sorted((c.promise for c in found if c.rejected_by is None), key=lambda p: p.span)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a reply promises: the promises to record, and every promise that named only a vague
+    time (recorded or not), whose maker should be asked for a time a clock can check."""
+
+    promises: list[FoundPromise]
+    vague: list[FoundPromise]
+
+
+def read_reply(text: str, *, sent_at: datetime, timezone: str) -> Reading:
+    """`find_promises` and the vague ones of the same reading, in text order."""
+    candidates = explain_promises(text, sent_at=sent_at, timezone=timezone)
+    kept = [c.promise for c in candidates if c.rejected_by is None]
+    vague = [
+        c.promise
+        for c in candidates
+        if c.promise.vague_time is not None and c.rejected_by in (None, "vague_time")
+    ]
+    return Reading(sorted(kept, key=_by_span), sorted(vague, key=_by_span))
+
+
+def _by_span(promise: FoundPromise) -> tuple[int, int]:
+    return promise.span
 
 
 def _matches(
@@ -95,6 +133,9 @@ def _matches(
 
 def _promise(found: RuleMatch, sentence: str, due_at: datetime | None) -> FoundPromise:
     start, end = found.match.span()
+    vague = None
+    if found.phrase is not None and found.phrase.is_vague:
+        vague = " ".join(found.masked[found.phrase.start : found.phrase.end].split()).lower()
     if found.phrase is not None and found.clause[0] <= found.phrase.start < found.clause[1]:
         start, end = min(start, found.phrase.start), max(end, found.phrase.end)
     return FoundPromise(
@@ -104,4 +145,5 @@ def _promise(found: RuleMatch, sentence: str, due_at: datetime | None) -> FoundP
         due_at=due_at,
         needs_confirmation=found.rule.kind in NEEDS_CONFIRMATION,
         rule=found.rule.name,
+        vague_time=vague,
     )

@@ -17,22 +17,31 @@ __all__ = ["TimePhrase", "phrase_for", "time_phrases"]
 
 _DURATION = re.compile(
     rf"""\b(?:within|in|inside(?:\s+of)?|in\s+under|under|in\s+less\s+than|less\s+than
-            |no\s+more\s+than|at\s+most)\s+
+            |no\s+more\s+than|at\s+most|allow(?:\s+up\s+to)?|up\s+to)\s+
         (?:(?:the\s+)?(?:next|coming)\s+)?
         (?:(?P<qty>{QTY})(?:\s*(?:-|\u2013|to|or)\s*(?P<qty2>{QTY}))?[\s-]*(?P<unit>{UNIT})\b
           | the\s+(?P<the_unit>hour|day|week|month)\b)
         (?P<anchor>\s+(?:of|after|from|following)\s+(?!now\b|today\b|this\b)[\w']+)?""",
     FLAGS,
 )
+# A time zone named after a clock time: abbreviations in capitals only ("ET", "CET", "UTC+2"),
+# region names in any case ("Pacific", "eastern time").
+_ZONE = r"""(?-i:(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?|UTC|GMT|[PMCE][SD]?T|CES?T|BST|AES?T)
+    | (?:pacific|mountain|central|eastern)(?:\s+(?:standard|daylight))?(?:\s+time)?"""
 _CLOCK = re.compile(
-    r"""\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>[ap])(?:\.m\.|\.?m\b)
-      | \b(?P<h24>\d{1,2}):(?P<m24>\d{2})\b
-      | \b(?P<named>noon|midday|midnight)\b""",
+    # "between 1 and 3 PM": a window falls due at its end
+    rf"""(?:\bbetween\s+\d{{1,2}}(?::\d{{2}})?\s*(?:[ap]\.?m\.?\s*)?(?:and|to)\s+)?
+        (?:\b(?P<hour>\d{{1,2}})(?::(?P<minute>\d{{2}}))?\s*(?P<ampm>[ap])(?:\.m\.|\.?m\b)
+          | \b(?P<h24>\d{{1,2}}):(?P<m24>\d{{2}})\b
+          | \b(?P<named>noon|midday|midnight)\b)
+        (?:\s?(?P<zone>{_ZONE})(?![\w+:-]))?""",
     FLAGS,
 )
 _DAY = re.compile(
     rf"""\b(?:
-        (?P<first_thing>first\s+thing\s+)?
+        (?P<iso>\d{{4}}-\d{{2}}-\d{{2}})
+      | (?P<next_business_day>(?:the\s+)?next\s+(?:standard\s+)?(?:business|working)\s+day)
+      | (?P<first_thing>first\s+thing\s+)?
             (?:(?P<rel>today|tonight|tomorrow|the\s+day\s+after\s+tomorrow|later\s+today)
                 (?:\s+(?:in\s+the\s+)?(?P<rel_part>{PART}))?
               | in\s+the\s+(?P<next_part>morning))
@@ -55,8 +64,10 @@ _DAY = re.compile(
     FLAGS,
 )
 _VAGUE = re.compile(
-    r"""\b(?:soon|shortly|asap|as\s+soon\s+as|right\s+away|straight\s+away|promptly
-        |immediately|at\s+your\s+earliest|momentarily|in\s+a\s+(?:moment|bit|little\s+while))\b""",
+    r"""\b(?:as\s+soon\s+as\s+(?:possible|we\s+can|I\s+can)|as\s+soon\s+as|soon|shortly|asap
+        |as\s+quickly\s+as\s+possible|right\s+away|straight\s+away|promptly|immediately
+        |at\s+(?:your|our|the)\s+earliest(?:\s+(?:convenience|opportunity))?|momentarily
+        |in\s+due\s+course|in\s+a\s+(?:moment|bit|little\s+while))\b""",
     FLAGS,
 )
 _DAY_CLOCK_GLUE = re.compile(r"\s*,?\s*(?:at|by|before|around|on|from)?\s*", re.IGNORECASE)
@@ -72,6 +83,11 @@ class TimePhrase:
     duration: re.Match[str] | None = None
     day: re.Match[str] | None = None
     clock: re.Match[str] | None = None  # with or without a day
+
+    @property
+    def is_vague(self) -> bool:
+        """ "soon", "as soon as possible": a time no clock can keep or break."""
+        return self.duration is None and self.day is None and self.clock is None
 
 
 def time_phrases(masked: str, start: int, end: int) -> list[TimePhrase]:

@@ -11,11 +11,14 @@ FLAGS = re.IGNORECASE | re.VERBOSE
 FIRST_PARTY = r"""
     we | I
   | (?:someone|somebody|a\s+colleague|a\s+member|one)
-      \s+(?:of|from|on|in)\s+(?:us|our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|colleagues))
+      \s+(?:of|from|on|in)\s+(?:us|our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|colleagues|agents
+        |engineers|specialists|representatives|technicians))
   | someone | somebody
+  | an?\s+(?:[\w-]+\s+)?(?:engineer|agent|specialist|representative|technician)
   | our\s+(?:[\w-]+\s+){0,2}(?:team|staff|specialists?|experts?|developers?|devs|engineers?
         |designers?|writers?|copywriters?|analysts?|consultants?|managers?|department|office
-        |agency|company|support|people|accounts|billing|finance)
+        |agency|company|support|people|accounts|billing|finance|agents?|representatives?
+        |technicians?)
   | (?:your|the)\s+(?:dedicated\s+)?(?:account|project|campaign|client\s+success)\s+manager
   | the\s+(?:[\w-]+\s+){0,2}team
   | (?!(?:it|this|that|these|those|there|everything|everyone|nothing|nobody|no|none|someone
@@ -49,3 +52,6 @@ MONTH = r"""(?:january|february|march|april|may|june|july|august|september|octob
     |december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"""
 WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 PART = r"(?:morning|afternoon|evening|night)"
+
+# "Please allow 3-5 business days for ...": how long we need, told as a request for patience.
+ALLOW = r"""(?:\bplease\s+)?\ballow\s+(?:up\s+to\s+)?[^.;!?]{1,40}?\s+for\s+"""
