@@ -21,7 +21,7 @@ from keepword_events.topics import CATALOG, dead_letter_topic
 from keepword_platform.database import Connection
 from keepword_platform.kafka import make_broker
 from keepword_platform.messaging.consumer import EventConsumer
-from keepword_platform.messaging.records import DLQ_OFFSET, DLQ_REASON, DLQ_TOPIC
+from keepword_platform.messaging.records import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
 from keepword_platform.messaging.relay import OutboxRelay
 from keepword_platform.messaging.subscription import broker_sender, subscribe
 from keepword_platform.migrations import apply_migrations
@@ -53,10 +53,12 @@ class ToyService:
         # The broker is shared with other tests: only this module's threads are ours.
         return envelope.data.thread_id.startswith(self.prefix)
 
-    async def outcome_at(self, topic: str, offset: int) -> str | None:
+    async def outcome_at(self, topic: str, partition: int, offset: int) -> str | None:
         found: str | None = await self.db.fetchval(
-            f"SELECT outcome FROM {self.schema}.inbox WHERE topic = $1 AND record_offset = $2",
+            f"SELECT outcome FROM {self.schema}.inbox"
+            " WHERE topic = $1 AND record_partition = $2 AND record_offset = $3",
             topic,
+            partition,
             offset,
         )
         return found
@@ -133,27 +135,41 @@ async def test_unreadable_headers_are_dead_lettered_alone_and_the_rest_is_handle
                 producer.send(topic, value, key=thread.encode(), headers=headers)
                 for headers in sequence
             ]
-            offsets = [(await future).offset for future in await asyncio.gather(*sent)]
+            written = [await future for future in await asyncio.gather(*sent)]
         finally:
             await producer.stop()
+        offsets = [meta.offset for meta in written]
+        partition = written[0].partition
         bad_offsets = [offsets[5], offsets[-1]]
+
+        async def ours() -> list[dict[str, bytes]]:
+            # Other tests write unreadable records to this broker too, and the toy service
+            # sets those aside as well: the letters of this test's records are the ones asked for.
+            letters = [dict(r.headers) for r in await dlq.records()]
+            return [
+                letter
+                for letter in letters
+                if letter[DLQ_PARTITION] == str(partition).encode()
+                and int(letter[DLQ_OFFSET]) in bad_offsets
+            ]
 
         async def handled() -> bool:
             return {event_id for event_id, _h in good} <= toy.handled
 
         async def dead_lettered() -> bool:
-            outcomes = [await toy.outcome_at(topic, offset) for offset in bad_offsets]
+            outcomes = [await toy.outcome_at(topic, partition, offset) for offset in bad_offsets]
             return outcomes == ["dead_lettered", "dead_lettered"]
 
         async def in_the_dlq() -> bool:
-            return len(await dlq.records()) == 2
+            return len(await ours()) == 2
 
         await until(handled, f"good records of {topic} handled")
         await until(dead_lettered, f"bad records of {topic} set aside")
         await until(in_the_dlq, f"dead letters in {dead_letter_topic(topic)}")
 
-    letters = {int(dict(r.headers)[DLQ_OFFSET]): dict(r.headers) for r in await dlq.records()}
+        letters = {int(letter[DLQ_OFFSET]): letter for letter in await ours()}
     assert sorted(letters) == bad_offsets
+    assert len(await dlq.records()) >= 2
     assert {letter[DLQ_TOPIC] for letter in letters.values()} == {topic.encode()}
     assert letters[offsets[5]][DLQ_REASON] == b"undecodable: header 'ce_source' is not UTF-8"
     assert (
