@@ -43,6 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from keepword_commitments import domain
 from keepword_commitments.handlers import SCHEMA, SOURCE, status_changed
+from keepword_commitments.settings import CommitmentsSettings
 from keepword_events import (
     CommitmentDeclared,
     CommitmentKind,
@@ -59,7 +60,6 @@ from keepword_events import (
 from keepword_events.thread_refs import new_thread_id
 from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
 from keepword_platform.messaging import store
-from keepword_platform.settings import CommitmentsSettings
 from keepword_testkit.measuring import (
     cores_busy,
     cpu_seconds_of,

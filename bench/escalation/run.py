@@ -59,10 +59,10 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
+from keepword_escalation.settings import EscalationSettings
 from keepword_escalation.watch import REPLY_DUE, REPLY_WARN, SCHEMA
 from keepword_events import EscalationOpened, topics
 from keepword_platform.kafka import describe_topics
-from keepword_platform.settings import EscalationSettings
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import (
     cores_busy,

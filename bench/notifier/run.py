@@ -60,9 +60,10 @@ from keepword_notifier.compose import compose, to_wire
 from keepword_notifier.recipients import notices_for
 from keepword_notifier.rendering import render
 from keepword_notifier.sendlog import Send
+from keepword_notifier.settings import NotifierSettings
 from keepword_platform.company import CompanyConfig, load_company_config
 from keepword_platform.kafka import make_broker, publish
-from keepword_platform.settings import KeepwordSettings, NotifierSettings
+from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import cpu_seconds, percentile, progress
 from keepword_testkit.processes import ServiceProcess, free_port, running_service

@@ -2,7 +2,9 @@
 
     faststream docs gen --yaml --factory keepword_ops.asyncapi:intake --out intake.yaml
 
-Each factory starts from the service's own `asyncapi_app()`: its broker with its real
+There is a factory for each service registered in the `keepword.services` entry point group
+(see `keepword_platform.registry`); this module names none of them. Each factory starts from
+the service's own `asyncapi_app()`: its broker with its real
 subscribers (topics, consumer group, description). The services publish through their outbox
 relay (`broker.publish` to each event's topic) rather than through FastStream publisher objects,
 so what a service writes is declared here from the event contract: one channel per topic it
@@ -15,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from importlib import import_module
-from importlib.metadata import version
 from typing import Any, Final, Union
 
 from faststream import FastStream
@@ -25,18 +25,14 @@ from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.specification import AsyncAPI
 from keepword_events import models_on_topic
 from keepword_events.topics import CATALOG, dead_letter_topic
+from keepword_platform.registry import installed_services
 from keepword_platform.settings import KeepwordSettings
 
 SERVER: Final = KeepwordSettings.model_construct().kafka_bootstrap
 
+# What each registered service does, in a sentence, by name.
 SERVICES: Final[dict[str, str]] = {
-    "intake": "The front door: customer messages, staff replies, promises and production's "
-    "answers, accepted over HTTP and SMTP and published to Kafka.",
-    "commitments": "The promise ledger: what sales and marketing promised versus what "
-    "production confirmed, and whether each promise was kept.",
-    "escalation": "Thread clocks and rules: stalled and 'handle it' threads routed up the "
-    "management chain, and the managers' decisions.",
-    "notifier": "Who must hear about each event, the email in the house tone, sent exactly once.",
+    name: installed.service.summary for name, installed in installed_services().items()
 }
 
 ENVELOPE: Final = (
@@ -67,7 +63,8 @@ def _payload(topic: str) -> Any:
 
 def document(service: str) -> FastStream:
     """The service's FastStream app with what it publishes declared, for AsyncAPI."""
-    app: FastStream = import_module(f"keepword_{service}.app").asyncapi_app()
+    installed = installed_services()[service]
+    app = installed.service.asyncapi_app()
     broker = app.broker
     assert isinstance(broker, KafkaBroker)
     broker.specification = dataclasses.replace(broker.specification, url=[SERVER])
@@ -95,8 +92,8 @@ def document(service: str) -> FastStream:
         specification=AsyncAPI(
             broker,
             title=f"Keepword {service}",
-            version=version(f"keepword-{service}"),
-            description=SERVICES[service],
+            version=installed.version,
+            description=installed.service.summary,
         ),
     )
 
@@ -110,7 +107,8 @@ def _factory(service: str) -> Callable[[], FastStream]:
     return factory
 
 
-intake = _factory("intake")
-commitments = _factory("commitments")
-escalation = _factory("escalation")
-notifier = _factory("notifier")
+def __getattr__(name: str) -> Callable[[], FastStream]:
+    # `keepword_ops.asyncapi:<service>`: the factory of any registered service.
+    if name in SERVICES:
+        return _factory(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

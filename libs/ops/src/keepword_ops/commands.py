@@ -6,24 +6,37 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import asyncpg
-from keepword_commitments import app as commitments_app
-from keepword_escalation import app as escalation_app
-from keepword_intake import app as intake_app
-from keepword_notifier import app as notifier_app
 from keepword_platform import auth, kafka
 from keepword_platform.auth import store as api_key_store
 from keepword_platform.auth.store import ApiKeyInfo
 from keepword_platform.migrations import apply_migrations, load_migrations
+from keepword_platform.registry import installed_services
 
 from .clients import kafka_errors
 from .errors import OpsError
 
-# Each service's schema and the packages whose migrations it gets, from the services themselves.
-SERVICES = (intake_app, commitments_app, escalation_app, notifier_app)
-SERVICE_SCHEMAS: tuple[tuple[str, Sequence[str]], ...] = (
-    (auth.SCHEMA, auth.MIGRATIONS),
-    *((app.SCHEMA, app.MIGRATIONS) for app in SERVICES),
-)
+Schemas = tuple[tuple[str, Sequence[str]], ...]
+
+
+def service_schemas() -> Schemas:
+    """Every schema and the packages whose migrations build it, as the services register them.
+
+    The shared ones (API keys) come first; a schema two services share is listed once.
+    """
+    schemas: dict[str, Sequence[str]] = {auth.SCHEMA: auth.MIGRATIONS}
+    for installed in installed_services().values():
+        service = installed.service
+        schemas.update(dict(service.shared_schemas))
+        schemas[service.schema] = tuple(service.migrations_packages)
+    return tuple(schemas.items())
+
+
+def __getattr__(name: str) -> Schemas:
+    # SERVICE_SCHEMAS is read when asked for: loading the services is for the commands that
+    # need them, not for every start of the CLI.
+    if name == "SERVICE_SCHEMAS":
+        return service_schemas()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @asynccontextmanager
@@ -43,14 +56,14 @@ async def migrate(url: str) -> dict[str, list[str]]:
     async with _database(url) as conn:
         return {
             schema: await apply_migrations(conn, schema, packages)
-            for schema, packages in SERVICE_SCHEMAS
+            for schema, packages in service_schemas()
         }
 
 
 def migration_summary(applied: dict[str, list[str]]) -> str:
     """One line for set-up scripts: how many migrations the schemas hold, how many are new."""
     total = sum(
-        len(load_migrations(package)) for _, packages in SERVICE_SCHEMAS for package in packages
+        len(load_migrations(package)) for _, packages in service_schemas() for package in packages
     )
     new = sum(len(names) for names in applied.values())
     return f"migrated {total} in {len(applied)} schemas ({f'{new} new' if new else 'nothing new'})"

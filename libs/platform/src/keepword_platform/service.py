@@ -86,10 +86,17 @@ class ServiceSpec:
 
 
 def create_service_app(
-    spec: ServiceSpec, settings: KeepwordSettings, broker: KafkaBroker
+    spec: ServiceSpec,
+    settings: KeepwordSettings,
+    broker: KafkaBroker,
+    runtime: Runtime | None = None,
 ) -> FastAPI:
-    """A FastAPI app that runs `broker` and the spec's extensions for the app's lifetime."""
-    runtime = Runtime(name=spec.name, settings=settings, broker=broker)
+    """A FastAPI app that runs `broker` and the spec's extensions for the app's lifetime.
+
+    `runtime`, when given, is the one the app fills in (objects built before the app may
+    already read from it lazily); it must name the same settings and broker.
+    """
+    runtime = runtime or Runtime(name=spec.name, settings=settings, broker=broker)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

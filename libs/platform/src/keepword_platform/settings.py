@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -88,102 +88,10 @@ class KeepwordSettings(BaseSettings):
     )
 
 
-class IntakeSettings(KeepwordSettings):
-    """Intake: HTTP API on 8080 and the inbound SMTP listener on 2525."""
+class ServiceSettings(KeepwordSettings):
+    """The settings of a service: the common ones and the port of its HTTP API.
 
-    http_port: int = Field(default=8080, validation_alias="KEEPWORD_INTAKE_PORT")
-    smtp_listen_port: int = Field(default=2525, validation_alias="KEEPWORD_INTAKE_SMTP_PORT")
-    max_body_bytes: int = Field(
-        default=1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_BODY_BYTES"
-    )
-    max_batch_body_bytes: int = Field(
-        default=32 * 1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_BATCH_BODY_BYTES"
-    )
-    max_email_bytes: int = Field(
-        default=10 * 1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_EMAIL_BYTES"
-    )
-    publish_timeout_ms: int = Field(
-        default=5000, ge=100, validation_alias="KEEPWORD_INTAKE_PUBLISH_TIMEOUT_MS"
-    )
-    # Largest event intake hands to Kafka, as the producer counts it (a record batch of one).
-    # At most aiokafka's max_request_size (1 MiB); the topics' max.message.bytes (broker
-    # default 1 MiB + 12) must not be lower. A bigger event is refused with 413, never retried.
-    max_event_bytes: int = Field(
-        default=1_000_000,
-        ge=64 * 1024,
-        le=1024 * 1024,
-        validation_alias="KEEPWORD_INTAKE_MAX_EVENT_BYTES",
-    )
-    api_key_cache_seconds: float = Field(
-        default=5.0, ge=0, validation_alias="KEEPWORD_INTAKE_API_KEY_CACHE_SECONDS"
-    )
-    idempotency_retention_hours: int = Field(
-        default=24, ge=1, validation_alias="KEEPWORD_INTAKE_IDEMPOTENCY_HOURS"
-    )
+    Each service's own class (in its package) names the port's variable and adds its settings.
+    """
 
-
-class EscalationSettings(KeepwordSettings):
-    """Escalation: decision pages and read API on 8081."""
-
-    http_port: int = Field(default=8081, validation_alias="KEEPWORD_ESCALATION_PORT")
-    api_key_cache_seconds: float = Field(
-        default=5.0, ge=0, validation_alias="KEEPWORD_ESCALATION_API_KEY_CACHE_SECONDS"
-    )
-
-
-class CommitmentsSettings(KeepwordSettings):
-    """Commitments: the ledger's read API on 8082."""
-
-    http_port: int = Field(default=8082, validation_alias="KEEPWORD_COMMITMENTS_PORT")
-
-
-class NotifierSettings(KeepwordSettings):
-    """Notifier: health and metrics on 8083."""
-
-    http_port: int = Field(default=8083, validation_alias="KEEPWORD_NOTIFIER_PORT")
-    horizon_hours: float = Field(
-        default=24,
-        gt=0,
-        validation_alias="KEEPWORD_NOTIFIER_HORIZON_HOURS",
-        description="Events older than this send no email (a new consumer reading history).",
-    )
-    digest_seconds: float = Field(
-        default=300,
-        ge=0,
-        validation_alias="KEEPWORD_NOTIFIER_DIGEST_SECONDS",
-        description="Escalation emails to one manager within this window go out as one digest "
-        "(0: never digest).",
-    )
-    lease_seconds: float = Field(
-        default=60,
-        gt=0,
-        validation_alias="KEEPWORD_NOTIFIER_LEASE_SECONDS",
-        description="An email claimed for sending is left alone by other senders this long "
-        "(extended while held); a dead sender's emails are taken up again after it.",
-    )
-    smtp_security: Literal["auto", "none", "starttls", "tls"] = Field(
-        default="auto",
-        validation_alias="KEEPWORD_SMTP_SECURITY",
-        description="auto: STARTTLS when the server offers it; none: never; starttls: required; "
-        "tls: implicit TLS from the first byte (usually port 465).",
-    )
-    smtp_username: str | None = Field(default=None, validation_alias="KEEPWORD_SMTP_USERNAME")
-    smtp_password: SecretStr | None = Field(default=None, validation_alias="KEEPWORD_SMTP_PASSWORD")
-    smtp_ca_file: Path | None = Field(
-        default=None,
-        validation_alias="KEEPWORD_SMTP_CA_FILE",
-        description="PEM file of the CAs to trust for the SMTP server (default: the system's).",
-    )
-    smtp_timeout_seconds: float = Field(
-        default=30, gt=0, validation_alias="KEEPWORD_SMTP_TIMEOUT_SECONDS"
-    )
-
-    @model_validator(mode="after")
-    def _credentials_only_over_tls(self) -> NotifierSettings:
-        # A password must never cross the network in clear: "auto" falls back to plain text
-        # when the server does not offer STARTTLS, so it needs "starttls" or "tls".
-        if (self.smtp_username is None) != (self.smtp_password is None):
-            raise ValueError("KEEPWORD_SMTP_USERNAME and KEEPWORD_SMTP_PASSWORD go together")
-        if self.smtp_username is not None and self.smtp_security not in ("starttls", "tls"):
-            raise ValueError("SMTP credentials need KEEPWORD_SMTP_SECURITY=starttls or tls")
-        return self
+    http_port: int

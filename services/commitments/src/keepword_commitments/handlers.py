@@ -24,7 +24,8 @@ from keepword_events import (
 from keepword_platform.company import CompanyConfig
 from keepword_platform.database import Connection
 from keepword_platform.messaging import timers
-from keepword_platform.messaging.consumer import Rejected
+from keepword_platform.messaging.consumer import Caused, Rejected
+from keepword_platform.messaging.inputs import Inputs, on
 
 from . import domain, repository
 from .domain import Change, IllegalTransition
@@ -113,20 +114,6 @@ def status_changed(change: Change, *, causation_id: str | None) -> CommitmentSta
     )
 
 
-INPUT_TYPES = (
-    CommitmentDeclared,
-    CommitmentAnswered,
-    CommitmentFulfilled,
-    CommitmentCancelled,
-    ReplySent,
-)
-
-
-def wants(envelope: Envelope[Event]) -> bool:
-    """The ledger acts on promises, answers, fulfilments, cancellations and staff replies."""
-    return isinstance(envelope.data, INPUT_TYPES)
-
-
 class Ledger:
     """Handles input events and timers; returns the events to publish (through the outbox)."""
 
@@ -136,49 +123,56 @@ class Ledger:
         self._company = company
         self._clock = clock or (lambda: datetime.now(UTC))
 
-    async def on_event(
-        self, conn: Connection, envelope: Envelope[Event]
-    ) -> Sequence[Envelope[Event]]:
-        """One input event."""
-        data = envelope.data
-        moves: list[Change]
-        if isinstance(data, CommitmentDeclared):
-            moves = await self._declared(conn, data, envelope.time)
-        elif isinstance(data, CommitmentAnswered):
-            moves = [
-                await self._move(
-                    conn,
-                    data.commitment_id,
-                    lambda c: domain.answer(
-                        c,
-                        verdict=data.verdict,
-                        note=data.note,
-                        feasible_due_at=data.feasible_due_at,
-                        at=envelope.time,
-                    ),
-                )
-            ]
-        elif isinstance(data, CommitmentFulfilled):
-            moves = [
-                await self._move(
-                    conn,
-                    data.commitment_id,
-                    lambda c: domain.fulfil(c, kept=data.kept, note=data.note, at=envelope.time),
-                )
-            ]
-        elif isinstance(data, CommitmentCancelled):
-            moves = [
-                await self._move(
-                    conn,
-                    data.commitment_id,
-                    lambda c: domain.cancel(c, reason=data.reason, at=envelope.time),
-                )
-            ]
-        elif isinstance(data, ReplySent):
-            moves = await self._reply(conn, data, envelope.id)
-        else:
-            return []  # customer messages and the ledger's own events change nothing here
-        return [await self._apply(conn, move, envelope.id) for move in moves]
+    async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Caused:
+        """One input event (customer messages and the ledger's own events change nothing)."""
+        return await INPUTS.handle(self, conn, envelope)
+
+    async def declared(self, conn: Connection, event: Envelope[CommitmentDeclared]) -> Caused:
+        """A promise made through the API: recorded, and the one it replaces superseded."""
+        return await self._applied(conn, await self._declared(conn, event.data, event.time), event)
+
+    async def answered(self, conn: Connection, event: Envelope[CommitmentAnswered]) -> Caused:
+        """Production's verdict on a promise."""
+        data = event.data
+        move = await self._move(
+            conn,
+            data.commitment_id,
+            lambda c: domain.answer(
+                c,
+                verdict=data.verdict,
+                note=data.note,
+                feasible_due_at=data.feasible_due_at,
+                at=event.time,
+            ),
+        )
+        return await self._applied(conn, [move], event)
+
+    async def fulfilled(self, conn: Connection, event: Envelope[CommitmentFulfilled]) -> Caused:
+        """A promise kept, or not."""
+        data = event.data
+        move = await self._move(
+            conn,
+            data.commitment_id,
+            lambda c: domain.fulfil(c, kept=data.kept, note=data.note, at=event.time),
+        )
+        return await self._applied(conn, [move], event)
+
+    async def cancelled(self, conn: Connection, event: Envelope[CommitmentCancelled]) -> Caused:
+        """A promise withdrawn."""
+        data = event.data
+        move = await self._move(
+            conn, data.commitment_id, lambda c: domain.cancel(c, reason=data.reason, at=event.time)
+        )
+        return await self._applied(conn, [move], event)
+
+    async def replied(self, conn: Connection, event: Envelope[ReplySent]) -> Caused:
+        """A reply: it may answer open promises, and a person's may make new ones."""
+        return await self._applied(conn, await self._reply(conn, event.data, event.id), event)
+
+    async def _applied(
+        self, conn: Connection, moves: Sequence[Change], cause: Envelope[Event]
+    ) -> Caused:
+        return [await self._apply(conn, move, cause.id) for move in moves]
 
     async def on_timer(self, conn: Connection, timer: timers.Timer) -> Sequence[Envelope[Event]]:
         """A due or warning time passed."""
@@ -282,3 +276,13 @@ class Ledger:
             await timers.set_timers(
                 conn, SCHEMA, [(DUE, c.commitment_id, c.due_at), (WARN, c.commitment_id, warn_at)]
             )
+
+
+INPUTS: Inputs[Ledger] = Inputs(
+    on(CommitmentDeclared, Ledger.declared),
+    on(CommitmentAnswered, Ledger.answered),
+    on(CommitmentFulfilled, Ledger.fulfilled),
+    on(CommitmentCancelled, Ledger.cancelled),
+    on(ReplySent, Ledger.replied),
+)
+"""What the ledger consumes: promises, answers, fulfilments, cancellations and staff replies."""

@@ -14,9 +14,10 @@ from aiokafka import ConsumerRecord
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from keepword_commitments.app import create_app
+from keepword_commitments.settings import CommitmentsSettings
 from keepword_events import Envelope, Event, new_envelope, topics
 from keepword_platform.kafka import make_broker, publish
-from keepword_platform.settings import CommitmentsSettings, KeepwordSettings
+from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
 
 CONFIG = Path(__file__).resolve().parents[4] / "deploy" / "local" / "keepword.toml"

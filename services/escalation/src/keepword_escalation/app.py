@@ -1,84 +1,51 @@
 """Assembles escalation: thread clocks and rules consuming messages and the ledger's changes,
-durable deadlines, the outbox relay, and the read API."""
+durable deadlines, the outbox relay, the decision pages and the read API."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from faststream import FastStream
-from faststream.kafka import KafkaBroker
-from keepword_events import topics
 from keepword_platform import auth
 from keepword_platform.auth.authenticator import ApiKeyAuthenticator
-from keepword_platform.kafka import make_broker
-from keepword_platform.messaging.consumer import EventConsumer
-from keepword_platform.messaging.subscription import (
-    relay_extension,
-    subscribe,
-    timers_extension,
-)
-from keepword_platform.problems import install_problem_handlers
-from keepword_platform.service import (
-    Runtime,
-    ServiceSpec,
-    create_service_app,
-    serve,
-)
-from keepword_platform.settings import EscalationSettings
+from keepword_platform.consuming import ConsumingService
+from keepword_platform.service import Runtime
 
 from .pages import router as pages_router
 from .routes import router
-from .watch import SCHEMA, SOURCE, Watch, wants
+from .settings import EscalationSettings
+from .watch import INPUTS as WATCH_INPUTS
+from .watch import SCHEMA, Watch
 
 SERVICE = "escalation"
-MIGRATIONS = ("keepword_platform.messaging", "keepword_escalation")
-INPUTS = (topics.MESSAGES, topics.COMMITMENTS)
 
 
-def _wire(settings: EscalationSettings) -> tuple[FastAPI, KafkaBroker]:
-    broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
-    holder: dict[str, Runtime] = {}
-    watch = Watch(company=lambda: holder["runtime"].company)
-    spec = ServiceSpec(
-        name=SERVICE,
-        schema=SCHEMA,
-        migrations_packages=MIGRATIONS,
-        shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
-        routers=(router, pages_router),
-        extensions=(
-            relay_extension(SCHEMA),
-            timers_extension(SCHEMA, SOURCE, on_timers=watch.on_timers),
-        ),
-        title="Keepword escalation",
-        description="Catches stalled and 'handle it' threads and routes them up the chain.",
-    )
-    app = create_service_app(spec, settings, broker)
-    runtime: Runtime = app.state.runtime
-    holder["runtime"] = runtime
+def _watch(runtime: Runtime, settings: EscalationSettings) -> Watch:
+    watch = Watch(company=lambda: runtime.company)
+    # The pages and the API decide through the watch, and check API keys.
     runtime.extras["watch"] = watch
     runtime.extras["authenticator"] = ApiKeyAuthenticator(
         lambda: runtime.db, settings.api_key_cache_seconds
     )
-    subscribe(
-        broker,
-        EventConsumer(SERVICE, SCHEMA, lambda: runtime.db, watch.on_event, wants=wants),
-        INPUTS,
-        description="Customer messages, staff replies and the ledger's changes.",
-    )
-    install_problem_handlers(app)
-    return app, broker
+    return watch
 
 
-def create_app(settings: EscalationSettings | None = None) -> FastAPI:
-    """The escalation service as an ASGI app; connections open when the app starts."""
-    return _wire(settings or EscalationSettings())[0]
+SPEC = ConsumingService(
+    name=SERVICE,
+    schema=SCHEMA,
+    settings=EscalationSettings,
+    inputs=WATCH_INPUTS,
+    handler=_watch,
+    on_timers=Watch.on_timers,
+    migrations="keepword_escalation",
+    shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
+    routers=(router, pages_router),
+    title="Keepword escalation",
+    description="Catches stalled and 'handle it' threads and routes them up the chain.",
+    summary="Thread clocks and rules: stalled and 'handle it' threads routed up the "
+    "management chain, and the managers' decisions.",
+    consumes="Customer messages, staff replies and the ledger's changes.",
+)
+MIGRATIONS = SPEC.migrations_packages
+INPUTS = SPEC.topics
 
-
-def asyncapi_app() -> FastStream:
-    """The service's FastStream app, for AsyncAPI: `faststream docs gen --factory`."""
-    return FastStream(_wire(EscalationSettings())[1])
-
-
-def main() -> None:
-    """Run the service until SIGTERM."""
-    settings = EscalationSettings()
-    serve(create_app(settings), settings, settings.http_port)
+create_app = SPEC.create_app
+asyncapi_app = SPEC.asyncapi_app
+main = SPEC.main

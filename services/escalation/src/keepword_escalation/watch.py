@@ -22,6 +22,7 @@ from keepword_events import (
 from keepword_platform.company import CompanyConfig
 from keepword_platform.database import Connection
 from keepword_platform.messaging import timers
+from keepword_platform.messaging.inputs import Inputs, on
 from keepword_platform.reply_deadline import ReplySla, business_due_in
 
 from . import announcements, clocks, escalations, repository, rules
@@ -32,13 +33,13 @@ from .tone import is_non_decision_in_time, read_customer_message_in_time
 
 __all__ = [
     "DECISION_DUE",
+    "INPUTS",
     "REPLY_DUE",
     "REPLY_WARN",
     "SCHEMA",
     "SOURCE",
     "Watch",
     "escalation_id_for",
-    "wants",
 ]
 
 SCHEMA = "escalation"
@@ -48,9 +49,12 @@ DECISION_DUE = "decision_due"
 Caused = list[Event]
 
 
-def wants(envelope: Envelope[Event]) -> bool:
-    """Escalation watches messages, replies and the ledger's changes."""
-    return isinstance(envelope.data, MessageReceived | ReplySent | CommitmentStatusChanged)
+INPUTS: Inputs[Watch] = Inputs(
+    on(MessageReceived, lambda watch, conn, e: watch._customer_wrote(conn, e.data, e.id)),
+    on(ReplySent, lambda watch, conn, e: watch._staff_replied(conn, e.data, e.id)),
+    on(CommitmentStatusChanged, lambda watch, conn, e: watch._promise_moved(conn, e.data, e.id)),
+)
+"""What escalation watches: messages, replies and the ledger's changes."""
 
 
 class Watch:
@@ -64,16 +68,11 @@ class Watch:
 
     # ----- inputs -------------------------------------------------------------------------
 
-    async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+    async def on_event(
+        self, conn: Connection, envelope: Envelope[Event]
+    ) -> Sequence[Event | Envelope[Event]]:
         """One input event."""
-        data = envelope.data
-        if isinstance(data, MessageReceived):
-            return await self._customer_wrote(conn, data, envelope.id)
-        if isinstance(data, ReplySent):
-            return await self._staff_replied(conn, data, envelope.id)
-        if isinstance(data, CommitmentStatusChanged):
-            return await self._promise_moved(conn, data, envelope.id)
-        return []
+        return await INPUTS.handle(self, conn, envelope)
 
     async def _customer_wrote(self, conn: Connection, m: MessageReceived, event_id: str) -> Caused:
         config = self._company()

@@ -14,9 +14,10 @@ from aiokafka import ConsumerRecord
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from keepword_escalation.app import create_app
+from keepword_escalation.settings import EscalationSettings
 from keepword_events import Envelope, Event, decode, new_envelope, topics
 from keepword_platform.kafka import make_broker, publish
-from keepword_platform.settings import EscalationSettings, KeepwordSettings
+from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
 
 FAST_SLA = """

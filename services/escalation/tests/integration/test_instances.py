@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from keepword_escalation.app import create_app
+from keepword_escalation.settings import EscalationSettings
 from keepword_events import EscalationOpened, EscalationWarned, new_envelope, topics
 from keepword_platform.kafka import make_broker, publish
-from keepword_platform.settings import EscalationSettings, KeepwordSettings
+from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.processes import start_service
 

@@ -15,6 +15,7 @@ from keepword_platform import auth
 from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.kafka import make_broker
 from keepword_platform.problems import install_problem_handlers
+from keepword_platform.registry import ServiceEntry
 from keepword_platform.service import (
     Extension,
     Runtime,
@@ -22,7 +23,6 @@ from keepword_platform.service import (
     create_service_app,
     serve,
 )
-from keepword_platform.settings import IntakeSettings
 
 from . import repository
 from .guards import RequestGuard
@@ -30,6 +30,7 @@ from .http_metrics import RequestMetrics
 from .producer import FailFastProducer
 from .publishing import EventPublisher
 from .routes import Intake, router
+from .settings import IntakeSettings
 from .smtp_listener import InboundMailHandler, smtp_listener
 
 SERVICE = "intake"
@@ -164,3 +165,15 @@ def main() -> None:
     """Run the service until SIGTERM."""
     settings = IntakeSettings()
     serve(create_app(settings), settings, settings.http_port)
+
+
+ENTRY = ServiceEntry(
+    name=SERVICE,
+    schema=SCHEMA,
+    migrations_packages=MIGRATIONS,
+    shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
+    summary="The front door: customer messages, staff replies, promises and production's "
+    "answers, accepted over HTTP and SMTP and published to Kafka.",
+    asyncapi=asyncapi_app,
+)
+"""What intake registers for the ops CLI (its entry point in `keepword.services`)."""

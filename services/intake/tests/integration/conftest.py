@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from keepword_intake.app import create_app
+from keepword_intake.settings import IntakeSettings
 from keepword_platform.auth.store import create_api_key
-from keepword_platform.settings import IntakeSettings
 from keepword_testkit.processes import free_port
 
 

@@ -5,87 +5,61 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import FastAPI
-from faststream import FastStream
-from faststream.kafka import KafkaBroker
-from keepword_events import topics
-from keepword_platform.kafka import make_broker
-from keepword_platform.messaging.consumer import EventConsumer
-from keepword_platform.messaging.subscription import (
-    background_task,
-    relay_extension,
-    subscribe,
-    timers_extension,
-)
-from keepword_platform.service import Runtime, ServiceSpec, create_service_app, serve
-from keepword_platform.settings import NotifierSettings
+from keepword_platform.consuming import ConsumingService
+from keepword_platform.messaging.subscription import background_task
+from keepword_platform.service import Runtime
 
-from .dispatcher import SCHEMA, Dispatcher, wants
-from .sender import SOURCE, Sender
+from .dispatcher import INPUTS as DISPATCHER_INPUTS
+from .dispatcher import SCHEMA, Dispatcher
+from .sender import Sender
+from .settings import NotifierSettings
 from .smtp import server_from
 
 SERVICE = "notifier"
-MIGRATIONS = ("keepword_platform.messaging", "keepword_notifier")
-INPUTS = (topics.MESSAGES, topics.COMMITMENTS, topics.ESCALATIONS)
+SMTP_SERVER = "smtp_server"
 
 
-def _wire(settings: NotifierSettings) -> tuple[FastAPI, KafkaBroker]:
-    broker = make_broker(settings, client_id=f"keepword-{SERVICE}")
-    holder: dict[str, Runtime] = {}
-    digest_window = timedelta(seconds=settings.digest_seconds)
-    dispatcher = Dispatcher(
-        company=lambda: holder["runtime"].company,
+def _dispatcher(runtime: Runtime, settings: NotifierSettings) -> Dispatcher:
+    # The sender's server is made now, so that a bad CA file stops the app from being built.
+    runtime.extras[SMTP_SERVER] = server_from(settings)
+    return Dispatcher(
+        company=lambda: runtime.company,
         settings=settings,
         horizon=timedelta(hours=settings.horizon_hours),
-        digest_window=digest_window,
+        digest_window=timedelta(seconds=settings.digest_seconds),
     )
-    server = server_from(settings)
 
-    async def send(runtime: Runtime) -> None:
-        sender = Sender(
-            lambda: runtime.db,
-            server,
-            lambda: runtime.company,
-            digest_window=digest_window,
-            lease=timedelta(seconds=settings.lease_seconds),
-        )
-        await sender.run()
 
-    spec = ServiceSpec(
-        name=SERVICE,
-        schema=SCHEMA,
-        migrations_packages=MIGRATIONS,
-        extensions=(
-            relay_extension(SCHEMA),
-            timers_extension(SCHEMA, SOURCE, dispatcher.on_timer),
-            background_task("notifier-sender", send),
-        ),
-        title="Keepword notifier",
-        description="Emails the parties involved, exactly once.",
+async def _send(runtime: Runtime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, NotifierSettings)
+    sender = Sender(
+        lambda: runtime.db,
+        runtime.extras[SMTP_SERVER],
+        lambda: runtime.company,
+        digest_window=timedelta(seconds=settings.digest_seconds),
+        lease=timedelta(seconds=settings.lease_seconds),
     )
-    app = create_service_app(spec, settings, broker)
-    runtime: Runtime = app.state.runtime
-    holder["runtime"] = runtime
-    subscribe(
-        broker,
-        EventConsumer(SERVICE, SCHEMA, lambda: runtime.db, dispatcher.on_event, wants=wants),
-        INPUTS,
-        description="Messages, the ledger's changes and escalations: who must hear what.",
-    )
-    return app, broker
+    await sender.run()
 
 
-def create_app(settings: NotifierSettings | None = None) -> FastAPI:
-    """The notifier service as an ASGI app; connections open when the app starts."""
-    return _wire(settings or NotifierSettings())[0]
+SPEC = ConsumingService(
+    name=SERVICE,
+    schema=SCHEMA,
+    settings=NotifierSettings,
+    inputs=DISPATCHER_INPUTS,
+    handler=_dispatcher,
+    on_timer=Dispatcher.on_timer,
+    migrations="keepword_notifier",
+    extensions=(background_task("notifier-sender", _send),),
+    title="Keepword notifier",
+    description="Emails the parties involved, exactly once.",
+    summary="Who must hear about each event, the email in the house tone, sent exactly once.",
+    consumes="Messages, the ledger's changes and escalations: who must hear what.",
+)
+MIGRATIONS = SPEC.migrations_packages
+INPUTS = SPEC.topics
 
-
-def asyncapi_app() -> FastStream:
-    """The service's FastStream app, for AsyncAPI: `faststream docs gen --factory`."""
-    return FastStream(_wire(NotifierSettings())[1])
-
-
-def main() -> None:
-    """Run the service until SIGTERM."""
-    settings = NotifierSettings()
-    serve(create_app(settings), settings, settings.http_port)
+create_app = SPEC.create_app
+asyncapi_app = SPEC.asyncapi_app
+main = SPEC.main

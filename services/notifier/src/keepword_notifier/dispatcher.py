@@ -24,6 +24,7 @@ from keepword_platform.company import CompanyConfig
 from keepword_platform.database import Connection
 from keepword_platform.decision_links import decision_url, sign_decision
 from keepword_platform.messaging import timers
+from keepword_platform.messaging.inputs import Inputs, on
 from keepword_platform.reply_deadline import company_reply_deadline
 from keepword_platform.settings import KeepwordSettings
 
@@ -36,19 +37,6 @@ from .rendering import render, render_part
 SCHEMA = "notifier"
 ACKNOWLEDGE = "acknowledge"
 _IDS = uuid.UUID("3e1c7a52-9b0d-4f6e-8a21-5d4c3b2a1f90")
-_WANTED = (
-    MessageReceived,
-    ReplySent,
-    CommitmentStatusChanged,
-    EscalationOpened,
-    EscalationRaised,
-    EscalationDecided,
-)
-
-
-def wants(envelope: Envelope[Event]) -> bool:
-    """Messages (for memory and acknowledgements), the ledger's changes and escalations."""
-    return isinstance(envelope.data, _WANTED)
 
 
 class Dispatcher:
@@ -77,30 +65,52 @@ class Dispatcher:
         )
         return decision_url(self._settings.escalation_public_url, token)
 
-    async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+    async def on_event(
+        self, conn: Connection, envelope: Envelope[Event]
+    ) -> Sequence[Event | Envelope[Event]]:
         """Remember what the emails will need, then record the emails the event calls for."""
+        return await INPUTS.handle(self, conn, envelope)
+
+    async def customer_wrote(
+        self, conn: Connection, envelope: Envelope[MessageReceived]
+    ) -> Sequence[Event]:
+        """A customer's message: remembered, and acknowledged later if nobody answers."""
         data = envelope.data
-        if isinstance(data, MessageReceived):
-            wait = await context_store.customer_wrote(conn, data)
-            if wait is not None:
-                company = self._company()
-                due = data.received_at + company.sla.acknowledge_after
-                # The time escalation's clock holds, fixed now from the same inputs: the
-                # acknowledgement is sent later and must not depend on escalation's events.
-                promised = company_reply_deadline(
-                    company, data.received_at, answered_before=wait.answered_before
-                ).due_at
-                payload = {
-                    "message": data.model_dump(mode="json"),
-                    "event_id": envelope.id,
-                    "due_by": promised.isoformat(),
-                }
-                await timers.set_timer(conn, SCHEMA, ACKNOWLEDGE, data.thread_id, due, payload)
-        elif isinstance(data, ReplySent) and data.reached_the_customer:
+        wait = await context_store.customer_wrote(conn, data)
+        if wait is not None:
+            company = self._company()
+            due = data.received_at + company.sla.acknowledge_after
+            # The time escalation's clock holds, fixed now from the same inputs: the
+            # acknowledgement is sent later and must not depend on escalation's events.
+            promised = company_reply_deadline(
+                company, data.received_at, answered_before=wait.answered_before
+            ).due_at
+            payload = {
+                "message": data.model_dump(mode="json"),
+                "event_id": envelope.id,
+                "due_by": promised.isoformat(),
+            }
+            await timers.set_timer(conn, SCHEMA, ACKNOWLEDGE, data.thread_id, due, payload)
+        return await self.notify(conn, envelope)
+
+    async def replied(self, conn: Connection, envelope: Envelope[ReplySent]) -> Sequence[Event]:
+        """A reply that reached the customer: no acknowledgement is due any more."""
+        data = envelope.data
+        if data.reached_the_customer:
             await context_store.person_replied(conn, data.thread_id, data.sent_at)
             await timers.cancel_timers(conn, SCHEMA, data.thread_id)
-        elif isinstance(data, CommitmentStatusChanged):
-            await context_store.promise_moved(conn, data)
+        return await self.notify(conn, envelope)
+
+    async def promise_moved(
+        self, conn: Connection, envelope: Envelope[CommitmentStatusChanged]
+    ) -> Sequence[Event]:
+        """A move of the ledger: remembered for the emails about the thread."""
+        await context_store.promise_moved(conn, envelope.data)
+        return await self.notify(conn, envelope)
+
+    async def notify(self, conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+        """Record the emails the event calls for."""
+        data = envelope.data
         if self._now() - envelope.time > self._horizon:
             # History (a new consumer group starting at the beginning of the topics): remember
             # it, but do not email anyone about what happened long ago.
@@ -163,3 +173,15 @@ class Dispatcher:
                 in_reply_to=answers if answers and plain_message_id(answers) else None,
             ),
         )
+
+
+INPUTS: Inputs[Dispatcher] = Inputs(
+    on(MessageReceived, Dispatcher.customer_wrote),
+    on(ReplySent, Dispatcher.replied),
+    on(CommitmentStatusChanged, Dispatcher.promise_moved),
+    on(EscalationOpened, Dispatcher.notify),
+    on(EscalationRaised, Dispatcher.notify),
+    on(EscalationDecided, Dispatcher.notify),
+)
+"""What the notifier reads: messages (for memory and acknowledgements), the ledger's changes
+and escalations."""

@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass
 
 import aiosmtplib
-from keepword_platform.settings import NotifierSettings
+
+from .settings import NotifierSettings
 
 # Refusals about how we connect (authentication or encryption required, bad credentials).
 _OUR_CONFIGURATION = frozenset({530, 534, 535, 538})

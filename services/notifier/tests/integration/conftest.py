@@ -9,10 +9,10 @@ import asyncpg
 import pytest
 from keepword_notifier.app import MIGRATIONS, create_app
 from keepword_notifier.dispatcher import SCHEMA
+from keepword_notifier.settings import NotifierSettings
 from keepword_notifier.smtp import SmtpServer
 from keepword_platform.database import Connection
 from keepword_platform.migrations import apply_migrations
-from keepword_platform.settings import NotifierSettings
 
 from .mail import Catcher, catching
 from .running import CONFIG

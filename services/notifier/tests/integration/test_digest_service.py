@@ -13,7 +13,7 @@ import pytest
 from aiokafka import ConsumerRecord
 from keepword_events import NotificationSent, decode, topics
 from keepword_notifier.app import create_app
-from keepword_platform.settings import NotifierSettings
+from keepword_notifier.settings import NotifierSettings
 from keepword_testkit.kafka_probe import TopicProbe
 
 from .mail import Catcher, catching

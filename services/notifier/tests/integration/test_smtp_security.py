@@ -20,9 +20,9 @@ from keepword_notifier import sendlog
 from keepword_notifier.compose import compose, to_wire
 from keepword_notifier.sender import Sender
 from keepword_notifier.sendlog import Send
+from keepword_notifier.settings import NotifierSettings
 from keepword_notifier.smtp import deliver, server_from
 from keepword_platform.company import CompanyConfig
-from keepword_platform.settings import NotifierSettings
 from pydantic import ValidationError
 
 from .mail import Catcher, catching
