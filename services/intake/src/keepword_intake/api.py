@@ -1,0 +1,96 @@
+"""What every route of intake's HTTP API shares: its dependencies, its errors, and the step
+that publishes an accepted request's event (a refusal becomes a problem+json answer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Header, Request
+from keepword_events import Event
+from keepword_platform.auth.authenticator import ApiKeyAuthenticator
+from keepword_platform.problems import Problem, broker_unavailable
+
+from .contract import AnswerIn, CommitmentIn, due_date_errors
+from .publishing import BrokerUnavailable, EventPublisher, EventTooLarge
+
+
+@dataclass
+class Intake:
+    """What the routes need: the publisher, the authenticator and the database."""
+
+    publisher: EventPublisher
+    authenticator: ApiKeyAuthenticator
+    pool: Any  # a callable returning the open asyncpg pool
+    idempotency_abandon_after: timedelta
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        """The open pool."""
+        pool: asyncpg.Pool = self.pool()
+        return pool
+
+
+async def _intake(request: Request) -> Intake:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, per request.
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+async def _client(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    intake: Intake = request.app.state.intake
+    return await intake.authenticator.client_of(authorization)
+
+
+IntakeDep = Annotated[Intake, Depends(_intake)]
+ClientDep = Annotated[str, Depends(_client)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Retrying with the same key publishes once."),
+]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": {"application/problem+json": {}}}
+    for code, text in {
+        401: "No valid API key.",
+        413: "The body, or the event it makes, is over the size limit; do not resend it.",
+        415: "The body is not JSON.",
+        422: "The body is not valid; `errors` lists the failing fields.",
+        503: "Kafka did not acknowledge the event; nothing was accepted. See Retry-After.",
+    }.items()
+}
+
+
+async def publish(intake: Intake, event: Event, event_id: str) -> None:
+    """Publish one accepted request's event; 413 when it is too large, 503 without the broker."""
+    try:
+        await intake.publisher.publish(event, event_id)
+    except EventTooLarge as error:
+        raise too_large(error) from None
+    except BrokerUnavailable:
+        raise broker_unavailable() from None
+
+
+def too_large(error: EventTooLarge) -> Problem:
+    # Not a 503: the same request can never succeed, so the client must not resend it.
+    return Problem(
+        413,
+        "event-too-large",
+        "Content Too Large",
+        f"{error}. Nothing was accepted; shorten the text (or split it) before sending again.",
+        extra={"size_bytes": error.size, "limit_bytes": error.limit},
+    )
+
+
+def refuse_far_due_dates(body: CommitmentIn | AnswerIn) -> None:
+    errors = due_date_errors(body, datetime.now(UTC))
+    if errors:
+        raise Problem(
+            422,
+            "invalid-body",
+            "Unprocessable Content",
+            "The request body is not valid; see `errors`.",
+            extra={"errors": errors},
+        )
