@@ -11,6 +11,7 @@ from .commitments import (
     CommitmentSource,
     CommitmentStatus,
     CommitmentStatusChanged,
+    VagueTimePromised,
     Verdict,
 )
 from .common import (
@@ -86,6 +87,7 @@ __all__ = [
     "ReplySent",
     "Role",
     "UnknownEventType",
+    "VagueTimePromised",
     "Verdict",
     "decode",
     "encode",

@@ -1,5 +1,5 @@
-"""Commitment events: requests on `keepword.commitment-requests.v1`, ledger changes on
-`keepword.commitments.v1`."""
+"""Commitment events: requests on `keepword.commitment-requests.v1`, ledger changes (and
+promises that named only a vague time) on `keepword.commitments.v1`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import Field
 from . import topics
 from .base import Event, Identifier
 from .checks import BodyText, UtcTime
-from .common import Customer, Person
+from .common import Customer, HeaderText, Person
 from .common import Value as _Value
 
 
@@ -136,3 +136,33 @@ class CommitmentStatusChanged(Event):
         default="", description="Why the status changed."
     )
     changed_at: UtcTime
+
+
+class VagueTimePromised(Event):
+    """A staff reply promised something by a time no clock can keep or break ("as soon as
+    possible", "shortly"): its maker should tell the customer a date and time.
+
+    One event per such promise; `causation_id` is the reply's event id. Not every one is in the
+    ledger: a promise whose kind needs a time (a response, a delivery) is not recorded without
+    one, while a refund or a price is, with no due time (`recorded`, `commitment_id`).
+    """
+
+    ce_type: ClassVar[str] = "keepword.commitment.vague-time.v1"
+    topic: ClassVar[str] = topics.COMMITMENTS
+
+    message_id: Identifier = Field(description="Keepword's id of the reply that made the promise.")
+    made_by: Person = Field(description="The reply's author, who should name a time.")
+    kind: CommitmentKind
+    vague_time: Annotated[HeaderText, Field(min_length=1, max_length=60)] = Field(
+        description='The words that stood for a time, as written but lower case ("as soon as '
+        'possible").'
+    )
+    text: Annotated[BodyText, Field(min_length=1, max_length=2000)] = Field(
+        description="The sentence the promise is in, white space normalised."
+    )
+    recorded: bool = Field(description="Whether the ledger recorded it as a commitment.")
+    commitment_id: Identifier | None = Field(
+        default=None, description="The commitment it was recorded as, when it was."
+    )
+    customer: Customer | None = None
+    sent_at: UtcTime = Field(description="When the reply was sent.")

@@ -15,6 +15,7 @@ from .commitments import (
     CommitmentSource,
     CommitmentStatus,
     CommitmentStatusChanged,
+    VagueTimePromised,
     Verdict,
 )
 from .common import Channel, Customer, Money, Person, PreferredChannel, Role
@@ -194,5 +195,18 @@ def every_event(thread_id: str = "thr-example-1") -> list[Event]:
             error="550 mailbox unavailable",
             smtp_code=550,
             permanent=True,
+        ),
+        # Last, so that the list's earlier positions (which tests pick by index) stay put.
+        VagueTimePromised(
+            **ids,
+            causation_id="evt-2",
+            message_id="msg-2",
+            made_by=SALES,
+            kind=CommitmentKind.RESPONSE_TIME,
+            vague_time="as soon as possible",
+            text="We'll get back to you as soon as possible.",
+            recorded=False,
+            customer=CUSTOMER,
+            sent_at=NOW,
         ),
     ]

@@ -11,6 +11,7 @@ from .commitments import (
     CommitmentDeclared,
     CommitmentFulfilled,
     CommitmentStatusChanged,
+    VagueTimePromised,
 )
 from .escalations import (
     EscalationDecided,
@@ -30,6 +31,7 @@ EVENT_MODELS: Final[tuple[type[Event], ...]] = (
     CommitmentFulfilled,
     CommitmentCancelled,
     CommitmentStatusChanged,
+    VagueTimePromised,
     EscalationOpened,
     EscalationWarned,
     EscalationRaised,

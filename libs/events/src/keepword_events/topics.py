@@ -61,7 +61,8 @@ CATALOG: Final[tuple[TopicSpec, ...]] = (
         "commitments",
         ("escalation", "notifier"),
         EVENT_RETENTION_MS,
-        "Every state change of every promise in the ledger.",
+        "Every state change of every promise in the ledger, and each promise in a staff reply "
+        "that named only a vague time (for its maker to name one).",
     ),
     TopicSpec(
         ESCALATIONS,

@@ -30,6 +30,7 @@ from keepword_events import (
     NotificationFailed,
     NotificationSent,
     ReplySent,
+    VagueTimePromised,
     decode,
 )
 from keepword_events.envelope import H_ID, H_TYPE
@@ -112,6 +113,12 @@ def gist(event: Event) -> str:
             if event.at_risk:
                 text += " (at risk)"
             return text + (f": {_short(event.reason)}" if event.reason else "")
+        case VagueTimePromised():
+            ledger = f"recorded as {event.commitment_id}" if event.recorded else "not recorded"
+            return (
+                f'{event.kind} promised by {event.made_by.email} "{_short(event.vague_time)}", '
+                f"a time no clock can check ({ledger})"
+            )
         case EscalationOpened() | EscalationRaised():
             return (
                 f"{event.escalation_id} {event.rule}, level {event.level} to "
