@@ -19,6 +19,7 @@ from keepword_events import (
     Event,
     ReplySent,
     Role,
+    VagueTimePromised,
     new_envelope,
 )
 from keepword_platform.company import CompanyConfig
@@ -30,6 +31,7 @@ from keepword_platform.messaging.inputs import Inputs, on
 from . import domain, repository
 from .domain import Change, IllegalTransition
 from .extraction import Reading, read_reply
+from .vague_times import vague_times_told
 
 SCHEMA = "commitments"
 SOURCE = "/keepword/commitments"
@@ -71,23 +73,6 @@ async def promises_in_time(
             budget_seconds=budget,
         )
         return Reading(promises=[], vague=[])
-
-
-def tell_of_vague_times(reading: Reading, reply: ReplySent, *, event_id: str) -> None:
-    """Log each promise that named only a vague time ("shortly"), so that its maker (the
-    reply's author, found by `message_id`) can be asked for a time a clock can check. The
-    vague phrase comes from the extractor's own word list; the reply's text is not logged."""
-    for found in reading.vague:
-        log.info(
-            "promise with a vague time: its maker should name a time",
-            thread_id=reply.thread_id,
-            event_id=event_id,
-            message_id=reply.message_id,
-            kind=found.kind.value,
-            rule=found.rule,
-            vague_time=found.vague_time,
-            recorded=found in reading.promises,
-        )
 
 
 def status_changed(change: Change, *, causation_id: str | None) -> CommitmentStatusChanged:
@@ -167,7 +152,8 @@ class Ledger:
 
     async def replied(self, conn: Connection, event: Envelope[ReplySent]) -> Caused:
         """A reply: it may answer open promises, and a person's may make new ones."""
-        return await self._applied(conn, await self._reply(conn, event.data, event.id), event)
+        moves, vague = await self._reply(conn, event.data, event.id)
+        return [*await self._applied(conn, moves, event), *vague]
 
     async def _applied(
         self, conn: Connection, moves: Sequence[Change], cause: Envelope[Event]
@@ -216,7 +202,9 @@ class Ledger:
         )
         return moves
 
-    async def _reply(self, conn: Connection, reply: ReplySent, event_id: str) -> list[Change]:
+    async def _reply(
+        self, conn: Connection, reply: ReplySent, event_id: str
+    ) -> tuple[list[Change], list[VagueTimePromised]]:
         moves = []
         for commitment in await repository.open_on_thread(conn, reply.thread_id):
             move = domain.reply_sent(
@@ -225,14 +213,17 @@ class Ledger:
             if move:
                 moves.append(move)
         if reply.automatic or reply.author.role not in PROMISING_ROLES:
-            return moves
+            return moves, []
         company = self._company().company
         reading = await promises_in_time(reply, timezone=company.timezone, event_id=event_id)
-        tell_of_vague_times(reading, reply, event_id=event_id)
-        for index, found in enumerate(reading.promises):
+        recorded = {
+            found: f"cmt-{uuid.uuid5(_EXTRACTED, f'{event_id}:{index}').hex}"
+            for index, found in enumerate(reading.promises)
+        }
+        for found, commitment_id in recorded.items():
             moves.append(
                 domain.declare(
-                    commitment_id=f"cmt-{uuid.uuid5(_EXTRACTED, f'{event_id}:{index}').hex}",
+                    commitment_id=commitment_id,
                     thread_id=reply.thread_id,
                     kind=found.kind,
                     text=found.sentence,
@@ -247,7 +238,7 @@ class Ledger:
                     at=reply.sent_at,
                 )
             )
-        return moves
+        return moves, vague_times_told(reading, reply, event_id=event_id, recorded=recorded)
 
     async def _move(
         self, conn: Connection, commitment_id: str, rule: Callable[[domain.Commitment], Change]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from keepword_commitments.extraction import Reading, read_reply
-from keepword_commitments.handlers import promises_in_time, tell_of_vague_times
+from keepword_commitments.handlers import promises_in_time
 from keepword_events import Channel, Customer, Person, ReplySent, Role
 
 NEW_YORK = "America/New_York"
@@ -52,17 +52,3 @@ async def test_over_its_budget_a_reply_yields_no_promises_and_the_log_has_no_tex
     ]
     assert "respond" not in str(logs)
 
-
-def test_a_vague_time_is_logged_for_its_maker_without_the_text() -> None:
-    body = "Thanks Dana. We'll get back to you shortly, and I will refund your deposit ASAP."
-    reply = sales_reply(body)
-    reading = read_reply(body, sent_at=TUESDAY_10AM, timezone=NEW_YORK)
-
-    with structlog.testing.capture_logs() as logs:
-        tell_of_vague_times(reading, reply, event_id="evt-1")
-
-    assert [
-        (line["message_id"], line["kind"], line["vague_time"], line["recorded"]) for line in logs
-    ] == [("msg-1", "response_time", "shortly", False), ("msg-1", "refund", "asap", True)]
-    assert "Dana" not in str(logs)
-    assert "deposit" not in str(logs)
