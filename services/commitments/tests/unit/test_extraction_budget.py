@@ -51,4 +51,3 @@ async def test_over_its_budget_a_reply_yields_no_promises_and_the_log_has_no_tex
         ("thr-1", "evt-1", len(reply.body))
     ]
     assert "respond" not in str(logs)
-
