@@ -69,3 +69,15 @@ def test_corpus_precision_and_recall(
     assert score.precision >= precision_floor
     assert score.recall >= recall_floor
     assert score.due_right >= 0.95 * score.due_checked
+
+
+def test_a_second_promise_named_in_also_is_expected_not_a_wrong_find() -> None:
+    row = {
+        "text": "We'll refund the postage and ship a new one by Friday.",
+        "kind": "delivery",
+        "also": ["refund"],
+    }
+    s = score([row], sent_at=TUESDAY_10AM, timezone=NEW_YORK)
+    assert (s.correct, s.found, s.expected) == (2, 2, 2)
+    alone = score([{**row, "also": []}], sent_at=TUESDAY_10AM, timezone=NEW_YORK)
+    assert (alone.correct, alone.found, alone.expected) == (1, 2, 1)

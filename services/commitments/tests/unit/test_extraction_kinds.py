@@ -121,6 +121,83 @@ def test_one_promise_per_clause_and_the_loser_is_explained() -> None:
     assert [c.rejected_by for c in candidates] == [None, "one_per_clause"]
 
 
+# --- who speaks, perfect-tense plans, idioms, a second promise -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "due"),
+    [
+        # a first-party subject set off by commas
+        (
+            "I've sent this to our billing team, who will refund the fee within 3 business days.",
+            "refund",
+            local(2026, 3, 13, 10, 0),
+        ),
+        ("Your case is with our network team, who'll reply by Friday.", "response_time", None),
+        ("Maya, who runs our help desk, will call you at 4 PM today.", "callback", None),
+        ("Priya, our support lead, will reply by Thursday.", "response_time", None),
+        # the company's name as subject
+        ("Contoso Cloud will restore the service by 18:00 UTC.", "delivery", None),
+        ("Fabrikam's support team will get back to you tomorrow.", "response_time", None),
+        # plans told in the perfect tense
+        ("We've booked you in for a callback on Friday at 9 AM.", "callback", None),
+        ("I've scheduled a follow-up with you for Monday.", "response_time", None),
+        ("We have scheduled the server upgrade for March 21.", "delivery", None),
+        ("We've already refunded the fee; it will reach your card within 5 days.", "refund", None),
+        # idioms
+        ("We'll turn the translation around within 3 business days.", "delivery", None),
+        ("Our devs will push the hotfix live by noon.", "delivery", None),
+        ("I'll loop back to you by end of day.", "response_time", None),
+    ],
+)
+def test_who_speaks_plans_and_idioms(text: str, kind: str, due: datetime | None) -> None:
+    promise = only(text)
+    assert promise.kind == kind
+    assert due is None or promise.due_at == due
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had booked a call for Thursday, but the engineer is out.",
+        "We haven't scheduled the migration yet.",
+        "They have scheduled a call for Thursday.",
+        "Our support team, who usually reply within a day, are behind this week.",
+        "Jordan, who placed the order, will need to confirm it by Friday.",
+        "Please check the delivery address by Friday.",
+        "We can turn it around by Friday.",
+        "Your order is packed and the courier collects it on Friday.",
+    ],
+)
+def test_what_is_still_not_a_promise(text: str) -> None:
+    assert find_promises(text, sent_at=TUESDAY_10AM, timezone=NEW_YORK) == []
+
+
+def test_a_second_promise_joined_by_and_is_found_too() -> None:
+    text = "We'll refund the return postage and ship a new one by Friday."
+    found = find_promises(text, sent_at=TUESDAY_10AM, timezone=NEW_YORK)
+    assert [(p.kind, p.rule) for p in found] == [
+        (CommitmentKind.REFUND, "refund.we_refund"),
+        (CommitmentKind.DELIVERY, "delivery.we_deliver"),
+    ]
+    assert found[1].due_at == local(2026, 3, 13, 17, 0)
+
+
+def test_an_and_goes_on_only_from_a_commitment_of_ours() -> None:
+    for text in (
+        "We'll try to refund the postage and ship a new one by Friday.",
+        "They will refund the postage and ship a new one by Friday.",
+        "We looked into it and shipped a new one yesterday.",
+    ):
+        assert find_promises(text, sent_at=TUESDAY_10AM, timezone=NEW_YORK) == [], text
+    found = find_promises(
+        "We received the parcel and will refund you within 5 days.",
+        sent_at=TUESDAY_10AM,
+        timezone=NEW_YORK,
+    )
+    assert [p.kind for p in found] == [CommitmentKind.REFUND]
+
+
 # --- a whole reply, and how fast ------------------------------------------------------------
 
 REPLY = Path(__file__).with_name("sample_reply.txt").read_text()

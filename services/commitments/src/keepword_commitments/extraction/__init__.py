@@ -14,7 +14,8 @@ How a reply is read, one module per step:
    (written with the helpers of `phrasing` over the word lists of `vocabulary`).
 3. `guards`: a candidate is rejected for a stated reason (conditional, question, hedge...).
 4. `times` finds the time expression a promise refers to, `due_times` says when it falls due.
-5. `reading` puts these together: one promise per clause, the first rule in order wins.
+5. `reading` puts these together: one promise per clause, the first rule in order wins, but
+   for a second promise joined by "and" ("we'll refund the fee and send a replacement").
 """
 
 from __future__ import annotations

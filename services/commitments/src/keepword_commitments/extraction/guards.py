@@ -4,8 +4,10 @@ to the customer, negation, past tense, hedge, no commitment word, no time frame)
 Every guard looks at the match's clause, or its sentence, and nothing wider. Decisions:
 
 - Hedged statements are not promises: "I hope to", "we'll try to", "we usually", "we may",
-  "we could", "hopefully", "if possible". A habit ("we usually reply within a day") is not a
-  commitment anybody can be held to.
+  "we could", "hopefully", "if possible"; nor is a need ("Dana will need to confirm"). A
+  habit ("we usually reply within a day") is not a commitment anybody can be held to.
+- A continuation ("... and send a replacement by Friday") takes its subject and its "will"
+  from the clause before it: "We'll try to refund it and send ..." is hedged as a whole.
 - Conditionals: a trigger inside the condition ("If we ship within 24 hours, ...") is not a
   promise; the main clause of a conditional ("If you sign today, we'll ship by Friday") is,
   because the customer will hold us to it once the condition is met.
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 from .phrasing import PromiseRule
 from .times import TimePhrase
-from .vocabulary import FLAGS
+from .vocabulary import FIRST_PARTY, FLAGS
 
 __all__ = ["GUARDS", "RuleMatch"]
 
@@ -42,7 +44,7 @@ _HEDGE = re.compile(
     r"""\b(?:hope|hoping|hopefully|try|trying|tries|aim|aiming|attempt|best|may|might|could
         |would|probably|possibly|perhaps|maybe|ideally|usually|typically|normally
         |generally|often|sometimes|tend|tends|intend|plan|planning|want|wish|likely
-        |think|believe|suppose|guess|reckon)\b|'d\b""",
+        |think|believe|suppose|guess|reckon|need|needs)\b|'d\b""",
     FLAGS,
 )
 # An expectation about our own work ("we anticipate", "you should receive", "is expected to")
@@ -58,6 +60,7 @@ _HEDGE_PHRASE = re.compile(
         |fingers\s+crossed|all\s+being\s+well|if\s+all\s+goes\s+well|ideally)\b""",
     FLAGS,
 )
+_SUBJECT = re.compile(rf"(?<![\w'])(?:{FIRST_PARTY})\b", FLAGS)
 _PAST_AUXILIARY = re.compile(r"\b(?:did|had|was|were|used\s+to)\b", re.IGNORECASE)
 _PAST_TIME = re.compile(
     r"""\b(?:yesterday|ago|previously|in\s+the\s+past
@@ -116,6 +119,11 @@ class RuleMatch:
         return self.match.groupdict().get("mid") or ""
 
     @property
+    def continues(self) -> bool:
+        """The match's subject is an "and": it goes on from a promise made before it."""
+        return (self.match.groupdict().get("subj") or "").lower() == "and"
+
+    @property
     def before_verb(self) -> str:
         return self.lead if self.rule.negated_verb else f"{self.lead} {self.middle}"
 
@@ -162,6 +170,9 @@ def _has_clock_time(c: RuleMatch) -> bool:
 
 
 def _uncommitted(c: RuleMatch) -> bool:
+    if c.continues:  # "we'll refund the fee and send ...": the subject and "will" come first
+        committed = c.rule.verb_commits or _COMMITMENT.search(c.before_verb) is not None
+        return not committed or _SUBJECT.search(c.lead) is None
     if not c.rule.subject_frame or c.rule.verb_commits:
         return False
     if _COMMITMENT.search(c.middle):

@@ -49,7 +49,8 @@ CONTACT_RULES: tuple[PromiseRule, ...] = (
         CommitmentKind.RESPONSE_TIME,
         (
             "respond reply answer back touch revert follow know update confirm feedback "
-            "response decision drop email message write provide contact have circle reach touch"
+            "response decision drop email message write provide contact have circle reach touch "
+            "loop ping shoot come"
         ),
         subject_we(
             verbs(
@@ -77,6 +78,11 @@ CONTACT_RULES: tuple[PromiseRule, ...] = (
                 "circle back",
                 "reach out(?: to you)?",
                 "touch base(?: with you)?",
+                # idioms
+                "loop back(?: with you| to you)?",
+                "ping you",
+                r"shoot you (?:a|an) (?:\w+ )?(?:email|note|message|line)",
+                "come back (?:to you )?with",
             )
         ),
         needs_time=True,

@@ -27,6 +27,7 @@ MONEY_RULES: tuple[PromiseRule, ...] = (
                 "pay you back",
                 r"return (?:your|the) (?:[\w$,.-]+ ){0,2}?(?:deposit|money|payment|fees?)",
                 r"credit (?:[\w$,.-]+ ){0,5}?back",
+                r"credit (?:your|the) (?:[\w-]+ )?account",
                 f"give you (?:your money back|{_REFUND})",
                 f"issue (?:you )?{_REFUND}",
                 f"process {_REFUND}",
@@ -63,6 +64,18 @@ MONEY_RULES: tuple[PromiseRule, ...] = (
             \s+(?:be\s+(?:\w+ly\s+)?(?:refunded|returned|credited|reimbursed|processed|issued
                 |paid\s+back|sent\s+back|back|completed)
               | appear|arrive|reach\s+you|land|show(?:\s+up)?)\b""",
+    ),
+    make_rule(
+        # "We have issued your refund; it should reach your account within 5 business days":
+        # money, by where it lands.
+        "refund.reaches_your_account",
+        CommitmentKind.REFUND,
+        "reach appear show land post",
+        r"""\b(?:it|this|the\s+(?:credit|money|funds|amount|reversal))\s+
+            (?P<mid>will|should|is\s+(?:expected|going)\s+to)\s+
+            (?:reach|appear\s+(?:in|on)|show\s+(?:up\s+)?(?:in|on)|land\s+in|post\s+to)\s+
+            your\s+(?:bank\s+|card\s+)?(?:account|card|statement)\b""",
+        needs_time=True,
     ),
     make_rule(
         "refund.expected",

@@ -10,7 +10,8 @@ from .vocabulary import ALLOW, OUTCOME, QTY, UNIT
 __all__ = ["WORK_RULES"]
 
 _DELIVERED = r"""(?:ready|done|finished|live|online|out|launched|published|up and running
-    |migrated|fixed|resolved|restored|deployed|installed|repaired|replaced|configured)"""
+    |migrated|fixed|resolved|restored|deployed|installed|repaired|replaced|configured
+    |wrapped up|sorted(?: out)?|squared away|turned around)"""
 _TO_YOU = r"(?:to|with|over to|back to|for) you"
 _DELIVERABLE_STATE = r"""ready|done|finished|complete|completed|delivered|shipped|live|published
     |launched|sent|uploaded|submitted|available|online|handed\s+over|in\s+your\s+inbox
@@ -25,7 +26,8 @@ WORK_RULES: tuple[PromiseRule, ...] = (
         CommitmentKind.DELIVERY,
         (
             "ship deliver send launch publish finish complete finalise finalize submit upload "
-            "hand roll implement migrate build write go set have get deploy release restore"
+            "hand roll implement migrate build write go set have get deploy release restore "
+            "turn push wrap"
         ),
         subject_we(
             verbs(
@@ -51,6 +53,12 @@ WORK_RULES: tuple[PromiseRule, ...] = (
                 "deploy",
                 "release",
                 "restore",
+                # idioms
+                "turn around",
+                r"turn (?:[\w$,.-]+ ){1,4}?around",
+                r"push (?:[\w$,.-]+ ){0,4}?live",
+                "push out",
+                "wrap up",
                 rf"have (?:[\w$,.-]+ ){{1,8}}?(?:{_DELIVERED}|{_TO_YOU})",
                 rf"get (?:[\w$,.-]+ ){{1,6}}?(?:(?:back )?{_DELIVERED}|{_TO_YOU})",
             )
@@ -110,7 +118,10 @@ WORK_RULES: tuple[PromiseRule, ...] = (
         "delivery.delivery_within",
         CommitmentKind.DELIVERY,
         "delivery turnaround completion live",
-        r"\b(?:guarantee[sd]?\s+)?(?:delivery|turnaround|completion|go-live)\b",
+        # not the delivery address, note or fee: words about a delivery, not a promise of one
+        r"""\b(?:guarantee[sd]?\s+)?(?:delivery|turnaround|completion|go-live)\b
+            (?!\s+(?:address(?:es)?|notes?|fees?|charges?|costs?|details|instructions|options?
+                |method|information|confirmation|receipt|partner|driver)\b)""",
         needs_time=True,
     ),
     # -- outcome --------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """How a promise rule is written: a first-party subject, a middle, a verb in any of its forms.
 
 Most rules name a first-party subject ("we", "I", "our team", "your account manager", a
-colleague's name before "will"), then up to six words (the *middle*: "will", "'ll definitely",
-"'ll try to", "'re committed to"), then the verb in any of its forms ("send", "sending"). A rule
-is only tried on clauses that contain one of its cue words, which keeps it fast.
+colleague's or the company's name before "will", "our team, who will"), then up to six words
+(the *middle*: "will", "'ll definitely", "'ll try to", "'re committed to"), then the verb in
+any of its forms ("send", "sending"). A rule is only tried on clauses that contain one of its
+cue words, which keeps it fast.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from keepword_events import CommitmentKind
 
-from .vocabulary import FIRST_PARTY, FLAGS
+from .vocabulary import FIRST_PARTY, FLAGS, INSERTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +64,20 @@ def verbs(*phrases: str) -> str:
     return "|".join(alternatives)
 
 
+# "and" goes on with the verb itself: "and send", "and will also send", never "and I will".
+_CONTINUED = r"(?=(?:\s+(?:will|shall|then|also|\w+ly))*\s+(?:{verb})\b)"
+
+
 def subject_we(verb: str) -> str:
-    """First-party subject, up to six words of middle, the verb."""
+    """First-party subject, up to six words of middle, the verb.
+
+    The middle holds no "and": in "we'll refund the fee and send a replacement by Friday" the
+    second verb is a promise of its own, whose subject is the "and" (a continuation: the
+    guards take subject and commitment from the clause before it)."""
     return (
-        rf"(?<![\w'])(?P<subj>{FIRST_PARTY})"
-        rf"(?P<mid>(?:'(?:ll|re|m|d|ve)\b)?(?:\s+[\w'-]+){{0,6}}?)\s+(?P<verb>{verb})\b"
+        rf"(?<![\w'])(?P<subj>{FIRST_PARTY}|and{_CONTINUED.format(verb=verb)})(?:{INSERTION})?"
+        rf"(?P<mid>(?:'(?:ll|re|m|d|ve)\b)?(?:\s+(?!and\b)[\w'-]+){{0,6}}?)"
+        rf"\s+(?P<verb>{verb})\b"
     )
 
 

@@ -66,19 +66,32 @@ def explain_promises(text: str, *, sent_at: datetime, timezone: str) -> list[Can
         clauses = split_clauses(masked, *sentence)
         normalised = " ".join(text[sentence[0] : sentence[1]].split())
         for index in range(len(clauses)):
-            taken = False
+            taken: list[RuleMatch] = []
             for found in _matches(masked, sentence, clauses, index):
                 rejected_by = next((name for name, guard in GUARDS if guard(found)), None)
-                if rejected_by in (None, "vague_time") and taken:
+                if rejected_by in (None, "vague_time") and not _second_promise(found, taken):
                     rejected_by = "one_per_clause"
                 # A promise with only a vague time still takes its clause, as it did when it
                 # was recorded: the maker is told of it instead.
-                taken = taken or rejected_by in (None, "vague_time")
+                if rejected_by in (None, "vague_time"):
+                    taken.append(found)
                 due_at = None
                 if rejected_by is None and found.phrase is not None:
                     due_at = due_time(found.phrase, sent_at, zone)
                 candidates.append(Candidate(_promise(found, normalised, due_at), rejected_by))
     return candidates
+
+
+def _second_promise(found: RuleMatch, taken: list[RuleMatch]) -> bool:
+    """Whether `found` may stand beside the promises its clause already holds: only when one
+    of them goes on from the other with "and" ("we'll refund the fee and send a replacement"),
+    their words apart and their kinds different."""
+    return all(
+        (found.continues or t.continues)
+        and (found.match.start() >= t.match.end() or t.match.start() >= found.match.end())
+        and found.rule.kind != t.rule.kind
+        for t in taken
+    )
 
 
 def find_promises(text: str, *, sent_at: datetime, timezone: str) -> list[FoundPromise]:

@@ -4,7 +4,9 @@ Other people's words are replaced by spaces, so offsets stay those of the origin
 the writer's own by the reading every service shares (`keepword_events.own_words`: quoted
 lines, the history below a reply header, an earlier message, a signature), and text in double
 quotes. The rest is cut into sentences, and sentences into clauses
-(at commas, semicolons, dashes and words such as "but", "if", "unless", "whether", "and we"). A
+(at commas, semicolons, dashes and words such as "but", "if", "unless", "whether", "and we";
+not at the commas that set off who speaks: "our team, who will contact you", "Jordan, our
+onboarding lead, will"). A
 clause is the scope of every guard: "We can't guarantee rankings, but we will reply within 24
 hours" is one negated guarantee and one real promise.
 
@@ -64,6 +66,8 @@ _ABBREVIATION = re.compile(
 _CLAUSE_BREAK = re.compile(
     rf"""[;:()](?=\s) | \s[-\u2013\u2014]+\s | \u2014
       | ,(?=\s)(?!\s+(?:{MONTH}\b|\d))  # not the comma of "Friday, March 13"
+        (?!\s+(?:who|will)\b)  # nor those of "our team, who will", "Sam, who ..., will"
+        (?!\s+(?:our|my|your)\s[^,.;:!?]{{1,60}}?,\s+will\b)  # "Jordan, our lead, will"
       | \s(?=(?:but|so|because|although|though|however|whereas|unless|if|whether|while
              |otherwise)\b)
       | \s(?=(?:and|or)\s+(?:we|I|you|they|he|she|it)\b)""",

@@ -7,23 +7,33 @@ import re
 FLAGS = re.IGNORECASE | re.VERBOSE
 
 
+# A name in capitals: a colleague ("Casey") or the company ("Northwind Support"), up to three
+# words. Pronouns, "Google" and words such as "Nothing" are not.
+NAME = r"""(?!(?:it|this|that|these|those|there|everything|everyone|nothing|nobody|no|none
+        |someone|google|they|he|she|you|your|our|my|the|a|an|thanks|thank|hi|hello|dear)\b)
+    (?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})"""
+
+# Words between a subject and its "will", set off by commas: a relative clause ("our team, who
+# will contact you", "Sam, who looks after your account, will") or an apposition ("Jordan, our
+# onboarding lead, will"). The clauses are not cut there (see `sentences`).
+INSERTION = r"""(?:,\s+who(?=\s+will\b|'ll\b)
+    | ,\s+(?:who|our|my|your)\s[^,.;:!?]{1,60}?,(?=\s+will\b))"""
+
 # Who speaks for the company in a reply written by its staff.
-FIRST_PARTY = r"""
+FIRST_PARTY = rf"""
     we | I
   | (?:someone|somebody|a\s+colleague|a\s+member|one)
-      \s+(?:of|from|on|in)\s+(?:us|our\s+(?:[\w-]+\s+){0,2}?(?:team|staff|colleagues|agents
+      \s+(?:of|from|on|in)\s+(?:us|our\s+(?:[\w-]+\s+){{0,2}}?(?:team|staff|colleagues|agents
         |engineers|specialists|representatives|technicians))
   | someone | somebody
   | an?\s+(?:[\w-]+\s+)?(?:engineer|agent|specialist|representative|technician)
-  | our\s+(?:[\w-]+\s+){0,2}(?:team|staff|specialists?|experts?|developers?|devs|engineers?
-        |designers?|writers?|copywriters?|analysts?|consultants?|managers?|department|office
+  | (?:our|{NAME}'s)\s+(?:[\w-]+\s+){{0,2}}(?:team|staff|specialists?|experts?|developers?
+        |devs|engineers?|designers?|writers?|copywriters?|analysts?|consultants?|managers?|department|office
         |agency|company|support|people|accounts|billing|finance|agents?|representatives?
         |technicians?)
   | (?:your|the)\s+(?:dedicated\s+)?(?:account|project|campaign|client\s+success)\s+manager
-  | the\s+(?:[\w-]+\s+){0,2}team
-  | (?!(?:it|this|that|these|those|there|everything|everyone|nothing|nobody|no|none|someone
-        |google|they|he|she|you|your)\b)
-    (?-i:[A-Z][a-z]+)(?=\s+(?:will|is\s+going\s+to)\b|'ll\b)  # a colleague: "Casey will"
+  | the\s+(?:[\w-]+\s+){{0,2}}team
+  | {NAME}(?=\s+(?:will|is\s+going\s+to)\b|'ll\b|{INSERTION})  # "Casey will", "Acme Inc will"
 """
 
 QTY = r"""
