@@ -18,6 +18,7 @@ from keepword_events import (
     OptionKind,
     ReplySent,
     Role,
+    VagueTimePromised,
 )
 from keepword_events.thread_refs import keepword_message_id
 from keepword_platform.company import CompanyConfig
@@ -182,6 +183,7 @@ INPUTS: Inputs[Dispatcher] = Inputs(
     on(EscalationOpened, Dispatcher.notify),
     on(EscalationRaised, Dispatcher.notify),
     on(EscalationDecided, Dispatcher.notify),
+    on(VagueTimePromised, Dispatcher.notify),
 )
-"""What the notifier reads: messages (for memory and acknowledgements), the ledger's changes
-and escalations."""
+"""What the notifier reads: messages (for memory and acknowledgements), the ledger's changes,
+promises that named only a vague time, and escalations."""

@@ -30,6 +30,7 @@ STAFF_TEMPLATES: Final = frozenset(
         "promise_countered_owner",
         "promise_at_risk_owner",
         "promise_broken_owner",
+        "promise_vague_time_owner",
         "promise_awaiting_confirmation_production",
         "decision_made_service",
     }

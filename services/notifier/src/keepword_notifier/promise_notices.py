@@ -1,11 +1,18 @@
-"""Who hears of a promise's move: its maker when it is rejected, countered, broken or at risk;
-production when it awaits their confirmation. Pure, like `recipients`."""
+"""Who hears of a promise's move: its maker when it is rejected, countered, broken or at risk,
+or when it named only a vague time; production when it awaits their confirmation. Pure, like
+`recipients`."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from keepword_events import CommitmentStatus, CommitmentStatusChanged, Customer, Role
+from keepword_events import (
+    CommitmentStatus,
+    CommitmentStatusChanged,
+    Customer,
+    Role,
+    VagueTimePromised,
+)
 from keepword_platform.company import CompanyConfig
 
 from .notices import Notice, staff_name
@@ -91,4 +98,35 @@ def promise_for_production(event: CommitmentStatusChanged, company: CompanyConfi
         )
         for person in company.people
         if person.role is Role.PRODUCTION
+    ]
+
+
+def vague_time_for_maker(event: VagueTimePromised, company: CompanyConfig) -> list[Notice]:
+    """The person who promised by a time no clock can check ("as soon as possible") is asked to
+    give the customer a date and time. Staff only: a customer never hears of it, even as the
+    author of an event that claims otherwise."""
+    maker = event.made_by
+    customer_email = event.customer.email if event.customer else None
+    is_the_customer = customer_email is not None and customer_email.lower() == maker.email.lower()
+    if maker.role is Role.CUSTOMER or is_the_customer:
+        return []
+    context = {
+        "kind": event.kind.value,
+        "text": event.text,
+        "vague_time": event.vague_time,
+        "recorded": event.recorded,
+        "commitment_id": event.commitment_id,
+        "customer": event.customer or Customer(),
+        "sent_at": event.sent_at,
+    }
+    return [
+        Notice(
+            template="promise_vague_time_owner",
+            recipient=str(maker.email),
+            recipient_name=staff_name(maker, company),
+            recipient_role=maker.role,
+            internal=True,
+            context=context,
+            thread_id=event.thread_id,
+        )
     ]

@@ -26,11 +26,12 @@ from keepword_events import (
     Person,
     PreferredChannel,
     Role,
+    VagueTimePromised,
 )
 from keepword_platform.company import CompanyConfig
 
 from .notices import CUSTOMER_TEMPLATES, STAFF_TEMPLATES, TEMPLATES, Notice, staff_name
-from .promise_notices import promise_for_owner, promise_for_production
+from .promise_notices import promise_for_owner, promise_for_production, vague_time_for_maker
 
 # A manager needs the recent story, not fifty lines of it.
 EVIDENCE_SHOWN: Final = 12
@@ -99,6 +100,8 @@ def notices_for(
         return [*([to_customer] if to_customer else []), *to_service]
     if isinstance(event, CommitmentStatusChanged):
         return [*promise_for_owner(event, company), *promise_for_production(event, company)]
+    if isinstance(event, VagueTimePromised):
+        return vague_time_for_maker(event, company)
     return []
 
 

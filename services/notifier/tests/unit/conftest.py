@@ -41,6 +41,7 @@ from keepword_events import (
     Person,
     PreferredChannel,
     Role,
+    VagueTimePromised,
     new_envelope,
 )
 from keepword_notifier.digest import digest_notice
@@ -274,6 +275,23 @@ def status_changed(**changes: Any) -> CommitmentStatusChanged:
     return base.model_copy(update=changes)
 
 
+def vague_time(**changes: Any) -> VagueTimePromised:
+    """Sam answered Dana "as soon as possible": a promise no clock can keep or break."""
+    base = VagueTimePromised(
+        **IDS,
+        causation_id="evt-reply",
+        message_id="msg-4",
+        made_by=SAM,
+        kind=CommitmentKind.RESPONSE_TIME,
+        vague_time="as soon as possible",
+        text="We'll get back to you as soon as possible.",
+        recorded=False,
+        customer=DANA,
+        sent_at=NOW - HOUR,
+    )
+    return base.model_copy(update=changes)
+
+
 def notices(event: Event, thread: ThreadContext | None = None) -> list[Notice]:
     """Every notice `event` calls for, with the standard company, time and fake links."""
     return notices_for(
@@ -352,6 +370,17 @@ def _examples() -> dict[str, Notice]:
             "promise_awaiting_confirmation_production",
         ),
     }
+    examples["promise_vague_time_owner"] = notices(vague_time())[0]
+    examples["promise_vague_time_owner_recorded"] = notices(
+        vague_time(
+            kind=CommitmentKind.REFUND,
+            vague_time="asap",
+            text="I will refund your deposit ASAP.",
+            recorded=True,
+            commitment_id="cmt-2",
+            customer=None,
+        )
+    )[0]
     customer_templates = {
         OptionKind.REFUND: "refund_confirmed_customer",
         OptionKind.PHONE_CALL: "phone_call_proposed_customer",
@@ -517,6 +546,11 @@ def make_decided() -> Callable[..., EscalationDecided]:
 @pytest.fixture
 def make_status_changed() -> Callable[..., CommitmentStatusChanged]:
     return status_changed
+
+
+@pytest.fixture
+def make_vague_time() -> Callable[..., VagueTimePromised]:
+    return vague_time
 
 
 @pytest.fixture

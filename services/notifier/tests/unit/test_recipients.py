@@ -23,9 +23,11 @@ from keepword_events import (
     PromiseInQuestion,
     ReplySent,
     Role,
+    VagueTimePromised,
     new_envelope,
 )
 from keepword_events.examples import every_event
+from keepword_notifier.dispatcher import INPUTS
 from keepword_notifier.recipients import (
     CUSTOMER_TEMPLATES,
     Notice,
@@ -425,13 +427,53 @@ def test_good_or_settled_moves_of_a_promise_are_not_news(
         e
         for e in every_event(THREAD)
         if not isinstance(
-            e, EscalationOpened | EscalationRaised | EscalationDecided | CommitmentStatusChanged
+            e,
+            EscalationOpened
+            | EscalationRaised
+            | EscalationDecided
+            | CommitmentStatusChanged
+            | VagueTimePromised,
         )
     ],
     ids=lambda e: type(e).__name__,
 )
 def test_other_events_call_for_nothing(notices_of: Notices, event: Event) -> None:
     assert notices_of(event) == []
+
+
+# ----- promises with a vague time --------------------------------------------------------------
+
+
+def test_the_maker_of_a_promise_with_a_vague_time_is_asked_for_a_time(
+    notices_of: Notices, make_vague_time: Callable[..., VagueTimePromised]
+) -> None:
+    event = make_vague_time()
+
+    found = notices_of(event)
+
+    assert who(found) == [("promise_vague_time_owner", SALES, Role.SALES, True)]
+    assert found[0].recipient_name == "Sam Ortega"
+    assert {k: found[0].context[k] for k in ("text", "vague_time", "recorded", "sent_at")} == {
+        "text": "We'll get back to you as soon as possible.",
+        "vague_time": "as soon as possible",
+        "recorded": False,
+        "sent_at": event.sent_at,
+    }
+    assert INPUTS.wants(new_envelope(event, source="/tests"))
+
+
+@pytest.mark.parametrize(
+    "maker",
+    [
+        Person(email="dana@example.com", name="Dana Whitfield", role=Role.CUSTOMER),
+        # A staff role on the customer's own address: still the customer's mailbox.
+        Person(email="Dana@Example.com", role=Role.SALES),
+    ],
+)
+def test_a_vague_time_is_never_told_to_the_customer(
+    notices_of: Notices, make_vague_time: Callable[..., VagueTimePromised], maker: Person
+) -> None:
+    assert notices_of(make_vague_time(made_by=maker)) == []
 
 
 # ----- the customer never receives an internal email ------------------------------------------
