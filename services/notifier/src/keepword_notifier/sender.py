@@ -255,7 +255,10 @@ class Sender:
         company = self.company().company
         try:
             message = compose(
-                send, sender_name=company.name, sender_address=company.support_address, at=now
+                send,
+                sender_name=company.name,
+                sender_address=company.support_address,
+                at=send.created_at or now,
             )
             data = to_wire(message)
         except (UnsafeEmail, ValueError) as unsafe:

@@ -36,11 +36,14 @@ class Send:
     digest_text: str | None = None  # this email's part of a digest, rendered
     digest_html: str | None = None
     in_reply_to: str | None = None  # the customer's email it answers (see compose.references)
+    # When it was recorded as due: its Date header, so that an email sent again (a sender killed
+    # between the server's "250" and the record of it) is the same bytes, not a new date.
+    created_at: datetime | None = None
 
 
 _COLUMNS = """idempotency_key, notification_id, source_event_id, thread_id, template, recipient,
     recipient_role, message_id, subject, body_text, body_html, attempts, digest_group,
-    digest_text, digest_html, in_reply_to"""
+    digest_text, digest_html, in_reply_to, created_at"""
 
 
 def _qualified(alias: str) -> str:

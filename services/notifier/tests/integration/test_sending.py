@@ -151,3 +151,35 @@ async def until(check: Callable[[], bool], what: str, within: float = 10.0) -> N
         if loop.time() > deadline:
             raise TimeoutError(f"gave up waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def test_an_email_sent_again_after_its_sender_died_is_the_same_bytes(
+    db: asyncpg.Pool, smtp: tuple[Catcher, SmtpServer]
+) -> None:
+    # A sender killed between the server's "250" and recording it: the email's lease runs out
+    # and another sender sends it again, minutes later. Same Message-ID, and the same bytes
+    # (its Date is when it was recorded as due, not when it was sent).
+    handler, server = smtp
+    sender = Sender(lambda: db, server, CompanyConfig)
+    send = a_send()
+
+    async def claim(at: datetime) -> Send:
+        async with db.acquire() as conn:
+            due = await sendlog.claim_due(conn, at, 100, lease_until=at, excluding=[])
+        [mine] = [s for s in due if s.idempotency_key == send.idempotency_key]
+        return mine
+
+    async with db.acquire() as conn:
+        await sendlog.add(conn, send)
+    first_at = datetime.now(UTC) + timedelta(minutes=1)
+    first = await claim(first_at)
+    again_at = first_at + timedelta(minutes=5)
+    again = await claim(again_at)
+
+    for send, at in ((first, first_at), (again, again_at)):
+        assert (await sender._deliver(send, at)).accepted
+    await sender.close()
+
+    one, other = handler.mail
+    assert one.message_id == other.message_id
+    assert one.raw == other.raw
