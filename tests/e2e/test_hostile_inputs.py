@@ -261,7 +261,7 @@ async def test_every_text_field_at_its_maximum_size(doors: Doors) -> None:
 async def test_nothing_accepted_was_dead_lettered(doors: Doors) -> None:
     # Last in the module: once every service has read all there is, whatever was set aside is
     # in a dead-letter topic.
-    for _ in range(int(FLOW_SECONDS)):
+    for _ in range(2 * int(FLOW_SECONDS)):
         behind = over(await consumer_lag(doors.system.bootstrap, SERVICE_GROUPS), 0)
         if not behind:
             break
