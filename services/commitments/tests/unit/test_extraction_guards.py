@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 from keepword_commitments.extraction import (
-    FoundPromise,
     explain_promises,
     find_promises,
 )
 from keepword_events import CommitmentKind
 
-NEW_YORK = "America/New_York"
-NY = ZoneInfo(NEW_YORK)
-TUESDAY_10AM = datetime(2026, 3, 10, 10, 0, tzinfo=NY)  # after the March DST switch
-
-
-def only(text: str, sent_at: datetime = TUESDAY_10AM, timezone: str = NEW_YORK) -> FoundPromise:
-    found = find_promises(text, sent_at=sent_at, timezone=timezone)
-    assert len(found) == 1, found
-    return found[0]
+from .conftest import NEW_YORK, TUESDAY_10AM, only
 
 
 def rejection(text: str) -> str | None:
