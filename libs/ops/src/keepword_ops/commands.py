@@ -9,6 +9,7 @@ import asyncpg
 from keepword_platform import auth, kafka
 from keepword_platform.auth import store as api_key_store
 from keepword_platform.auth.store import ApiKeyInfo
+from keepword_platform.database import shown_url
 from keepword_platform.migrations import apply_migrations, load_migrations
 from keepword_platform.registry import installed_services
 
@@ -44,7 +45,7 @@ async def _database(url: str) -> AsyncIterator[asyncpg.Connection]:
     try:
         conn = await asyncpg.connect(url, timeout=10)
     except (OSError, asyncpg.PostgresError) as error:
-        raise OpsError(f"cannot connect to PostgreSQL at {url}: {error}") from None
+        raise OpsError(f"cannot connect to PostgreSQL at {shown_url(url)}: {error}") from None
     try:
         yield conn
     finally:

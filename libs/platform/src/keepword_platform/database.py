@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
@@ -25,3 +27,13 @@ async def database_ready(pool: asyncpg.Pool, wait_seconds: float = 2.0) -> bool:
         return bool(await pool.fetchval("SELECT 1", timeout=wait_seconds))
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return False
+
+
+def shown_url(database_url: str) -> str:
+    """`database_url` fit for a message or a log: its password, if any, replaced by `***`."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
