@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,14 +30,10 @@ from keepword_events.envelope import H_CAUSATION, H_ID
 from keepword_events.examples import every_event
 from keepword_ops.cli import app
 from keepword_platform.database import Connection
-from keepword_platform.kafka import make_broker
-from keepword_platform.messaging.consumer import EventConsumer, Rejected
+from keepword_platform.messaging.consumer import Rejected
 from keepword_platform.messaging.records import REPLAY_OF
-from keepword_platform.messaging.relay import OutboxRelay
-from keepword_platform.messaging.subscription import broker_sender, subscribe
-from keepword_platform.migrations import apply_migrations
-from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
+from keepword_testkit.toy_consumer import toy_consumer, until
 from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
@@ -80,41 +75,13 @@ class ToyService:
 
 @pytest.fixture
 async def toy(fresh_kafka: str, database_url: str) -> AsyncIterator[ToyService]:
-    suffix = uuid.uuid4().hex[:10]
-    db = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
-    assert db is not None
-    service = ToyService(f"toy-{suffix}", f"test_{suffix}", db, f"thr-replay-{suffix}")
-    async with db.acquire() as conn:
-        await apply_migrations(conn, service.schema, ["keepword_platform.messaging"])
-    broker = make_broker(KeepwordSettings(kafka_bootstrap=fresh_kafka), client_id=service.name)
-    consumer = EventConsumer(
-        service.name,
-        service.schema,
-        lambda: db,
-        service.on_event,
-        wants=service.wants,
-        retry_pause_seconds=0,
-    )
-    subscribe(broker, consumer, [topics.MESSAGES], max_records=50)
-    await broker.start()
-    relay = asyncio.create_task(
-        OutboxRelay(db, service.schema, broker_sender(broker), poll_seconds=0.1).run()
-    )
-    try:
+    def make(suffix: str, db: asyncpg.Pool) -> ToyService:
+        return ToyService(f"toy-{suffix}", f"test_{suffix}", db, f"thr-replay-{suffix}")
+
+    async with toy_consumer(
+        fresh_kafka, database_url, [topics.MESSAGES], make, max_records=50
+    ) as service:
         yield service
-    finally:
-        relay.cancel()
-        await broker.stop()
-        await db.execute(f"DROP SCHEMA {service.schema} CASCADE")
-        await db.close()
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, within: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"no {what} after {within}s")
-        await asyncio.sleep(0.2)
 
 
 async def keepword(*args: str) -> str:
@@ -126,7 +93,9 @@ async def keepword(*args: str) -> str:
 
 async def dead_letters(event_id: str) -> list[dict[str, Any]]:
     listed = await keepword("dlq", "list", "--event-id", event_id, "--json")
-    return [json.loads(line) for line in listed.splitlines()]
+    # The toy service's broker logs to stdout on this loop while the CLI's stdout is captured
+    # in its thread: its lines can land among the CLI's. The CLI's lines are JSON objects.
+    return [json.loads(line) for line in listed.splitlines() if line.startswith("{")]
 
 
 async def test_a_replayed_dead_letter_is_handled_once_by_the_service_that_set_it_aside(

@@ -7,8 +7,7 @@ in-process with its inbox, outbox and relay on the test database.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -19,14 +18,9 @@ from keepword_events.envelope import H_SOURCE
 from keepword_events.examples import every_event
 from keepword_events.topics import CATALOG, dead_letter_topic
 from keepword_platform.database import Connection
-from keepword_platform.kafka import make_broker
-from keepword_platform.messaging.consumer import EventConsumer
 from keepword_platform.messaging.records import DLQ_OFFSET, DLQ_PARTITION, DLQ_REASON, DLQ_TOPIC
-from keepword_platform.messaging.relay import OutboxRelay
-from keepword_platform.messaging.subscription import broker_sender, subscribe
-from keepword_platform.migrations import apply_migrations
-from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.kafka_probe import TopicProbe
+from keepword_testkit.toy_consumer import toy_consumer, until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -66,41 +60,11 @@ class ToyService:
 
 @pytest.fixture(scope="module")
 async def toy(fresh_kafka: str, database_url: str) -> AsyncIterator[ToyService]:
-    suffix = uuid.uuid4().hex[:10]
-    db = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
-    assert db is not None
-    service = ToyService(f"toy-{suffix}", f"test_{suffix}", db, f"thr-poison-{suffix}")
-    async with db.acquire() as conn:
-        await apply_migrations(conn, service.schema, ["keepword_platform.messaging"])
-    broker = make_broker(KeepwordSettings(kafka_bootstrap=fresh_kafka), client_id=service.name)
-    consumer = EventConsumer(
-        service.name,
-        service.schema,
-        lambda: db,
-        service.on_event,
-        wants=service.wants,
-        retry_pause_seconds=0,
-    )
-    subscribe(broker, consumer, INPUT_TOPICS)
-    await broker.start()
-    relay = asyncio.create_task(
-        OutboxRelay(db, service.schema, broker_sender(broker), poll_seconds=0.1).run()
-    )
-    try:
+    def make(suffix: str, db: asyncpg.Pool) -> ToyService:
+        return ToyService(f"toy-{suffix}", f"test_{suffix}", db, f"thr-poison-{suffix}")
+
+    async with toy_consumer(fresh_kafka, database_url, INPUT_TOPICS, make) as service:
         yield service
-    finally:
-        relay.cancel()
-        await broker.stop()
-        await db.execute(f"DROP SCHEMA {service.schema} CASCADE")
-        await db.close()
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, within: float = 90) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"no {what} after {within}s")
-        await asyncio.sleep(0.2)
 
 
 def made_for(data: Event, count: int) -> list[tuple[str, list[tuple[str, bytes | None]]]]:
@@ -163,9 +127,9 @@ async def test_unreadable_headers_are_dead_lettered_alone_and_the_rest_is_handle
         async def in_the_dlq() -> bool:
             return len(await ours()) == 2
 
-        await until(handled, f"good records of {topic} handled")
-        await until(dead_lettered, f"bad records of {topic} set aside")
-        await until(in_the_dlq, f"dead letters in {dead_letter_topic(topic)}")
+        await until(handled, f"good records of {topic} handled", within=90)
+        await until(dead_lettered, f"bad records of {topic} set aside", within=90)
+        await until(in_the_dlq, f"dead letters in {dead_letter_topic(topic)}", within=90)
 
         letters = {int(letter[DLQ_OFFSET]): letter for letter in await ours()}
     assert sorted(letters) == bad_offsets
