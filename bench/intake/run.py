@@ -28,11 +28,11 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 from keepword_events import MessageReceived, encode, new_envelope
-from keepword_intake.producer import MAX_BATCH_BYTES
 from keepword_intake.settings import IntakeSettings
 from keepword_platform import auth
 from keepword_platform.auth.store import create_api_key
 from keepword_platform.migrations import apply_migrations
+from keepword_platform.producer import MAX_BATCH_BYTES
 from keepword_testkit.measuring import percentile, progress
 from keepword_testkit.processes import running_service
 

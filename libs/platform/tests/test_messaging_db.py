@@ -21,7 +21,6 @@ from keepword_events import (
 from keepword_events.envelope import H_CAUSATION
 from keepword_events.examples import every_event
 from keepword_platform.database import Connection
-from keepword_platform.kafka import make_broker
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import EventConsumer, Rejected
 from keepword_platform.messaging.records import (
@@ -31,10 +30,10 @@ from keepword_platform.messaging.records import (
     headers_from_json,
 )
 from keepword_platform.messaging.relay import OutboxRelay
-from keepword_platform.messaging.subscription import broker_sender
 from keepword_platform.migrations import apply_migrations
-from keepword_platform.settings import KeepwordSettings
+from keepword_platform.producer import FailFastProducer
 from keepword_testkit.kafka_probe import TopicProbe
+from keepword_testkit.toy_consumer import until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 
@@ -112,9 +111,8 @@ async def test_each_event_once_and_bad_records_to_dead_letters(
         f"dlq:toy:{topics.MESSAGES}:0:99": "dead_lettered",
     }
 
-    broker = make_broker(KeepwordSettings(kafka_bootstrap=catalog_topics), client_id="test")
-    await broker.start()
-    relay = OutboxRelay(db, schema, broker_sender(broker), poll_seconds=0.1)
+    producer = FailFastProducer(catalog_topics, client_id="test", timeout_seconds=10)
+    relay = OutboxRelay(db, schema, producer, poll_seconds=0.1)
     try:
         async with TopicProbe(
             catalog_topics, [topics.COMMITMENTS, f"{topics.MESSAGES}.dlq"]
@@ -128,7 +126,7 @@ async def test_each_event_once_and_bad_records_to_dead_letters(
             ours = {good.data.thread_id, refused.data.thread_id, buggy.data.thread_id, "k"}
             records = [r for r in await probe.records() if (r.key or b"").decode() in ours]
     finally:
-        await broker.stop()
+        await producer.stop()
 
     reasons = sorted(
         dict(r.headers)[DLQ_REASON].decode() for r in records if r.topic.endswith(".dlq")
@@ -142,14 +140,53 @@ async def test_each_event_once_and_bad_records_to_dead_letters(
     }
 
 
+async def test_a_producer_out_of_step_with_the_broker_is_replaced(
+    pool: tuple[asyncpg.Pool, str], catalog_topics: str
+) -> None:
+    """After a broker restart an idempotent producer's sequence numbers can be out of step with
+    the broker's (OutOfOrderSequenceNumber): aiokafka never recovers that producer, so the relay
+    must send the batch again through a new one, or its outbox stalls for good."""
+    db, schema = pool
+    consumer = EventConsumer("toy", schema, lambda: db, echo_status, retry_pause_seconds=0)
+    first = message("fine")
+    again = new_envelope(first.data, source="/test")  # the same thread: the same partition
+    producer = FailFastProducer(catalog_topics, client_id="test", timeout_seconds=10)
+    relay = OutboxRelay(db, schema, producer, poll_seconds=0.1)
+
+    async def drained() -> bool:
+        return await store.unpublished_count(db, schema) == 0
+
+    async with TopicProbe(catalog_topics, [topics.COMMITMENTS]) as probe:
+        task = asyncio.create_task(relay.run())
+        try:
+            await consumer.handle_batch([consumed(first, 1)])
+            await until(drained, "the first row published")
+            out_of_step = await producer._current()
+            sequences = out_of_step._txn_manager._sequence_numbers
+            for partition in list(sequences):
+                sequences[partition] += 5
+            await consumer.handle_batch([consumed(again, 2)])
+            await until(drained, "the second row published by a new producer")
+            replacement = producer._producer
+        finally:
+            task.cancel()
+            await producer.stop()
+        key = first.data.thread_id.encode()
+        records = [r for r in await probe.records() if r.key == key]
+    assert replacement is not None
+    assert replacement is not out_of_step
+    assert len(records) == 2
+
+
 async def test_only_one_relay_leads(pool: tuple[asyncpg.Pool, str]) -> None:
     db, schema = pool
 
-    async def never(_: object) -> asyncio.Future[object]:
-        raise AssertionError("nothing to publish")
+    class Never:
+        async def send_many(self, records: object) -> list[Exception]:
+            raise AssertionError("nothing to publish")
 
-    first = OutboxRelay(db, schema, never, poll_seconds=0.05)
-    second = OutboxRelay(db, schema, never, poll_seconds=0.05)
+    first = OutboxRelay(db, schema, Never(), poll_seconds=0.05)
+    second = OutboxRelay(db, schema, Never(), poll_seconds=0.05)
     tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
     await asyncio.sleep(0.5)
     leaders = [first.is_leader, second.is_leader]

@@ -16,8 +16,9 @@ from keepword_platform.database import Connection
 from keepword_platform.kafka import make_broker
 from keepword_platform.messaging.consumer import EventConsumer
 from keepword_platform.messaging.relay import OutboxRelay
-from keepword_platform.messaging.subscription import broker_sender, subscribe
+from keepword_platform.messaging.subscription import subscribe
 from keepword_platform.migrations import apply_migrations
+from keepword_platform.producer import FailFastProducer
 from keepword_platform.settings import KeepwordSettings
 
 
@@ -63,13 +64,13 @@ async def toy_consumer(
     )
     subscribe(broker, consumer, topics, max_records=max_records)
     await broker.start()
-    relay = asyncio.create_task(
-        OutboxRelay(db, service.schema, broker_sender(broker), poll_seconds=0.1).run()
-    )
+    producer = FailFastProducer(bootstrap, client_id=f"{service.name}-relay", timeout_seconds=10)
+    relay = asyncio.create_task(OutboxRelay(db, service.schema, producer, poll_seconds=0.1).run())
     try:
         yield service
     finally:
         relay.cancel()
+        await producer.discard()
         await broker.stop()
         await db.execute(f"DROP SCHEMA {service.schema} CASCADE")
         await db.close()

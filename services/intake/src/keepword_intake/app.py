@@ -15,6 +15,7 @@ from keepword_platform import auth
 from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.kafka import make_broker
 from keepword_platform.problems import install_problem_handlers
+from keepword_platform.producer import FailFastProducer
 from keepword_platform.registry import ServiceEntry
 from keepword_platform.service import (
     Extension,
@@ -27,7 +28,6 @@ from keepword_platform.service import (
 from . import repository
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
-from .producer import FailFastProducer
 from .publishing import EventPublisher
 from .routes import Intake, router
 from .settings import IntakeSettings

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from keepword_events import Event, KafkaRecord, encode, new_envelope
+from keepword_platform.producer import BrokerUnavailable, FailFastProducer, RecordTooLarge
 
 from . import metrics
-from .producer import BrokerUnavailable, FailFastProducer, RecordTooLarge
 
 SOURCE = "/keepword/intake"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
+from typing import Protocol
 
 import asyncpg
 import structlog
-from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 from keepword_events import KafkaRecord
 from prometheus_client import Counter, Gauge
@@ -29,8 +29,19 @@ log = structlog.get_logger(__name__)
 PUBLISHED = Counter("keepword_outbox_published_total", "Outbox rows published.", ["schema"])
 PENDING = Gauge("keepword_outbox_pending", "Outbox rows waiting to be published.", ["schema"])
 
-# Hands a record to Kafka; the returned future completes when the broker acknowledged it.
-Send = Callable[[KafkaRecord], Awaitable["asyncio.Future[RecordMetadata]"]]
+
+class BatchSender(Protocol):
+    """Writes records in order per partition; one outcome per record (metadata or the error).
+
+    `keepword_platform.producer.FailFastProducer` is the one the services use: a send that fails
+    or misses its deadline discards the producer, so a broker restart that leaves an idempotent
+    producer's sequence numbers out of step with the broker (OutOfOrderSequenceNumber, which
+    aiokafka never recovers from) costs one retry, not a relay stuck for good.
+    """
+
+    async def send_many(
+        self, records: Sequence[KafkaRecord]
+    ) -> Sequence[RecordMetadata | Exception]: ...
 
 
 class OutboxRelay:
@@ -40,7 +51,7 @@ class OutboxRelay:
         self,
         pool: asyncpg.Pool,
         schema: str,
-        send: Send,
+        sender: BatchSender,
         *,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
@@ -48,7 +59,7 @@ class OutboxRelay:
     ) -> None:
         self.pool = pool
         self.schema = schema
-        self.send = send
+        self.sender = sender
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.retention_hours = retention_hours
@@ -110,16 +121,14 @@ class OutboxRelay:
             PENDING.labels(schema=self.schema).set(0)
             return 0
         crash_point("outbox:before_publish")
-        try:
-            deliveries = [
-                await self.send(
-                    KafkaRecord(row.topic, row.key or b"", row.value or b"", row.headers)
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*deliveries)
-        except KafkaError:
-            log.warning("outbox publish failed; will retry", schema=self.schema, exc_info=True)
+        outcomes = await self.sender.send_many(
+            [KafkaRecord(row.topic, row.key or b"", row.value or b"", row.headers) for row in rows]
+        )
+        failure = next((o for o in outcomes if isinstance(o, Exception)), None)
+        if failure is not None:
+            # The whole batch again, from its first row: order per partition holds, and a row
+            # written twice is read once (every consumer's inbox keeps event ids).
+            log.warning("outbox publish failed; will retry", schema=self.schema, error=str(failure))
             await asyncio.sleep(1.0)
             return 0
         crash_point("outbox:after_publish")

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Union
 
 import structlog
-from aiokafka.structs import ConsumerRecord, RecordMetadata
+from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from keepword_events import Envelope, Event, KafkaRecord, models_on_topic
+from keepword_events import Envelope, Event, models_on_topic
 from pydantic import SkipValidation
 
 from keepword_platform.database import Connection
@@ -29,6 +29,7 @@ from keepword_platform.messaging.timers import (
     one_by_one,
     run_timers,
 )
+from keepword_platform.producer import FailFastProducer
 from keepword_platform.service import Extension, Runtime
 
 log = structlog.get_logger(__name__)
@@ -145,32 +146,27 @@ async def _undecoded(message: Any) -> Any:
     return message.body
 
 
-def broker_sender(broker: KafkaBroker) -> Any:
-    """A relay `send` that publishes through the service's broker (acks=all, idempotent)."""
-
-    async def send(record: KafkaRecord) -> asyncio.Future[RecordMetadata]:
-        future: asyncio.Future[RecordMetadata] = await broker.publish(
-            record.value,
-            record.topic,
-            key=record.key,
-            headers={name: value.decode("utf-8", "replace") for name, value in record.headers},
-            no_confirm=True,
-        )
-        return future
-
-    return send
-
-
 def relay_extension(schema: str, **options: Any) -> Extension:
     """Run the outbox relay of `schema` for the service's lifetime."""
 
     async def work(runtime: Runtime) -> None:
-        relay = OutboxRelay(runtime.db, schema, broker_sender(runtime.broker), **options)
+        settings = runtime.settings
+        # The relay's own producer: discarded and replaced when a batch fails, which a
+        # producer shared with FastStream's broker could not be.
+        producer = FailFastProducer(
+            settings.kafka_bootstrap,
+            client_id=f"keepword-{runtime.name}-relay",
+            timeout_seconds=settings.kafka_request_timeout_ms / 1000,
+        )
+        relay = OutboxRelay(runtime.db, schema, producer, **options)
         runtime.extras["relay"] = relay
         runtime.readiness["outbox"] = outbox_check(
-            relay, runtime.settings.outbox_stall_seconds, lambda: runtime.db
+            relay, settings.outbox_stall_seconds, lambda: runtime.db
         )
-        await relay.run()
+        try:
+            await relay.run()
+        finally:
+            await producer.discard()  # what it held is still in the outbox
 
     return background_task(f"outbox-relay-{schema}", work)
 

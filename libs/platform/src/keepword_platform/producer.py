@@ -5,6 +5,10 @@ duplicate). For intake that would make a 503 a lie: the record the client was to
 accept could still be written minutes later, when the broker returns, and the client's retry
 would then be a second copy. So when a send misses its deadline this producer is discarded
 *without flushing* — its pending batches die with it — and the next send starts a fresh one.
+
+The outbox relay sends through one too: a failed batch stays in the outbox and is sent again
+whole by a fresh producer. A broker restart can leave an idempotent producer's sequence numbers
+out of step with the broker (OutOfOrderSequenceNumber), and aiokafka never recovers from that.
 """
 
 from __future__ import annotations
@@ -64,6 +68,12 @@ class FailFastProducer:
         producer, self._producer = self._producer, None
         if producer is not None:
             await producer.stop()
+
+    async def discard(self) -> None:
+        """Close without flushing: for a caller that keeps what is pending elsewhere (an outbox)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await _discard(producer)
 
     async def _current(self) -> AIOKafkaProducer:
         if self._producer is not None:
@@ -168,7 +178,9 @@ class FailFastProducer:
             outcomes.append(failure or BrokerUnavailable("not delivered"))
         if failure is not None and self._producer is producer:
             self._producer = None
-            log.warning("kafka batch missed its deadline; producer replaced", error=str(failure))
+            log.warning(
+                "kafka batch failed or missed its deadline; producer replaced", error=str(failure)
+            )
             await _discard(producer)
         return outcomes
 
