@@ -15,7 +15,9 @@ answers "ok; ..." is healthy and tells of something past (a block that ended).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -35,8 +37,10 @@ from .database import database_ready, open_pool
 from .health import block_hook
 from .health.consumer_monitor import ConsumerMonitor, monitoring
 from .health.watchdog import LoopWatchdog
+from .http_guard import guarded_protocol
 from .logging import configure_logging
 from .migrations import apply_migrations
+from .production_checks import production_problems, refusal
 from .settings import KeepwordSettings
 
 log = structlog.get_logger(__name__)
@@ -228,15 +232,42 @@ GC_THRESHOLDS = (50_000, 50, 100)
 def serve(app: FastAPI, settings: KeepwordSettings, port: int) -> None:
     """Run `app` under uvicorn until SIGTERM/SIGINT, then shut down cleanly.
 
-    After a graceful shutdown uvicorn re-raises the signal, so the process ends "killed by
-    SIGTERM" as supervisors expect; the log line "service stopped" marks a clean finish.
+    A production deployment with unsafe settings ends at once, naming every problem
+    (`production_checks`). After a graceful shutdown uvicorn re-raises the signal, so the
+    process ends "killed by SIGTERM" as supervisors expect; the log line "service stopped"
+    marks a clean finish.
     """
+    problems = production_problems(settings, os.environ)
+    if problems:  # before anything opens: nothing to undo
+        raise SystemExit(refusal(problems))
     gc.set_threshold(*GC_THRESHOLDS)
-    uvicorn.run(
+    server = uvicorn.Server(server_config(app, settings, port))
+    with contextlib.suppress(KeyboardInterrupt):  # SIGINT, re-raised after the shutdown
+        server.run()
+    if not server.started:
+        raise SystemExit(3)  # uvicorn's code for a failed start-up (the log says why)
+
+
+def server_config(app: FastAPI, settings: KeepwordSettings, port: int) -> uvicorn.Config:
+    """uvicorn's configuration for `app`, with the settings' HTTP limits.
+
+    The request head's size and time are bounded by `http_guard`; an idle kept-alive connection
+    is closed after `http_keep_alive_seconds`; with `http_max_connections` connections open (or
+    requests in progress), a request on one more is answered 503 at once.
+    """
+    return uvicorn.Config(
         app,
         host=settings.http_host,
         port=port,
         log_config=None,  # keep structlog's handlers
         access_log=False,
         timeout_graceful_shutdown=15,
+        http=guarded_protocol(
+            max_head_bytes=settings.http_max_header_bytes,
+            head_timeout_seconds=settings.http_header_timeout_seconds,
+        ),
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+        # uvicorn counts the connection asking too: one more, so that the setting's number of
+        # connections is served.
+        limit_concurrency=settings.http_max_connections + 1,
     )

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Known to everyone who reads this file: a link signed with it proves nothing.
+DEVELOPMENT_LINK_SECRET = "development-only-link-secret"  # noqa: S105
+
 
 class KeepwordSettings(BaseSettings):
     """The public configuration contract shared by every service and the ops CLI."""
@@ -32,11 +35,49 @@ class KeepwordSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     http_host: str = "127.0.0.1"
+    # Limits of the HTTP server (uvicorn; keepword_platform.http_guard for the request head).
+    http_max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="A request line and headers larger than this get 431 and the connection "
+        "is closed.",
+    )
+    http_header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A connection whose request line and headers have not all arrived this "
+        "long after it opened (or after the request began) is closed: slow clients hold no "
+        "connection for long.",
+    )
+    http_keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="An idle keep-alive connection is closed after this long; behind a proxy "
+        "that reuses connections, make it longer than the proxy's idle timeout.",
+    )
+    http_max_connections: int = Field(
+        default=1000,
+        ge=2,
+        description="Open connections (or requests in progress) from which on a request is "
+        "answered 503 at once instead of being handled.",
+    )
     kafka_request_timeout_ms: int = Field(default=10_000, ge=1000)
+    env: Literal["development", "test", "production"] = Field(
+        default="production",
+        description=(
+            "What kind of deployment this is. Only development and test may run with the "
+            "development link secret; production (the default, so that a forgotten setting is "
+            "safe) refuses to start with it or with other unsafe settings (production_checks)."
+        ),
+    )
     link_secret: str = Field(
-        default="development-only-link-secret",
+        default=DEVELOPMENT_LINK_SECRET,
         min_length=16,
-        description="Signs decision links (notifier) and checks them (escalation): set it.",
+        description=(
+            "Signs decision links (notifier) and checks them (escalation): at least 32 bytes, "
+            "the same in both services. The default works only with KEEPWORD_ENV=development "
+            "or test."
+        ),
     )
     decision_link_hours: int = Field(default=72, ge=1, description="How long a link works.")
     escalation_public_url: str = Field(
