@@ -6,19 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 
 import asyncpg
 import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from keepword_events.thread_refs import new_thread_id
 from keepword_platform.company import CompanyConfig
 from pydantic import ValidationError
 
-from . import metrics, repository
-from .facts import new_id
+from . import metrics
 from .inbound_email import EmailParseError, InboundEmail, parse_inbound_email
-from .mail_facts import earlier_message_ids, email_event, email_event_id, parties, thread_named_in
+from .mail_intake import MailIntake, MailOrigin
 from .publishing import BrokerUnavailable, EventPublisher, EventTooLarge
 
 log = structlog.get_logger(__name__)
@@ -42,8 +39,7 @@ class InboundMailHandler:
         publisher: EventPublisher,
     ) -> None:
         self._company = company
-        self._pool = pool
-        self._publisher = publisher
+        self._mail = MailIntake(company=company, pool=pool, publisher=publisher)
 
     async def handle_RCPT(
         self,
@@ -90,29 +86,12 @@ class InboundMailHandler:
             return TRY_LATER
 
     async def _accept(self, email: InboundEmail) -> str:
-        pool = self._pool()
-        email_message_id = email.message_id or f"<{new_id('mail')}@intake.keepword>"
-        if await repository.thread_of_email(pool, [email_message_id]) is not None:
+        accepted = await self._mail.accept(email, MailOrigin.SMTP)
+        if accepted.duplicate:
             metrics.EMAILS.labels(outcome="duplicate").inc()
             return "250 2.0.0 Already accepted"
-        thread_id = (
-            thread_named_in(email)
-            or await repository.thread_of_email(pool, earlier_message_ids(email))
-            or new_thread_id()
-        )
-        event = email_event(
-            email,
-            parties(email, self._company()),
-            thread_id=thread_id,
-            message_id=new_id("msg"),
-            received_at=datetime.now(UTC),
-        )
-        event_id = email_event_id(email_message_id)
-        await self._publisher.publish(event, event_id)
-        await repository.remember_email(pool, email_message_id, thread_id)
         metrics.EMAILS.labels(outcome="accepted").inc()
-        log.info("email accepted", thread_id=thread_id, event_id=event_id, type=event.ce_type)
-        return f"250 2.0.0 Accepted as {event_id}"
+        return f"250 2.0.0 Accepted as {accepted.event_id}"
 
 
 @contextlib.asynccontextmanager
