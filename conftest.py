@@ -24,6 +24,10 @@ from keepword_platform.settings import KeepwordSettings
 
 DEFAULTS = KeepwordSettings.model_construct()  # the documented defaults, not the environment
 
+# Services started by the tests, in-process or as child processes, run in test mode: the
+# development link secret, http:// links and a plain-text database (production refuses them).
+os.environ.setdefault("KEEPWORD_ENV", "test")
+
 
 def _docker_available() -> bool:
     try:

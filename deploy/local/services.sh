@@ -25,6 +25,9 @@ PY="$ROOT/.venv/bin/python"
 
 export KEEPWORD_CONFIG="${KEEPWORD_CONFIG:-$ROOT/deploy/local/keepword.toml}"
 export KEEPWORD_LOG_FORMAT="${KEEPWORD_LOG_FORMAT:-json}"
+# A development stack: the development link secret, http:// links and a plain-text database are
+# allowed only when this says so (a service refuses them in production, the default).
+export KEEPWORD_ENV="${KEEPWORD_ENV:-development}"
 
 # name:port — the HTTP port each service answers /healthz on.
 SERVICES=(

@@ -88,6 +88,9 @@ def start_service(
         ports["KEEPWORD_INTAKE_SMTP_PORT"] = str(free_port())
     full_env = os.environ | ports | (env or {})
     full_env.setdefault("KEEPWORD_LOG_FORMAT", "json")
+    # Test processes run with the development link secret, http:// links and a plain-text
+    # database, which a production deployment (the default) refuses.
+    full_env.setdefault("KEEPWORD_ENV", "test")
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", f"keepword_{name}"],

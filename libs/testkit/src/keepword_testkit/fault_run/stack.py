@@ -46,6 +46,7 @@ class Stack:
             "KEEPWORD_SMTP_HOST": "127.0.0.1",
             "KEEPWORD_SMTP_PORT": str(self.catcher.port),
             "KEEPWORD_SMTP_SECURITY": "none",
+            "KEEPWORD_ENV": "test",  # plain-text database and http:// links, on purpose
             "KEEPWORD_LINK_SECRET": LINK_SECRET,
             "KEEPWORD_TOPIC_PARTITIONS": str(PARTITIONS),
             # Every escalation email on its own: a digest would merge emails by timing, and
