@@ -2,7 +2,9 @@
 
 `read_to_end` is the one way the commands read a partition's history: from the consumer's
 position up to the end offsets taken when the command started, so a command over a busy topic
-still finishes.
+still finishes. Every client logs in as the `KEEPWORD_KAFKA_*` security settings say (the
+commands take only the bootstrap address; the login comes from the environment, as for the
+services).
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
 from keepword_platform.kafka import PRODUCER_OPTIONS
+from keepword_platform.kafka_security import KafkaSecurityError, kafka_client_options
+from keepword_platform.settings import KeepwordSettings
 
 from .errors import OpsError
 
 CLIENT_ID = "keepword-ops"
+
+
+def security_options() -> dict[str, Any]:
+    """The login of the ops clients (empty for PLAINTEXT), from the environment's settings."""
+    try:
+        return kafka_client_options(KeepwordSettings())
+    except KafkaSecurityError as error:
+        raise OpsError(str(error)) from None
 
 
 @asynccontextmanager
@@ -37,7 +49,9 @@ async def kafka_errors(bootstrap: str) -> AsyncIterator[None]:
 @asynccontextmanager
 async def admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
     """A started admin client."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=CLIENT_ID)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id=CLIENT_ID, **security_options()
+    )
     await admin.start()
     try:
         yield admin
@@ -53,7 +67,7 @@ async def consumer(bootstrap: str, **options: Any) -> AsyncIterator[AIOKafkaCons
         client_id=CLIENT_ID,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        **options,
+        **(security_options() | options),
     )
     await client.start()
     try:
@@ -65,7 +79,9 @@ async def consumer(bootstrap: str, **options: Any) -> AsyncIterator[AIOKafkaCons
 @asynccontextmanager
 async def producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     """A started producer with the services' guarantees (acks=all, idempotent)."""
-    client = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=CLIENT_ID, **PRODUCER_OPTIONS)
+    client = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, client_id=CLIENT_ID, **PRODUCER_OPTIONS, **security_options()
+    )
     await client.start()
     try:
         yield client

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from keepword_events import Envelope, Event, encode
 from keepword_events.topics import ALL_TOPICS, retention_ms
 
+from .kafka_security import faststream_security
 from .settings import KeepwordSettings
 
 # acks=all with idempotence: a record counts as published only when every in-sync replica has it,
@@ -23,8 +24,13 @@ PRODUCER_OPTIONS: dict[str, Any] = {"acks": "all", "enable_idempotence": True}
 
 
 def make_broker(settings: KeepwordSettings, *, client_id: str, **options: Any) -> KafkaBroker:
-    """A FastStream Kafka broker with Keepword's producer guarantees; nothing connects yet."""
-    chosen = {"request_timeout_ms": settings.kafka_request_timeout_ms, **PRODUCER_OPTIONS}
+    """A FastStream Kafka broker with Keepword's producer guarantees and the settings' login
+    (kafka_security); nothing connects yet."""
+    chosen = {
+        "request_timeout_ms": settings.kafka_request_timeout_ms,
+        "security": faststream_security(settings),
+        **PRODUCER_OPTIONS,
+    }
     return KafkaBroker(settings.kafka_bootstrap, client_id=client_id, **(chosen | options))
 
 
@@ -50,14 +56,19 @@ class TopicState:
 
 
 async def create_topics(
-    bootstrap: str, partitions: int, topics: Sequence[str] = ALL_TOPICS, replication: int = 1
+    bootstrap: str,
+    partitions: int,
+    topics: Sequence[str] = ALL_TOPICS,
+    replication: int = 1,
+    client_options: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Create the catalog's topics that are missing; returns what happened to each.
 
     Existing topics are left as they are; one whose partition count differs is reported, since
     changing it would move threads to other partitions and break per-thread ordering.
+    `client_options`: the login (kafka_security.kafka_client_options), if the broker wants one.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="keepword-admin")
+    admin = _admin(bootstrap, client_options)
     await admin.start()
     try:
         existing = {t.name: t for t in await _describe(admin, list(topics))}
@@ -89,14 +100,24 @@ async def create_topics(
         await admin.close()
 
 
-async def describe_topics(bootstrap: str, topics: Sequence[str] = ALL_TOPICS) -> list[TopicState]:
+async def describe_topics(
+    bootstrap: str,
+    topics: Sequence[str] = ALL_TOPICS,
+    client_options: Mapping[str, Any] | None = None,
+) -> list[TopicState]:
     """Partition counts and retention of the catalog's topics, as the broker has them."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="keepword-admin")
+    admin = _admin(bootstrap, client_options)
     await admin.start()
     try:
         return await _describe(admin, list(topics))
     finally:
         await admin.close()
+
+
+def _admin(bootstrap: str, client_options: Mapping[str, Any] | None) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="keepword-admin", **(client_options or {})
+    )
 
 
 async def _describe(admin: AIOKafkaAdminClient, topics: list[str]) -> list[TopicState]:

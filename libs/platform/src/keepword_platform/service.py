@@ -38,6 +38,7 @@ from .health import block_hook
 from .health.consumer_monitor import ConsumerMonitor, monitoring
 from .health.watchdog import LoopWatchdog
 from .http_guard import guarded_protocol
+from .kafka_security import kafka_client_options
 from .logging import configure_logging
 from .migrations import apply_migrations
 from .production_checks import production_problems, refusal
@@ -212,6 +213,7 @@ def consumer_monitors(broker: KafkaBroker, settings: KeepwordSettings) -> list[C
             max_restarts=settings.consumer_max_restarts,
             request_timeout_ms=settings.kafka_request_timeout_ms,
             on_give_up=_end_this_process if settings.exit_when_not_live else None,
+            client_options=kafka_client_options(settings),
         )
         for subscriber in grouped
     ]

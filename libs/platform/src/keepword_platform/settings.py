@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Known to everyone who reads this file: a link signed with it proves nothing.
@@ -62,6 +62,16 @@ class KeepwordSettings(BaseSettings):
         "answered 503 at once instead of being handled.",
     )
     kafka_request_timeout_ms: int = Field(default=10_000, ge=1000)
+    # Kafka client security (keepword_platform.kafka_security turns these into client options).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="PLAINTEXT (local) or SASL_SSL (TLS + SCRAM login)."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = Field(default=None, description="The service's principal.")
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA that signed the brokers' certificates (default: system CAs)."
+    )
     env: Literal["development", "test", "production"] = Field(
         default="production",
         description=(

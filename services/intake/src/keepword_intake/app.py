@@ -14,6 +14,7 @@ from faststream.kafka import KafkaBroker
 from keepword_platform import auth
 from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.kafka import make_broker
+from keepword_platform.kafka_security import kafka_client_options
 from keepword_platform.problems import install_problem_handlers
 from keepword_platform.producer import FailFastProducer
 from keepword_platform.registry import ServiceEntry
@@ -135,6 +136,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings.kafka_bootstrap,
         client_id=f"keepword-{SERVICE}",
         timeout_seconds=settings.publish_timeout_ms / 1000,
+        **kafka_client_options(settings),
     )
     publisher = EventPublisher(producer, max_event_bytes=settings.max_event_bytes)
     app = create_service_app(_spec(producer, publisher), settings, broker)

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -92,8 +92,11 @@ class ConsumerMonitor:
         interval: float | None = None,
         clock: Clock = time.monotonic,
         on_give_up: Callable[[], None] | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.subscriber = subscriber
+        # The login of the service's own clients (kafka_security): the probe and admin use it.
+        self._client_options = dict(client_options or {})
         self.group: str = subscriber.group_id
         self.stall_after = stall_after
         self.max_restarts = max_restarts
@@ -313,6 +316,7 @@ class ConsumerMonitor:
                 client_id=self._client_id,
                 enable_auto_commit=False,
                 request_timeout_ms=int(self._timeout * 1000),
+                **self._client_options,
             )
             try:
                 await probe.start()
@@ -329,6 +333,7 @@ class ConsumerMonitor:
                 bootstrap_servers=self._bootstrap,
                 client_id=self._client_id,
                 request_timeout_ms=int(self._timeout * 1000),
+                **self._client_options,
             )
             try:
                 await admin.start()

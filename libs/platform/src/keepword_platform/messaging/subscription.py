@@ -19,6 +19,7 @@ from pydantic import SkipValidation
 
 from keepword_platform.database import Connection
 from keepword_platform.health.consumer_monitor import activity_of
+from keepword_platform.kafka_security import kafka_client_options
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import EventConsumer, outgoing
 from keepword_platform.messaging.relay import OutboxRelay
@@ -157,6 +158,7 @@ def relay_extension(schema: str, **options: Any) -> Extension:
             settings.kafka_bootstrap,
             client_id=f"keepword-{runtime.name}-relay",
             timeout_seconds=settings.kafka_request_timeout_ms / 1000,
+            **kafka_client_options(settings),
         )
         relay = OutboxRelay(runtime.db, schema, producer, **options)
         runtime.extras["relay"] = relay
