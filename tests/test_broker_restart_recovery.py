@@ -19,6 +19,7 @@ from keepword_events import CommitmentDeclared, new_envelope
 from keepword_events.examples import every_event
 from keepword_platform.kafka import create_topics, make_broker, publish
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.local_kafka import LocalKafka
 from keepword_testkit.processes import ServiceProcess, free_port, start_service
 
@@ -83,9 +84,11 @@ def health_is(service: ServiceProcess, path: str, status: int) -> Any:
     return attempt
 
 
-def recorded(service: ServiceProcess, commitment_id: str) -> Any:
+def recorded(service: ServiceProcess, commitment_id: str, key: str) -> Any:
     def attempt() -> bool:
-        answer = httpx.get(f"{service.url}/v1/commitments/{commitment_id}", timeout=10)
+        answer = httpx.get(
+            f"{service.url}/v1/commitments/{commitment_id}", headers=bearer(key), timeout=10
+        )
         return answer.status_code == 200
 
     return attempt
@@ -105,8 +108,9 @@ def test_a_consuming_service_recovers_from_a_broker_restart_by_itself(
     )
     try:
         service.wait_healthy(timeout=60)
+        key = asyncio.run(new_key(database_url, ["read"]))
         before = declare_promise(private_kafka.bootstrap)
-        poll("the first promise recorded", recorded(service, before), within=60)
+        poll("the first promise recorded", recorded(service, before, key), within=60)
         poll("ready", health_is(service, "/healthz/ready", 200), within=60)
 
         private_kafka.stop()
@@ -124,7 +128,9 @@ def test_a_consuming_service_recovers_from_a_broker_restart_by_itself(
         ready_after = time.monotonic() - back_at
         assert set(up.values()) == {"ok"}, up
         after = declare_promise(private_kafka.bootstrap)
-        poll("the promise made after the restart recorded", recorded(service, after), within=120)
+        poll(
+            "the promise made after the restart recorded", recorded(service, after, key), within=120
+        )
         processed_after = time.monotonic() - back_at
         print(  # the recovery time, in the output of pytest -s
             f"broker up {back_at - restarted_at:.1f}s after its start; service ready "

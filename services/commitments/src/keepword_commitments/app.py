@@ -3,6 +3,7 @@ timers and its read API."""
 
 from __future__ import annotations
 
+from keepword_platform import auth
 from keepword_platform.consuming import ConsumingService
 from keepword_platform.service import Runtime
 
@@ -26,6 +27,8 @@ SPEC = ConsumingService(
     handler=_ledger,
     on_timer=Ledger.on_timer,
     migrations="keepword_commitments",
+    # The read API checks API keys, which live in the shared `auth` schema.
+    shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
     routers=(router,),
     title="Keepword commitments",
     description="The promise ledger: what was promised versus what production confirmed.",

@@ -9,13 +9,16 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from keepword_events import CommitmentKind, CommitmentSource, CommitmentStatus, Customer, Person
+from keepword_platform.auth.dependencies import AUTH_RESPONSES, READ
 from keepword_platform.problems import Problem
 from pydantic import BaseModel
 
 from . import repository
 from .domain import Commitment
 
-router = APIRouter(prefix="/v1", tags=["commitments"])
+router = APIRouter(
+    prefix="/v1", tags=["commitments"], dependencies=[READ], responses=AUTH_RESPONSES
+)
 
 Id = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
 ThreadId = Annotated[str, Query(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]

@@ -18,6 +18,7 @@ from keepword_commitments.settings import CommitmentsSettings
 from keepword_events import Envelope, Event, new_envelope, topics
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.kafka_probe import TopicProbe
 
 CONFIG = Path(__file__).resolve().parents[4] / "deploy" / "local" / "keepword.toml"
@@ -67,7 +68,10 @@ async def ledger(fresh_kafka: str, database_url: str) -> AsyncIterator[Ledger]:
             app.router.lifespan_context(app),
         ):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as http:
+            reader = bearer(await new_key(app.state.runtime.db, ["read"]))
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://ledger", headers=reader
+            ) as http:
                 yield Ledger(app=app, http=http, producer=producer, probe=probe)
     finally:
         await producer.stop()

@@ -4,7 +4,6 @@ durable deadlines, the outbox relay, the decision pages and the read API."""
 from __future__ import annotations
 
 from keepword_platform import auth
-from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.consuming import ConsumingService
 from keepword_platform.service import Runtime
 
@@ -17,13 +16,10 @@ from .watch import SCHEMA, Watch
 SERVICE = "escalation"
 
 
-def _watch(runtime: Runtime, settings: EscalationSettings) -> Watch:
+def _watch(runtime: Runtime, _settings: EscalationSettings) -> Watch:
     watch = Watch(company=lambda: runtime.company)
-    # The pages and the API decide through the watch, and check API keys.
+    # The pages and the API decide through the watch (the API's keys: auth.dependencies).
     runtime.extras["watch"] = watch
-    runtime.extras["authenticator"] = ApiKeyAuthenticator(
-        lambda: runtime.db, settings.api_key_cache_seconds
-    )
     return watch
 
 

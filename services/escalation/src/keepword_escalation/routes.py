@@ -1,4 +1,5 @@
-"""Escalation's read API: `GET /v1/escalations`, `GET /v1/threads/{id}`."""
+"""Escalation's read API: `GET /v1/escalations`, `GET /v1/threads/{id}` (keys with `read`),
+and its decision API (keys with `decide`, bound to the manager they decide for)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Literal
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from keepword_events import (
     Customer,
     EscalationRule,
@@ -19,7 +20,8 @@ from keepword_events import (
     Role,
 )
 from keepword_events.common import EmailAddress
-from keepword_platform.auth.authenticator import ApiKeyAuthenticator
+from keepword_platform.auth.dependencies import AUTH_RESPONSES, READ, DecideKey
+from keepword_platform.auth.grants import Grant
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import outgoing
 from keepword_platform.problems import Problem
@@ -31,7 +33,7 @@ from .watch import SCHEMA, SOURCE, Watch
 
 log = structlog.get_logger(__name__)
 
-router = APIRouter(prefix="/v1", tags=["escalations"])
+router = APIRouter(prefix="/v1", tags=["escalations"], responses=AUTH_RESPONSES)
 
 Id = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
 
@@ -85,7 +87,7 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
-@router.get("/escalations", response_model=EscalationList)
+@router.get("/escalations", response_model=EscalationList, dependencies=[READ])
 async def list_escalations(
     request: Request,
     state: Annotated[Literal["open", "delegated", "decided", "resolved"] | None, Query()] = None,
@@ -104,6 +106,7 @@ async def list_escalations(
     "/threads/{thread_id}",
     response_model=ThreadView,
     responses={404: {"description": "No such thread."}},
+    dependencies=[READ],
 )
 async def get_thread(request: Request, thread_id: Id) -> ThreadView:
     """A thread's clock, escalations and timeline."""
@@ -147,17 +150,15 @@ class DecisionOut(BaseModel):
     events: list[str]
 
 
-async def _client(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    authenticator: ApiKeyAuthenticator = request.app.state.runtime.extras["authenticator"]
-    return await authenticator.client_of(authorization)
-
-
 @router.post(
     "/escalations/{escalation_id}/decisions",
     response_model=DecisionOut,
     responses={
-        401: {"description": "No valid API key."},
-        403: {"description": "decided_by is not the manager the escalation is with now."},
+        401: {"description": "No API key, or one that is unknown, revoked or expired."},
+        403: {
+            "description": "The key is not made for `decide`, is bound to no manager or to "
+            "another one than decided_by, or the escalation is not with that manager now."
+        },
         404: {"description": "No such escalation."},
         409: {"description": "The escalation is resolved, or the option is not offered."},
         422: {"description": "Invalid body, or decided_by is not a configured manager."},
@@ -167,11 +168,12 @@ async def post_decision(
     request: Request,
     escalation_id: Id,
     body: DecisionIn,
-    client: Annotated[str, Depends(_client)],
+    key: DecideKey,
 ) -> DecisionOut:
     """Record a manager's decision (the JSON twin of the decision pages, under the same policy:
-    only the manager the escalation is with now may decide)."""
+    only the manager the escalation is with now may decide, and only with a key bound to them)."""
     runtime = request.app.state.runtime
+    _check_binding(key, body.decided_by)
     manager = runtime.company.person(body.decided_by)
     if manager is None or manager.role is not Role.MANAGEMENT:
         raise Problem(
@@ -190,13 +192,32 @@ async def post_decision(
         await store.enqueue(conn, SCHEMA, [outgoing(e, SOURCE) for e in caused])
         now = await repository.load_escalation(conn, escalation_id)
     log.info(
-        "decision recorded", escalation_id=escalation_id, option=body.option.value, client=client
+        "decision recorded", escalation_id=escalation_id, option=body.option.value, client=key.name
     )
     return DecisionOut(
         escalation_id=escalation_id,
         state=now.state.value if now else "unknown",
         events=[e.ce_type for e in caused],
     )
+
+
+def _check_binding(key: Grant, decided_by: str) -> None:
+    """A decide key speaks for its one manager; one bound to nobody decides nothing."""
+    if key.manager is None:
+        raise Problem(
+            403,
+            "key-not-bound",
+            "Forbidden",
+            "This API key is bound to no manager, so it records no decision; make one with "
+            "`keepword apikey create NAME --scope decide --manager <email>`.",
+        )
+    if key.manager != decided_by.lower():
+        raise Problem(
+            403,
+            "not-this-keys-manager",
+            "Forbidden",
+            f"This API key decides for {key.manager} only, not for {decided_by}.",
+        )
 
 
 def _problem(refused: DecisionRefused, escalation_id: str) -> Problem:

@@ -18,6 +18,7 @@ from keepword_escalation.settings import EscalationSettings
 from keepword_events import Envelope, Event, decode, new_envelope, topics
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.kafka_probe import TopicProbe
 
 FAST_SLA = """
@@ -114,7 +115,10 @@ async def escalation(
             app.router.lifespan_context(app),
         ):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://esc") as http:
+            reader = bearer(await new_key(app.state.runtime.db, ["read"]))
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://esc", headers=reader
+            ) as http:
                 yield Escalation(app=app, http=http, producer=producer, probe=probe)
     finally:
         await producer.stop()

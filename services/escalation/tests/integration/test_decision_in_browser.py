@@ -14,6 +14,7 @@ from keepword_events import EscalationOpened, OptionKind, decode, new_envelope, 
 from keepword_platform.decision_links import decision_url, sign_decision
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.processes import start_service
 from playwright.async_api import async_playwright
@@ -84,6 +85,7 @@ async def test_a_manager_decides_in_a_real_browser(
             manager=str(opened.manager.email),
         )
         url = decision_url(service.url, token)
+        reader = bearer(await new_key(database_url, ["read"]))
 
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
@@ -93,7 +95,7 @@ async def test_a_manager_decides_in_a_real_browser(
             await page.goto(url)
             assert "Confirm your decision" in await page.inner_text("h1")
             await page.screenshot(path=str(tmp_path / "confirm.png"))
-            async with httpx.AsyncClient(base_url=service.url) as http:
+            async with httpx.AsyncClient(base_url=service.url, headers=reader) as http:
                 before = (await http.get(f"/v1/threads/{thread}")).json()
             assert before["escalations"][0]["state"] == "open"  # the GET changed nothing
 
@@ -105,7 +107,7 @@ async def test_a_manager_decides_in_a_real_browser(
             refused = await page.inner_text("#refused")
             await browser.close()
 
-        async with httpx.AsyncClient(base_url=service.url) as http:
+        async with httpx.AsyncClient(base_url=service.url, headers=reader) as http:
             after = (await http.get(f"/v1/threads/{thread}")).json()
         assert after["escalations"][0]["state"] == "decided"
         assert after["escalations"][0]["decided_option"] == "phone_call"

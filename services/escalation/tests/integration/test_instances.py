@@ -14,6 +14,7 @@ from keepword_escalation.settings import EscalationSettings
 from keepword_events import EscalationOpened, EscalationWarned, new_envelope, topics
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.processes import start_service
 
@@ -91,7 +92,8 @@ async def test_a_killed_instances_deadlines_fire_after_restart(
         doomed = start_service("escalation", log_dir=tmp_path, env=env)
         await asyncio.to_thread(doomed.wait_healthy, 60)
         await _feed(fresh_kafka, threads)
-        async with httpx.AsyncClient(base_url=doomed.url) as http:
+        reader = bearer(await new_key(database_url, ["read"]))
+        async with httpx.AsyncClient(base_url=doomed.url, headers=reader) as http:
             for _ in range(100):  # until all three clocks are running
                 found = [await http.get(f"/v1/threads/{t}") for t in threads]
                 if all(r.status_code == 200 for r in found):

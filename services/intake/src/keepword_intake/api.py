@@ -11,6 +11,7 @@ import asyncpg
 from fastapi import Depends, Header, Request
 from keepword_events import Event
 from keepword_platform.auth.authenticator import ApiKeyAuthenticator
+from keepword_platform.auth.dependencies import WriteKey
 from keepword_platform.problems import Problem, broker_unavailable
 
 from .contract import AnswerIn, CommitmentIn, due_date_errors
@@ -39,9 +40,9 @@ async def _intake(request: Request) -> Intake:
     return intake
 
 
-async def _client(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    intake: Intake = request.app.state.intake
-    return await intake.authenticator.client_of(authorization)
+async def _client(key: WriteKey) -> str:
+    # Every route of intake's API takes a key made for `write`; its name scopes idempotency keys.
+    return key.name
 
 
 IntakeDep = Annotated[Intake, Depends(_intake)]
@@ -54,7 +55,8 @@ IdempotencyKey = Annotated[
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {"application/problem+json": {}}}
     for code, text in {
-        401: "No valid API key.",
+        401: "No API key, or one that is unknown, revoked or expired.",
+        403: "The API key is not made for `write`.",
         413: "The body, or the event it makes, is over the size limit; do not resend it.",
         415: "The body is not JSON.",
         422: "The body is not valid; `errors` lists the failing fields.",
