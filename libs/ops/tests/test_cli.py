@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from keepword_events.topics import ALL_TOPICS
 from keepword_ops.cli import app
+from keepword_platform.auth.grants import DEFAULT_SCOPES, Grant
 from keepword_platform.auth.store import authenticate
 from typer.testing import CliRunner
 
@@ -54,7 +56,9 @@ def test_apikey_create_prints_the_key_once_and_stores_only_its_hash(database_url
             assert row is not None
             assert secret not in str(dict(row))
             assert bytes(row["digest"]) == hashlib.sha256(secret.encode()).digest()
-            assert await authenticate(conn, key) == name
+            grant = await authenticate(conn, key)
+            assert grant is not None
+            assert (grant.name, grant.scopes, grant.expires_at) == (name, DEFAULT_SCOPES, None)
             assert await authenticate(conn, key[:-1] + ("A" if key[-1] != "A" else "B")) is None
         finally:
             await conn.close()
@@ -64,6 +68,57 @@ def test_apikey_create_prints_the_key_once_and_stores_only_its_hash(database_url
     listed = runner.invoke(app, ["apikey", "list"])
     assert name in listed.output
     assert secret not in listed.output
+    assert "scopes read,write, never expires" in created.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("env")
+def test_apikey_create_takes_scopes_a_manager_and_an_expiry(database_url: str) -> None:
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    manager = "Morgan.Lead@brightline.example"
+
+    created = runner.invoke(
+        app,
+        [
+            "apikey",
+            "create",
+            name,
+            "--scope",
+            "decide",
+            "--manager",
+            manager,
+            "--expires-in",
+            "90d",
+        ],
+    )
+
+    assert created.exit_code == 0, created.output
+    assert "scopes decide, decides for morgan.lead@brightline.example" in created.stderr
+    listed = runner.invoke(app, ["apikey", "list"]).stdout.splitlines()
+    line = next(line for line in listed if f" {name} " in line)
+    assert line.split()[2:4] == ["decide", "morgan.lead@brightline.example"]
+    assert line.endswith("active")
+    expires = datetime.strptime(" ".join(line.split()[-3:-1]), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=90))) < timedelta(minutes=5)
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("env")
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--scope", "admin"], "unknown scope admin"),
+        (["--manager", "morgan.lead@brightline.example"], "add decide to --scope"),
+        (["--expires", "2001-01-01"], "expire at once"),
+        (["--expires-in", "soon"], "not a duration"),
+        (["--expires-in", "1d", "--expires", "2999-01-01"], "not both"),
+    ],
+)
+def test_apikey_create_refuses_what_it_cannot_mean(options: list[str], says: str) -> None:
+    created = runner.invoke(app, ["apikey", "create", f"test-{uuid.uuid4().hex[:8]}", *options])
+
+    assert created.exit_code != 0
+    assert says in created.output
 
 
 @pytest.mark.postgres
@@ -79,7 +134,7 @@ def test_a_revoked_key_no_longer_authenticates(database_url: str) -> None:
     assert again.exit_code == 1
     assert "no active API key" in again.output
 
-    async def check() -> str | None:
+    async def check() -> Grant | None:
         conn = await asyncpg.connect(database_url)
         try:
             return await authenticate(conn, key)

@@ -17,7 +17,7 @@ from keepword_platform.logging import configure_logging
 from keepword_platform.settings import KeepwordSettings
 
 from . import commands, dlq, groups, lag, tail, timeline
-from .acls_cli import acls_app
+from .apikey_cli import apikey_app
 from .dead_letters import Selection, source_of
 from .errors import OpsError
 
@@ -28,7 +28,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 topics_app = typer.Typer(help="Kafka topics of the catalog.", no_args_is_help=True)
-apikey_app = typer.Typer(help="API keys for intake's HTTP API.", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schemas of the event contract.", no_args_is_help=True)
 db_app = typer.Typer(help="PostgreSQL schemas of the services.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: list them, replay them.", no_args_is_help=True)
@@ -48,7 +47,6 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(groups_app, name="groups")
-app.add_typer(acls_app, name="acls")
 
 
 # For set-up scripts (make up): one summary line on stdout; the logs still go to stderr.
@@ -100,32 +98,6 @@ def topics_describe() -> None:
         typer.echo(f"{state.name:40} {state.partitions:>10} {days:>10}")
     if not all(s.exists for s in states):
         raise typer.Exit(1)
-
-
-@apikey_app.command("create")
-def apikey_create(name: Annotated[str, typer.Argument(help="Who or what the key is for.")]) -> None:
-    """Create an API key and print it once; only its hash is stored."""
-    text = _run(commands.create_api_key(KeepwordSettings().database_url, name))
-    typer.echo(text)
-    typer.secho("Store this key now: it cannot be shown again.", err=True)
-
-
-@apikey_app.command("revoke")
-def apikey_revoke(name: Annotated[str, typer.Argument(help="The key's name or key id.")]) -> None:
-    """Revoke an API key; requests with it are refused from then on."""
-    count = _run(commands.revoke_api_key(KeepwordSettings().database_url, name))
-    if count == 0:
-        typer.secho(f"error: no active API key named {name!r}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1)
-    typer.echo(f"revoked {name}")
-
-
-@apikey_app.command("list")
-def apikey_list() -> None:
-    """List API keys (names and ids, never secrets)."""
-    for key in _run(commands.list_api_keys(KeepwordSettings().database_url)):
-        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-        typer.echo(f"{key.key_id}  {key.name:30} {key.created_at:%Y-%m-%d %H:%M}  {state}")
 
 
 @schemas_app.command("export")

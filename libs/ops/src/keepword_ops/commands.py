@@ -7,13 +7,11 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from keepword_platform import auth, kafka
-from keepword_platform.auth import store as api_key_store
-from keepword_platform.auth.store import ApiKeyInfo
 from keepword_platform.database import shown_url
 from keepword_platform.migrations import apply_migrations, load_migrations
 from keepword_platform.registry import installed_services
 
-from .clients import kafka_errors, security_options
+from .clients import kafka_errors
 from .errors import OpsError
 
 Schemas = tuple[tuple[str, Sequence[str]], ...]
@@ -81,38 +79,13 @@ def topics_summary(outcome: dict[str, str]) -> str:
     )
 
 
-async def create_api_key(url: str, name: str) -> str:
-    """A new API key's text (intake's migrations are applied first if needed)."""
-    async with _database(url) as conn:
-        await apply_migrations(conn, auth.SCHEMA, auth.MIGRATIONS)
-        try:
-            key = await api_key_store.create_api_key(conn, name)
-        except api_key_store.ApiKeyNameTaken as error:
-            raise OpsError(str(error)) from None
-        return key.text
-
-
-async def revoke_api_key(url: str, name: str) -> int:
-    """Revoke a key by name or id."""
-    async with _database(url) as conn:
-        return await api_key_store.revoke_api_key(conn, name)
-
-
-async def list_api_keys(url: str) -> list[ApiKeyInfo]:
-    """Every stored key."""
-    async with _database(url) as conn:
-        return await api_key_store.list_api_keys(conn)
-
-
 async def create_topics(bootstrap: str, partitions: int, replication: int) -> dict[str, str]:
     """Provision the catalog."""
     async with kafka_errors(bootstrap):
-        return await kafka.create_topics(
-            bootstrap, partitions, replication=replication, client_options=security_options()
-        )
+        return await kafka.create_topics(bootstrap, partitions, replication=replication)
 
 
 async def describe_topics(bootstrap: str) -> list[kafka.TopicState]:
     """The catalog as the broker has it."""
     async with kafka_errors(bootstrap):
-        return await kafka.describe_topics(bootstrap, client_options=security_options())
+        return await kafka.describe_topics(bootstrap)
