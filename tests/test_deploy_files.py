@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 from keepword_events.topics import ALL_TOPICS, retention_ms
+from keepword_ops.acls import render_kafka_users
+from keepword_platform.kafka_acls import ACCESS, SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +48,39 @@ def test_compose_runs_every_service() -> None:
         "escalation",
         "notifier",
     } <= set(compose["services"])
+
+
+def test_strimzi_kafka_users_are_the_render_of_the_acl_table() -> None:
+    committed = (ROOT / "deploy" / "k8s" / "kafka-users.yaml").read_text()
+
+    assert committed == render_kafka_users(), (
+        "regenerate: keepword acls k8s > deploy/k8s/kafka-users.yaml"
+    )
+    users = {
+        u["metadata"]["name"]: u["spec"]
+        for u in _documents(ROOT / "deploy" / "k8s" / "kafka-users.yaml")
+    }
+    assert sorted(users) == sorted(SERVICES)
+    for spec in users.values():
+        assert spec["authentication"] == {"type": "scram-sha-512"}
+        assert all(
+            acl["resource"].get("patternType", "literal") == "literal"
+            for acl in spec["authorization"]["acls"]
+        )
+    # The notifier reads the messages topic and may not write it.
+    notifier = {
+        (acl["resource"].get("name"), op)
+        for acl in users["notifier"]["authorization"]["acls"]
+        for op in acl["operations"]
+    }
+    assert ("keepword.messages.v1", "Read") in notifier
+    assert ("keepword.messages.v1", "Write") not in notifier
+
+
+def test_the_acl_table_matches_what_each_service_documents() -> None:
+    # The AsyncAPI documents (generated from the services' subscribers and publishers) name the
+    # channels each service receives from and sends to: exactly those its principal may use.
+    for access in ACCESS:
+        document = yaml.safe_load((ROOT / "docs" / "asyncapi" / f"{access.user}.yaml").read_text())
+        channels = {c["address"] for c in document["channels"].values()}
+        assert channels == set(access.reads) | set(access.writes), access.user
