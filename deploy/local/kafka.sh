@@ -16,6 +16,12 @@
 #   KEEPWORD_LOCAL_DIR              state, logs and pid file (default <repo>/.local); point it at
 #                                   another folder, with other ports, to run a second broker
 #   KEEPWORD_KAFKA_START_TIMEOUT    seconds `start` waits for readiness (default 180)
+#   KEEPWORD_KAFKA_CONFIG_OVERLAY   a properties file appended to the rendered config (its keys
+#                                   win): listeners, TLS, SASL, authorizer (secure_stack.sh)
+#   KEEPWORD_KAFKA_FORMAT_ARGS      a file of extra `kafka-storage format` arguments, one a line
+#                                   (--add-scram ...: the SCRAM users exist from the first start)
+#   KEEPWORD_KAFKA_PROBE_CAFILE     the client port speaks TLS: probe it through openssl with
+#                                   this CA
 #
 # Output: one line per command ("✓ Kafka 4.1.2 started on 127.0.0.1:9092 ..."); progress details
 # and the output of apt-get and Maven go to <local>/logs/setup.log. A failure says what failed,
@@ -169,6 +175,18 @@ port_open() {
 # accepts even for a broker that is frozen (SIGSTOP, swapping) and would never answer.
 kafka_answers() {
   local reply
+  if [[ -n ${KEEPWORD_KAFKA_PROBE_CAFILE:-} ]]; then
+    # The same request inside TLS (a SASL listener answers ApiVersions before the login).
+    # shellcheck disable=SC2016  # $1 and $2 are expanded by the inner shell
+    reply=$(timeout 5 bash -c '
+      { printf "\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x00\x01\x00\x00"; sleep 2; } |
+        openssl s_client -quiet -no_ign_eof -verify_return_error -CAfile "$2" \
+          -connect "127.0.0.1:$1" 2>/dev/null | head -c 8 | od -An -tx1' _ "$1" \
+      "$KEEPWORD_KAFKA_PROBE_CAFILE" 2>/dev/null) || true
+    reply=${reply//[[:space:]]/}
+    [[ ${#reply} == 16 && ${reply:8} == 00000001 ]]
+    return
+  fi
   # shellcheck disable=SC2016  # $1 is expanded by the inner shell
   reply=$(timeout 3 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$1"
@@ -202,6 +220,10 @@ render_config() {
   text=${text//@DATA_DIR@/$DATA_DIR}
   mkdir -p "$CONFIG_DIR"
   printf '%s\n' "$text" >"$CONFIG_FILE"
+  if [[ -n ${KEEPWORD_KAFKA_CONFIG_OVERLAY:-} ]]; then
+    printf '\n# --- overlay: %s\n' "$KEEPWORD_KAFKA_CONFIG_OVERLAY" >>"$CONFIG_FILE"
+    cat "$KEEPWORD_KAFKA_CONFIG_OVERLAY" >>"$CONFIG_FILE"
+  fi
 }
 
 run_java_tool() {
@@ -218,9 +240,11 @@ format_storage() {
   cluster_id=$(grep -E '^[A-Za-z0-9_-]{22}$' <<<"$out" | tail -n 1) || true
   [[ -n $cluster_id ]] || { note "$out"; die "random-uuid printed no cluster id" "$SETUP_LOG"; }
   say "formatting $DATA_DIR (cluster id $cluster_id)"
+  local extra=()
+  [[ -z ${KEEPWORD_KAFKA_FORMAT_ARGS:-} ]] || mapfile -t extra <"$KEEPWORD_KAFKA_FORMAT_ARGS"
   # --standalone: this node alone is the controller quorum (no controller.quorum.voters).
   out=$(run_java_tool kafka.tools.StorageTool format --standalone -t "$cluster_id" \
-    -c "$CONFIG_FILE" --ignore-formatted 2>&1) || { note "$out"; die "formatting storage failed" "$SETUP_LOG"; }
+    -c "$CONFIG_FILE" --ignore-formatted "${extra[@]}" 2>&1) || { note "$out"; die "formatting storage failed" "$SETUP_LOG"; }
 }
 
 launch() {

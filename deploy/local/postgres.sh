@@ -19,6 +19,9 @@
 #   KEEPWORD_LOCAL_DIR      state folder (default: <repo>/.local)
 #   KEEPWORD_POSTGRES_PORT  TCP port on 127.0.0.1 (default: 5432)
 #   KEEPWORD_PG_PORT        its older name; wins when both are set
+#   KEEPWORD_PG_TLS_DIR     a folder with server.crt and server.key: TCP clients must then use
+#                           TLS and a password (hostssl + scram-sha-256 only; secure_stack.sh)
+#   KEEPWORD_PG_PASSWORD_FILE  the password of role `keepword` (set on every start)
 #
 # Output: one line per command ("✓ PostgreSQL 15 started on 127.0.0.1:5432 ..."); progress
 # details and apt-get's output go to logs/setup.log. A failure says what failed, shows the
@@ -311,6 +314,22 @@ write_conf() {
 	local q="'"
 	printf "# Written by deploy/local/postgres.sh on every start; do not edit.\nlisten_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" \
 		"$PORT" "${S_RUN//$q/$q$q}" | as_pg tee "$S_DATA/keepword.conf" >/dev/null
+	[[ -z ${KEEPWORD_PG_TLS_DIR:-} ]] || write_tls_conf
+}
+
+# TLS with a password for every TCP client; the unix socket (in the cluster's own folder) stays
+# trusted for `postgres`, which this script uses. The certificate and key are copied next to
+# the cluster: the server's user must own the key and may not be able to read the caller's folder.
+write_tls_conf() {
+	local tls=$S_BASE/tls grp
+	grp=$(id -gn "$(stat -c %U "$S_DATA")")
+	install -d -m 0700 -o "$(stat -c %U "$S_DATA")" -g "$grp" "$tls"
+	install -m 0644 -o "$(stat -c %U "$S_DATA")" -g "$grp" "$KEEPWORD_PG_TLS_DIR/server.crt" "$tls/server.crt"
+	install -m 0600 -o "$(stat -c %U "$S_DATA")" -g "$grp" "$KEEPWORD_PG_TLS_DIR/server.key" "$tls/server.key"
+	printf 'local all postgres trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n' |
+		as_pg tee "$tls/pg_hba.conf" >/dev/null
+	printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\nhba_file = '%s'\npassword_encryption = 'scram-sha-256'\n" \
+		"$tls/server.crt" "$tls/server.key" "$tls/pg_hba.conf" | as_pg tee -a "$S_DATA/keepword.conf" >/dev/null
 }
 
 
@@ -321,6 +340,13 @@ SELECT 'CREATE ROLE $APP_ROLE LOGIN SUPERUSER CREATEDB'
 SELECT 'CREATE DATABASE $APP_DB OWNER $APP_ROLE'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$APP_DB')\gexec
 SQL
+	if [[ -n ${KEEPWORD_PG_PASSWORD_FILE:-} ]]; then
+		# psql reads the file itself (never on a command line) and quotes the value.
+		"$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$S_RUN" -p "$PORT" -U postgres -d postgres >/dev/null <<SQL
+\\set password \`cat '$KEEPWORD_PG_PASSWORD_FILE'\`
+ALTER ROLE $APP_ROLE PASSWORD :'password';
+SQL
+	fi
 }
 
 # A crash or `kill` leaves postmaster.pid and the socket lock file behind.

@@ -14,8 +14,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from keepword_platform.kafka import create_topics
@@ -34,6 +35,9 @@ class LocalKafka:
     state_dir: Path
     port: int
     controller_port: int
+    # For a broker with locked doors (secure_stack): kafka.sh's hooks, and the admin's login.
+    env: dict[str, str] = field(default_factory=dict)
+    client_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bootstrap(self) -> str:
@@ -45,7 +49,7 @@ class LocalKafka:
             "KEEPWORD_LOCAL_DIR": str(self.state_dir),
             "KEEPWORD_KAFKA_PORT": str(self.port),
             "KEEPWORD_KAFKA_CONTROLLER_PORT": str(self.controller_port),
-        }
+        } | self.env
         subprocess.run(  # noqa: S603 - the project's own script
             ["/bin/bash", str(SCRIPT), command],
             env=env,
@@ -89,7 +93,9 @@ class LocalKafka:
         deadline = time.monotonic() + within
         last: Exception | None = None
         while time.monotonic() < deadline:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self.bootstrap, request_timeout_ms=5000, **self.client_options
+            )
             try:
                 await admin.start()
                 # Answers once the coordinator exists and has loaded its groups (error 0).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -21,6 +21,8 @@ class LocalPostgres:
 
     state_dir: Path
     port: int
+    # postgres.sh's hooks (TLS and a password: secure_stack).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -31,7 +33,7 @@ class LocalPostgres:
         env = os.environ | {
             "KEEPWORD_LOCAL_DIR": str(self.state_dir),
             "KEEPWORD_PG_PORT": str(self.port),
-        }
+        } | self.env
         done = subprocess.run(  # noqa: S603 - the project's own script
             ["/bin/bash", str(SCRIPT), command],
             env=env,
