@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import re
+import subprocess
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from keepword_platform.kafka import create_topics
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.local_dovecot import LocalDovecot, neighbouring_free_ports
 
 DEFAULTS = KeepwordSettings.model_construct()  # the documented defaults, not the environment
 
@@ -185,3 +187,20 @@ def fresh_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         tmp_path_factory.mktemp("kafka"), KeepwordSettings().topic_partitions
     ) as bootstrap:
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDovecot]:
+    """A private Dovecot of this test session (IMAP over TLS, LMTP), installed if missing.
+
+    A Dovecot that cannot be installed or started fails the tests that need it: never a skip.
+    """
+    server = LocalDovecot(tmp_path_factory.mktemp("dovecot"), neighbouring_free_ports())
+    try:
+        server.start()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        pytest.fail(f"no Dovecot: {error}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.destroy()

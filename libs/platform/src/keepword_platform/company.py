@@ -5,10 +5,11 @@ from __future__ import annotations
 import tomllib
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from keepword_events import Role
 from keepword_events.common import EmailAddress
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from .durations import Duration
 
@@ -69,12 +70,42 @@ class PersonEntry(_Section):
     phone: str | None = None
 
 
+class Mailbox(_Section):
+    """An IMAP mailbox of the company that intake reads (`[[mailbox]]`): its INBOX brings
+    customers' mail, its Sent folder the staff's replies. Plain-text IMAP is not offered."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="label in logs, metrics")
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["tls", "starttls"] = "tls"
+    ca_file: Path | None = Field(default=None, description="a CA to trust besides the system's")
+    username: str
+    password: SecretStr | None = None
+    password_env: str | None = Field(default=None, description="variable holding the password")
+    oauth2_token_env: str | None = Field(default=None, description="variable: XOAUTH2 token")
+    inbox: str = "INBOX"
+    sent: str = Field(default="Sent", description='the Sent folder; "" reads none')
+    after_read: Literal["none", "seen", "move"] = "none"  # applied in the inbox only
+    move_to: str | None = None
+    poll_every: Duration = timedelta(seconds=60)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Mailbox:
+        given = [self.password, self.password_env, self.oauth2_token_env]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give one of password, password_env, oauth2_token_env")
+        if (self.after_read == "move") != (self.move_to is not None):
+            raise ValueError("move_to is needed with after_read = 'move', and only then")
+        return self
+
+
 class CompanyConfig(_Section):
     """The whole configuration file."""
 
     company: Company = Company()
     sla: Sla = Sla()
     people: tuple[PersonEntry, ...] = ()
+    mailbox: tuple[Mailbox, ...] = ()
 
     @model_validator(mode="after")
     def _unique_people(self) -> CompanyConfig:
@@ -82,6 +113,9 @@ class CompanyConfig(_Section):
         duplicates = sorted({e for e in emails if emails.count(e) > 1})
         if duplicates:
             raise ValueError(f"people listed twice: {', '.join(duplicates)}")
+        names = [m.name for m in self.mailbox]
+        if len(set(names)) != len(names):
+            raise ValueError("two mailboxes share a name")
         return self
 
     def person(self, email: str) -> PersonEntry | None:
