@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Literal
 
 import structlog
@@ -91,8 +92,55 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "uvicorn.access"):
+    # aiosmtpd's "mail.log" tells of every connection and command at INFO.
+    for noisy in ("aiokafka", "uvicorn.access", "mail.log"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    withhold_arguments("mail.log", "mail.debug")
+
+
+class _Withheld:
+    def __repr__(self) -> str:
+        return "<withheld>"
+
+    __str__ = __repr__
+
+
+_WITHHELD = _Withheld()
+
+
+class _WithoutArguments(logging.Filter):
+    """Keeps a record's wording, not what was filled into it, nor an exception's text.
+
+    For libraries that log personal data in their arguments (aiosmtpd: the peer's address and
+    every MAIL FROM and RCPT TO): "%r >> %r" becomes "<withheld> >> <withheld>".
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            blanks: Mapping[str, object] | tuple[object, ...] = (
+                dict.fromkeys(record.args, _WITHHELD)
+                if isinstance(record.args, Mapping)
+                else (_WITHHELD,) * len(record.args)
+            )
+            try:
+                record.msg = str(record.msg) % blanks
+            except (TypeError, ValueError):  # a numeric placeholder: the bare wording
+                record.msg = str(record.msg)
+            record.args = ()
+        if record.exc_info and record.exc_info[0] is not None:
+            record.msg = f"{record.msg} ({record.exc_info[0].__name__})"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_WITHOUT_ARGUMENTS = _WithoutArguments()
+
+
+def withhold_arguments(*loggers: str) -> None:
+    """Let the records of these loggers keep their wording but nothing filled into it."""
+    for name in loggers:
+        logging.getLogger(name).addFilter(_WITHOUT_ARGUMENTS)  # once: the same object
 
 
 def bind_event(*, event_id: str, thread_id: str, correlation_id: str) -> None:

@@ -29,11 +29,10 @@ from keepword_platform.service import (
 from . import repository
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
-from .mailbox import mailbox_connector
 from .publishing import EventPublisher
 from .routes import Intake, router
 from .settings import IntakeSettings
-from .smtp_listener import InboundMailHandler, smtp_listener
+from .smtp_listener import InboundMailHandler, SmtpLimits, smtp_listener
 
 SERVICE = "intake"
 SCHEMA = "intake"
@@ -103,7 +102,7 @@ def _inbound_mail(publisher: EventPublisher) -> Extension:
             handler,
             host=settings.http_host,
             port=settings.smtp_listen_port,
-            max_bytes=settings.max_email_bytes,
+            limits=SmtpLimits.of(settings),
         ):
             yield
 
@@ -125,7 +124,6 @@ def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
             _producer_lifetime(producer),
             _purge_idempotency_keys,
             _inbound_mail(publisher),
-            mailbox_connector(publisher),
         ),
     )
 

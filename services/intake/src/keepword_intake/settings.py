@@ -20,6 +20,34 @@ class IntakeSettings(ServiceSettings):
     max_email_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_EMAIL_BYTES"
     )
+    # The SMTP listener's limits (RFC 5321's minimums where it has one).
+    smtp_max_connections: int = Field(
+        default=100,
+        ge=1,
+        validation_alias="KEEPWORD_INTAKE_SMTP_MAX_CONNECTIONS",
+        description="SMTP connections served at once; one more is answered 421 (try later) "
+        "and closed.",
+    )
+    smtp_idle_timeout_seconds: float = Field(
+        default=300,
+        gt=0,
+        validation_alias="KEEPWORD_INTAKE_SMTP_IDLE_TIMEOUT_SECONDS",
+        description="An SMTP connection with no valid command for this long is closed; a "
+        "message's DATA must also arrive within it.",
+    )
+    smtp_max_command_bytes: int = Field(
+        default=512,
+        ge=512,
+        validation_alias="KEEPWORD_INTAKE_SMTP_MAX_COMMAND_BYTES",
+        description="Longest SMTP command line (a longer one gets 500); extensions add theirs.",
+    )
+    smtp_max_line_bytes: int = Field(
+        default=1001,
+        ge=1001,
+        validation_alias="KEEPWORD_INTAKE_SMTP_MAX_LINE_BYTES",
+        description="Longest line of a message, with its CRLF (a message with a longer one "
+        "gets 500).",
+    )
     publish_timeout_ms: int = Field(
         default=5000, ge=100, validation_alias="KEEPWORD_INTAKE_PUBLISH_TIMEOUT_MS"
     )
