@@ -104,8 +104,9 @@ KAFKA_USERS_HEADER: Final = f"""\
 # the service reads or writes, its consumer group and idempotent writes. Strimzi's User
 # Operator puts each user's password into a Secret of the user's name (key "password"); the
 # Deployments read it from there. The Kafka cluster "keepword" needs a listener with
-# `authentication: {{type: scram-sha-512}}` and `tls: true`, and `authorization: {{type: simple,
-# superUsers: [{ADMIN_USER}]}}`; the provisioning Job logs in as {ADMIN_USER}.
+# `authentication: {{type: scram-sha-512}}` and `tls: true` (port 9093), and `authorization:
+# {{type: simple, superUsers: [{ADMIN_USER}]}}`: the user ops log in as (`keepword` CLI); topics
+# come from kafka-topics.yaml, so no service and no Job needs more than its own ACLs.
 """
 
 
