@@ -28,6 +28,17 @@ class MessageFacts(Event):
     )
     in_reply_to: str | None = Field(default=None, max_length=998)
     attachments: tuple[Attachment, ...] = ()
+    sender_verified: bool = Field(
+        default=True,
+        description=(
+            "False for an email that claims to come from a person of the company (staff, "
+            "manager, production) without proof (no SMTP AUTH, no valid DKIM signature of "
+            "theirs, no trusted Authentication-Results, not from the company's Sent folder). "
+            "Such a message is published as an unknown sender's, with author.role customer: "
+            "it is never a reply and decides nothing. True for everything else, including "
+            "messages sent through the API (its API key authenticates them)."
+        ),
+    )
 
 
 class MessageReceived(MessageFacts):

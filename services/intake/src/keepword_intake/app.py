@@ -29,9 +29,12 @@ from keepword_platform.service import (
 from . import repository
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
+from .mailbox import mailbox_connector
 from .publishing import EventPublisher
 from .routes import Intake, router
+from .sender_trust import trust_of
 from .settings import IntakeSettings
+from .smtp_auth import SmtpAuth
 from .smtp_listener import InboundMailHandler, SmtpLimits, smtp_listener
 
 SERVICE = "intake"
@@ -95,14 +98,25 @@ def _inbound_mail(publisher: EventPublisher) -> Extension:
     async def lifetime(runtime: Runtime) -> AsyncIterator[None]:
         settings = runtime.settings
         assert isinstance(settings, IntakeSettings)
+        auth = SmtpAuth.of(settings)
         handler = InboundMailHandler(
-            company=lambda: runtime.company, pool=lambda: runtime.db, publisher=publisher
+            company=lambda: runtime.company,
+            pool=lambda: runtime.db,
+            publisher=publisher,
+            trust=lambda: trust_of(
+                runtime.company.company.inbound_addresses,
+                trusted_mtas=settings.trusted_mtas,
+                dkim_keys=settings.dkim_keys,
+                dkim_dns=settings.dkim_dns,
+            ),
+            auth=auth,
         )
         async with smtp_listener(
             handler,
             host=settings.http_host,
             port=settings.smtp_listen_port,
             limits=SmtpLimits.of(settings),
+            auth=auth,
         ):
             yield
 
@@ -124,6 +138,7 @@ def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
             _producer_lifetime(producer),
             _purge_idempotency_keys,
             _inbound_mail(publisher),
+            mailbox_connector(publisher),
         ),
     )
 

@@ -27,16 +27,31 @@ class MailParties:
     author: Person
     customer: Customer
     from_staff: bool
+    sender_verified: bool = True
 
 
-def parties(email: InboundEmail, company: CompanyConfig) -> MailParties:
-    """Staff found in the people directory write outbound replies; anyone else is a customer."""
+def claims_staff(email: InboundEmail, company: CompanyConfig) -> bool:
+    """Whether the email says it comes from a person of the company (a claim to be proven)."""
+    return company.person(email.from_address) is not None
+
+
+def parties(email: InboundEmail, company: CompanyConfig, *, verified: bool) -> MailParties:
+    """Staff found in the people directory write outbound replies, when `verified` proves the
+    From: address theirs; anyone else is a customer. Unproven mail from a staff address is an
+    unknown sender's: it names no customer, so it cannot take the thread's customer over."""
     staff = company.person(email.from_address)
     if staff is None:
         return MailParties(
             author=Person(email=email.from_address, name=email.from_name, role=Role.CUSTOMER),
             customer=Customer(email=email.from_address, name=email.from_name),
             from_staff=False,
+        )
+    if not verified:
+        return MailParties(
+            author=Person(email=email.from_address, name=email.from_name, role=Role.CUSTOMER),
+            customer=Customer(),
+            from_staff=False,
+            sender_verified=False,
         )
     ours = company.company.inbound_addresses
     customer_address = next(
@@ -93,6 +108,7 @@ def email_event(
             Attachment(filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes)
             for a in email.attachments
         ),
+        "sender_verified": who.sender_verified,
     }
     if who.from_staff:
         return ReplySent(**common, automatic=email.auto_submitted)

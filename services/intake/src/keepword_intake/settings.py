@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from keepword_platform.settings import ServiceSettings
 from pydantic import Field
 
@@ -65,4 +67,45 @@ class IntakeSettings(ServiceSettings):
     )
     idempotency_retention_hours: int = Field(
         default=24, ge=1, validation_alias="KEEPWORD_INTAKE_IDEMPOTENCY_HOURS"
+    )
+    # Sender authentication (sender_trust): what may prove that mail from a staff address is
+    # theirs. Values of the dict and tuple settings are JSON in the environment.
+    smtp_users: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias="KEEPWORD_INTAKE_SMTP_USERS",
+        description="SMTP AUTH logins (a person's address) -> 'sha256:<hex>' of their password, "
+        "a generated token (python -m keepword_intake.smtp_auth ADDRESS). A login proves mail "
+        "From: that address only.",
+    )
+    smtp_tls_cert: Path | None = Field(
+        default=None,
+        validation_alias="KEEPWORD_INTAKE_SMTP_TLS_CERT",
+        description="PEM certificate chain for STARTTLS on the listener (with the key below).",
+    )
+    smtp_tls_key: Path | None = Field(default=None, validation_alias="KEEPWORD_INTAKE_SMTP_TLS_KEY")
+    smtp_auth_plaintext_localhost: bool = Field(
+        default=False,
+        validation_alias="KEEPWORD_INTAKE_SMTP_AUTH_PLAINTEXT_LOCALHOST",
+        description="Development: allow AUTH without STARTTLS from 127.0.0.1/::1 only.",
+    )
+    trusted_mtas: tuple[str, ...] = Field(
+        default=(),
+        validation_alias="KEEPWORD_INTAKE_TRUSTED_MTAS",
+        description="authserv-ids whose Authentication-Results are believed, for mail that "
+        "came through them (the company's inbox, or a trusted relay below).",
+    )
+    trusted_relays: tuple[str, ...] = Field(
+        default=(),
+        validation_alias="KEEPWORD_INTAKE_TRUSTED_RELAYS",
+        description="IP networks of the MTAs that relay mail to the listener after checking it.",
+    )
+    dkim_keys: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias="KEEPWORD_INTAKE_DKIM_KEYS",
+        description="'selector._domainkey.domain' -> its TXT record, looked up before DNS.",
+    )
+    dkim_dns: bool = Field(
+        default=True,
+        validation_alias="KEEPWORD_INTAKE_DKIM_DNS",
+        description="Look DKIM keys up in DNS (those not in dkim_keys).",
     )

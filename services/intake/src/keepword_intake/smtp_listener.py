@@ -21,9 +21,11 @@ from pydantic import ValidationError
 
 from . import metrics
 from .inbound_email import EmailParseError, InboundEmail, parse_inbound_email
-from .mail_intake import MailIntake, MailOrigin
+from .mail_intake import MailIntake
 from .publishing import BrokerUnavailable, EventPublisher, EventTooLarge
+from .sender_trust import MailTrust
 from .settings import IntakeSettings
+from .smtp_auth import SmtpAuth
 
 log = structlog.get_logger(__name__)
 CONNECTIONS_REFUSED = Counter(
@@ -51,9 +53,12 @@ class InboundMailHandler:
         company: Callable[[], CompanyConfig],
         pool: Callable[[], asyncpg.Pool],
         publisher: EventPublisher,
+        trust: Callable[[], MailTrust] = MailTrust,
+        auth: SmtpAuth | None = None,
     ) -> None:
         self._company = company
-        self._mail = MailIntake(company=company, pool=pool, publisher=publisher)
+        self._mail = MailIntake(company=company, pool=pool, publisher=publisher, trust=trust)
+        self.auth = auth or SmtpAuth()
 
     async def handle_RCPT(
         self,
@@ -83,7 +88,7 @@ class InboundMailHandler:
             metrics.EMAILS.labels(outcome="unparseable").inc()
             return f"554 5.6.0 Message rejected: {_smtp_safe(str(error))}"
         try:
-            return await self._accept(email)
+            return await self._accept(email, raw, session)
         except ValidationError as error:
             metrics.EMAILS.labels(outcome="invalid").inc()
             fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
@@ -111,8 +116,9 @@ class InboundMailHandler:
         metrics.EMAILS.labels(outcome="deferred").inc()
         return TRY_LATER
 
-    async def _accept(self, email: InboundEmail) -> str:
-        accepted = await self._mail.accept(email, MailOrigin.SMTP)
+    async def _accept(self, email: InboundEmail, raw: bytes, session: Session) -> str:
+        origin, login = self.auth.origin_of(session)
+        accepted = await self._mail.accept(email, origin, raw=raw, smtp_login=login)
         if accepted.duplicate:
             metrics.EMAILS.labels(outcome="duplicate").inc()
             return "250 2.0.0 Already accepted"
@@ -197,6 +203,7 @@ async def smtp_listener(
     host: str,
     port: int,
     limits: SmtpLimits,
+    auth: SmtpAuth | None = None,
 ) -> AsyncIterator[asyncio.Server]:
     """Serve SMTP on `host:port` on the running event loop until the context ends.
 
@@ -215,6 +222,7 @@ async def smtp_listener(
             hostname="keepword-intake",
             ident="Keepword intake",
             loop=loop,
+            **(auth or SmtpAuth()).smtp_options(),  # SMTP AUTH, STARTTLS (smtp_auth)
         ),
         host=host,
         port=port,

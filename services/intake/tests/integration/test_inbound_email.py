@@ -14,16 +14,18 @@ from pathlib import Path
 import pytest
 from keepword_events import Envelope, Event, MessageReceived, ReplySent, Role, topics
 from keepword_intake.publishing import SOURCE as INTAKE
+from keepword_intake.smtp_auth import password_digest
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.processes import free_port
 
-from .conftest import IntakeClient, running_intake
+from .conftest import IntakeClient, running_intake, send_mail
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
 
 CONFIG = Path(__file__).resolve().parents[4] / "deploy" / "local" / "keepword.toml"
 SUPPORT = "support@brightline.example"
 STAFF = "casey.service@brightline.example"
+STAFF_PASSWORD = "casey-test-password-of-some-length"
 
 
 @pytest.fixture
@@ -34,6 +36,8 @@ async def mail_intake(catalog_topics: str, database_url: str) -> AsyncIterator[I
         config=CONFIG,
         smtp_listen_port=free_port(),
         max_email_bytes=200_000,
+        smtp_users={STAFF: password_digest(STAFF_PASSWORD)},
+        smtp_auth_plaintext_localhost=True,  # the test's client is on this machine
     ) as client:
         yield client
 
@@ -157,7 +161,12 @@ async def test_a_reply_chain_of_three_stays_on_one_thread(mail_intake: IntakeCli
     second["In-Reply-To"] = staff_reply["Message-ID"]
     second["References"] = f"{first['Message-ID']} {staff_reply['Message-ID']}"
 
-    events = await _events_of(mail_intake, first, staff_reply, second)
+    bootstrap = mail_intake.app.state.runtime.settings.kafka_bootstrap
+    async with TopicProbe(bootstrap, [topics.MESSAGES], source=INTAKE) as probe:
+        await send_mail(mail_intake, first)
+        await send_mail(mail_intake, staff_reply, login=(STAFF, STAFF_PASSWORD))  # proven
+        await send_mail(mail_intake, second)
+        events = await probe.events()
 
     kinds = [type(e.data) for e in events]
     assert kinds == [MessageReceived, ReplySent, MessageReceived]
