@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
 from email.parser import BytesParser
 
 from keepword_events.own_words import own_words
@@ -36,7 +35,7 @@ from .mail_headers import (
     subject,
     usable_address,
 )
-from .mime_parts import MAX_FULL_TEXT, AttachmentInfo, read_parts
+from .mime_parts import MAIL_POLICY, MAX_FULL_TEXT, AttachmentInfo, read_parts
 
 __all__ = [
     "MAX_FULL_TEXT",
@@ -81,7 +80,7 @@ def parse_inbound_email(raw: bytes, *, envelope_from: str | None = None) -> Inbo
     if not raw.strip():
         raise EmailParseError("empty message: no headers and no body")
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = BytesParser(policy=MAIL_POLICY).parsebytes(raw)
     except RecursionError as error:
         raise EmailParseError("message is nested too deeply to read") from error
     headers = raw_headers(message)

@@ -2,6 +2,9 @@
 
 The MIME tree is walked to a bounded depth; of alternatives the plain text the sender wrote is
 preferred; every file (also an image pasted into the HTML branch) is recorded as metadata only.
+Broken structure is read as mail clients show it: Outlook's unquoted "boundary=----=_NextPart..."
+(`MAIL_POLICY`), and a multipart whose boundary is missing or never occurs (its parts are looked
+for under the boundary its body uses, else its body is the text).
 Text is decoded whatever its charset label says, and parts after the first `MAX_FULL_TEXT`
 characters are not converted at all (ten 1 MB HTML parts would take seconds for text that is
 cut anyway).
@@ -14,6 +17,9 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
+from email.parser import BytesParser
+from email.policy import EmailPolicy
+from typing import Any
 
 from .html_text import html_to_text
 from .mail_headers import one_line, repair_surrogates
@@ -22,6 +28,32 @@ MAX_FULL_TEXT = 200_000
 """Longest text kept, as the event contract's message body allows."""
 
 _MAX_MIME_DEPTH = 40  # mail clients nest 3 to 5 levels; deeper is built to exhaust parsers
+_MAX_REREADS = 3  # multiparts re-read with a boundary found in their body, per email
+
+# An unquoted boundary parameter, as Outlook writes it: "boundary=----=_NextPart_000_...".
+_UNQUOTED_BOUNDARY = re.compile(r"(\bboundary[ \t]*=[ \t]*)([^\"\s;][^\"\s;]*)", re.IGNORECASE)
+# A boundary line (RFC 2046 bchars) that opens a part: the line after it is a part header.
+_BOUNDARY_LINE = re.compile(
+    rb"^--([0-9A-Za-z'()+_,\-./:=?]{1,70})[ \t]*\r?\n(?=content-)", re.I | re.M
+)
+
+
+class _MailPolicy(EmailPolicy):
+    """The standard library's default policy, reading Content-Type as mail clients write it.
+
+    Its header parser ends a token at "=", so Outlook's unquoted
+    "boundary=----=_NextPart_000_0001" reads as "----", no part is found and the body is lost;
+    the boundary is quoted before the header is parsed.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if name.lower() == "content-type" and isinstance(value, str):
+            value = _UNQUOTED_BOUNDARY.sub(r'\1"\2"', value)
+        return super().header_fetch_parse(name, value)
+
+
+MAIL_POLICY = _MailPolicy()
+"""The policy inbound email is parsed with (policy.default, reading Outlook's boundaries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +90,7 @@ class _Found:
 
     texts: list[_Text] = field(default_factory=list)
     attachments: list[AttachmentInfo] = field(default_factory=list)
+    rereads: int = 0
 
 
 def _walk(part: Message, found: _Found, depth: int) -> None:
@@ -70,6 +103,8 @@ def _walk(part: Message, found: _Found, depth: int) -> None:
         else:
             for child in children:
                 _walk(child, found, depth + 1)
+    elif part.get_content_maintype() == "multipart":
+        _walk_broken_multipart(part, found, depth)
     elif _is_body_text(part):
         found.texts.append(_Text(_decoded_text(part), part.get_content_subtype() == "html"))
     else:
@@ -97,6 +132,24 @@ def _walk_alternatives(children: list[Message], found: _Found, depth: int) -> No
     )
     if chosen is not None:
         found.texts.extend(chosen.texts)
+
+
+def _walk_broken_multipart(part: Message, found: _Found, depth: int) -> None:
+    """A multipart whose boundary is missing or never occurs: parts are looked for under the
+    boundary its body uses, else the body is read as text (some mailers label plain text so)."""
+    payload = part.get_payload()
+    body = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    match = _BOUNDARY_LINE.search(body)
+    if match is not None and found.rereads < _MAX_REREADS:
+        found.rereads += 1
+        header = f'Content-Type: {part.get_content_type()}; boundary="{match[1].decode()}"'
+        reread = BytesParser(policy=MAIL_POLICY).parsebytes(header.encode() + b"\r\n\r\n" + body)
+        if reread.is_multipart():
+            _walk(reread, found, depth + 1)
+            return
+    text = _decode(body, part.get_content_charset())
+    if text.strip():
+        found.texts.append(_Text(text, is_html="<html" in text[:2000].lower()))
 
 
 def _is_body_text(part: Message) -> bool:
