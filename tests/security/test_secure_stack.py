@@ -43,7 +43,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureStack]:
         secure.provision()
         yield secure
     finally:
-        secure.stop()
+        try:
+            secure.stop()
+        finally:
+            secure.postgres.destroy()  # its data may live outside tmp (postgres.sh, as root)
 
 
 def keepword(stack: SecureStack, *args: str, env: dict[str, str] | None = None) -> str:
