@@ -95,12 +95,26 @@ def sendable_address(address: str) -> str:
     return normalised
 
 
+# What the validators above refuse, said in the JSON Schema (and so in the OpenAPI documents)
+# as patterns; the validators still do the checking, with messages that name the culprit. (A
+# lone surrogate, which only an escape in JSON text can carry, is left out: an ECMA-262 pattern
+# cannot name one.)
+_BODY_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+
 # Text that may end up in an email header: one line, no control or bidi override characters.
-HeaderText = Annotated[str, StringConstraints(max_length=300), AfterValidator(line_text)]
+HeaderText = Annotated[
+    str,
+    StringConstraints(max_length=300),
+    AfterValidator(line_text),
+    Field(json_schema_extra={"pattern": _LINE_PATTERN}),
+]
 
 # Free text (message bodies, notes, reasons): tab, newline and CR allowed, other controls not.
 # Lengths are set where the type is used: `Annotated[BodyText, Field(max_length=...)]`.
-BodyText = Annotated[str, AfterValidator(body_text)]
+BodyText = Annotated[
+    str, AfterValidator(body_text), Field(json_schema_extra={"pattern": _BODY_PATTERN})
+]
 
 # Every time in the contract: aware (a naive time is refused, not guessed), normalised to UTC,
 # within [EARLIEST, LATEST).
@@ -111,6 +125,8 @@ UtcTime = Annotated[
         json_schema_extra={
             "formatMinimum": "2000-01-01T00:00:00Z",
             "formatExclusiveMaximum": "2100-01-01T00:00:00Z",
+            # The same bounds, roughly, for tools that know no format bounds: a year 20xx.
+            "pattern": r"^20[0-9]{2}-",
         }
     ),
 ]
@@ -123,6 +139,9 @@ UtcTime = Annotated[
 # to it; a non-ASCII local part is refused (delivering it needs SMTPUTF8 all the way).
 _LOCAL_CHAR = r"[^\s@<>()\[\],;:\"\\\x00-\x1f\x7f-\x9f]"
 _DOMAIN_CHAR = r"[^\s@<>()\[\],;:\"\\.\x00-\x1f\x7f-\x9f]"
+_ASCII_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]"
+_ASCII_DOMAIN = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_ASCII_ADDRESS = rf"^{_ASCII_LOCAL}+@{_ASCII_DOMAIN}+(\.{_ASCII_DOMAIN}+)+$"
 EmailAddress = Annotated[
     str,
     StringConstraints(
@@ -131,4 +150,7 @@ EmailAddress = Annotated[
         pattern=rf"^{_LOCAL_CHAR}+@{_DOMAIN_CHAR}+(\.{_DOMAIN_CHAR}+)+$",
     ),
     AfterValidator(sendable_address),
+    # The schema states the sendable form: ASCII throughout (an international domain is also
+    # taken in Unicode, and kept in its ASCII form, which a pattern cannot describe).
+    Field(json_schema_extra={"pattern": _ASCII_ADDRESS}),
 ]

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 # Re-exported: other packages import the contract's types from here.
 from .checks import EmailAddress as EmailAddress
@@ -72,10 +72,24 @@ class Customer(Value):
     preferred_channel: PreferredChannel = PreferredChannel.EMAIL
 
 
+# What an amount may be sent as (pydantic's own schema of a Decimal names neither the digits nor
+# the places): a number or a decimal string, 0 or more, at most 12 digits and 2 decimal places.
+_AMOUNT_IN = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": 999_999_999_999.99, "multipleOf": 0.01},
+        {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"},
+    ]
+}
+
+
 class Money(Value):
     """An amount in a currency; the amount travels as a decimal string, never a float."""
 
-    amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+    amount: Annotated[
+        Decimal,
+        Field(ge=0, max_digits=14, decimal_places=2),
+        WithJsonSchema(_AMOUNT_IN, "validation"),
+    ]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
