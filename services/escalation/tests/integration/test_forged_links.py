@@ -1,6 +1,6 @@
 """A decision link signed with the public development secret decides nothing in production:
 a production deployment must run with a secret of its own (production_checks), and with it
-the forged link is refused while a genuine one works."""
+the forged link is refused while a genuine one decides."""
 
 from __future__ import annotations
 
@@ -56,4 +56,11 @@ async def test_a_link_forged_with_the_development_secret_is_refused(
 
     assert (page.status_code, decided.status_code) == (400, 403)
     assert "not valid" in page.text
-    assert (await escalation.http.get(f"/decisions/{genuine}")).status_code == 200
+    # The genuine link decides (and leaves no escalation waiting for later tests' services).
+    real_page = await escalation.http.get(f"/decisions/{genuine}")
+    assert real_page.status_code == 200
+    real = await escalation.http.post(
+        f"/decisions/{genuine}", data={"csrf_token": csrf_token(REAL_SECRET, genuine)}
+    )
+    assert real.status_code == 200
+    assert "Decision recorded" in real.text
