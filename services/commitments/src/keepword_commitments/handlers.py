@@ -151,7 +151,10 @@ class Ledger:
         return await self._applied(conn, [move], event)
 
     async def replied(self, conn: Connection, event: Envelope[ReplySent]) -> Caused:
-        """A reply: it may answer open promises, and a person's may make new ones."""
+        """A reply: it may answer open promises, and a person's may make new ones. A reply
+        whose sender was not proven (intake never publishes one) does neither."""
+        if not event.data.sender_verified:
+            return []
         moves, vague = await self._reply(conn, event.data, event.id)
         return [*await self._applied(conn, moves, event), *vague]
 

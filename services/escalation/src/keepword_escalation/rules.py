@@ -377,3 +377,8 @@ def duration(span: timedelta) -> str:
     if seconds < 172_800:
         return f"{seconds // 3600} hours"
     return f"{seconds // 86_400} days"
+
+
+def unverified_line(claimed: str) -> str:
+    """The timeline's account of mail that claims a staff address without proof."""
+    return f"Unverified mail claiming to be from {claimed} (not counted as a reply or decision)"

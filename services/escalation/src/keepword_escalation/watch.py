@@ -91,7 +91,9 @@ class Watch:
             conn,
             m.thread_id,
             m.received_at,
-            f"Customer wrote ({clock.unanswered} unanswered): {m.subject or '(no subject)'}",
+            f"Customer wrote ({clock.unanswered} unanswered): {m.subject or '(no subject)'}"
+            if m.sender_verified
+            else rules.unverified_line(m.author.email),
             event_id,
         )
         if clock.unanswered == 1 and clock.reply_due_at and clock.warn_at:
@@ -110,6 +112,13 @@ class Watch:
         return await self._escalate(conn, asks)
 
     async def _staff_replied(self, conn: Connection, r: ReplySent, event_id: str) -> Caused:
+        if not r.sender_verified:
+            # Intake publishes unproven staff mail as a customer's message; a reply flagged so
+            # anyway settles no wait and decides nothing (defence in depth).
+            await repository.add_to_timeline(
+                conn, r.thread_id, r.sent_at, rules.unverified_line(r.author.email), event_id
+            )
+            return []
         active = await repository.active_escalation(conn, r.thread_id)
         if r.author.role is Role.MANAGEMENT and await is_non_decision_in_time(
             r.body, thread_id=r.thread_id, event_id=event_id

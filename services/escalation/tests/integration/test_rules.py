@@ -284,3 +284,28 @@ async def test_a_difficult_conversation_recommends_a_call_and_a_call_settles_it(
         "called the customer"
         in next(e for e in events if isinstance(e, EscalationResolved)).resolution
     )
+
+
+async def test_unverified_mail_settles_nothing_and_decides_nothing(escalation: Escalation) -> None:
+    t = thread()
+    await escalation.send(customer_message(t))
+    events = await escalation.wait_for(t, lambda e: any(isinstance(x, EscalationOpened) for x in e))
+    opened = next(e for e in events if isinstance(e, EscalationOpened))
+
+    # Mail claiming the manager's and the service person's addresses without proof.
+    internal = Customer()
+    await escalation.send(
+        reply(t, author=MORGAN, body="Handle it.", customer=internal, sender_verified=False)
+    )
+    await escalation.send(reply(t, body="Sorted, refund sent.", sender_verified=False))
+    await escalation.send(reply(t, body="Here is your report."))  # the proven reply, last
+    events = await escalation.wait_for(
+        t, lambda e: any(isinstance(x, EscalationResolved) for x in e)
+    )
+
+    assert not any(isinstance(e, EscalationDecided | EscalationRaised) for e in events)
+    resolved = next(e for e in events if isinstance(e, EscalationResolved))
+    assert resolved.escalation_id == opened.escalation_id
+    view = (await escalation.http.get(f"/v1/threads/{t}")).json()
+    lines = [str(item) for item in view.get("timeline", [])]
+    assert sum("Unverified mail claiming to be from" in line for line in lines) == 2

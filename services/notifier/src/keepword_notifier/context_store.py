@@ -68,6 +68,22 @@ async def customer_wrote(conn: Connection, message: MessageReceived) -> WaitBega
     return WaitBegan(answered_before=row["answered"]) if row and row["began"] else None
 
 
+async def unverified_mail(conn: Connection, message: MessageReceived) -> None:
+    """Remember mail that claims a staff address without proof as the latest message, labelled
+    so in every email that quotes it; the thread's customer is left as it was."""
+    text = f"[Unverified mail claiming to be from {message.author.email}]\n{message.body}"
+    await conn.execute(
+        """INSERT INTO notifier.threads AS t (thread_id, customer, subject, last_customer_message)
+           VALUES ($1, $2::jsonb, $3, $4)
+           ON CONFLICT (thread_id) DO UPDATE SET
+               last_customer_message = EXCLUDED.last_customer_message, updated_at = now()""",
+        message.thread_id,
+        message.customer.model_dump_json(),
+        message.subject,
+        text[:4000],
+    )
+
+
 async def person_replied(conn: Connection, thread_id: str, at: datetime) -> None:
     """A person's reply reached the customer: the wait is over."""
     await conn.execute(

@@ -77,6 +77,11 @@ class Dispatcher:
     ) -> Sequence[Event]:
         """A customer's message: remembered, and acknowledged later if nobody answers."""
         data = envelope.data
+        if not data.sender_verified:
+            # Mail claiming a staff address without proof: shown to managers as such, never
+            # acknowledged, and the thread's customer stays who it was.
+            await context_store.unverified_mail(conn, data)
+            return await self.notify(conn, envelope)
         wait = await context_store.customer_wrote(conn, data)
         if wait is not None:
             company = self._company()
@@ -97,7 +102,7 @@ class Dispatcher:
     async def replied(self, conn: Connection, envelope: Envelope[ReplySent]) -> Sequence[Event]:
         """A reply that reached the customer: no acknowledgement is due any more."""
         data = envelope.data
-        if data.reached_the_customer:
+        if data.reached_the_customer and data.sender_verified:
             await context_store.person_replied(conn, data.thread_id, data.sent_at)
             await timers.cancel_timers(conn, SCHEMA, data.thread_id)
         return await self.notify(conn, envelope)
