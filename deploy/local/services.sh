@@ -28,6 +28,13 @@ export KEEPWORD_LOG_FORMAT="${KEEPWORD_LOG_FORMAT:-json}"
 # A development stack: the development link secret, http:// links and a plain-text database are
 # allowed only when this says so (a service refuses them in production, the default).
 export KEEPWORD_ENV="${KEEPWORD_ENV:-development}"
+# Staff emails count only when proven: the demo's people log in to intake's SMTP listener with
+# test passwords (keepword_testkit.stories.smtp_logins), in plain text from this machine only.
+if [[ -z "${KEEPWORD_INTAKE_SMTP_USERS:-}" ]]; then
+  KEEPWORD_INTAKE_SMTP_USERS=$("$PY" -m keepword_testkit.stories.smtp_logins "$KEEPWORD_CONFIG")
+  export KEEPWORD_INTAKE_SMTP_USERS
+  export KEEPWORD_INTAKE_SMTP_AUTH_PLAINTEXT_LOCALHOST=true
+fi
 
 # name:port — the HTTP port each service answers /healthz on.
 SERVICES=(

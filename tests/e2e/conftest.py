@@ -21,6 +21,7 @@ from keepword_platform.auth.store import create_api_key
 from keepword_testkit.demo import play_and_show
 from keepword_testkit.processes import ServiceProcess, free_port, start_service
 from keepword_testkit.stories import STORIES, EventFeed, Finding, Mailbox, Stack, StoryRun
+from keepword_testkit.stories.smtp_logins import smtp_login_env
 from rich.console import Console
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +93,7 @@ def system(
         # Escalation emails to one manager within this window come as one digest: seconds,
         # like the SLAs (the stories find their part of a digest).
         "KEEPWORD_NOTIFIER_DIGEST_SECONDS": "10",
+        **smtp_login_env(DEMO_CONFIG),  # staff replies by email log in: proven, not believed
     }
     services: dict[str, ServiceProcess] = {}
     try:
