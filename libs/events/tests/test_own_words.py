@@ -125,6 +125,107 @@ def test_in_place_other_peoples_words_are_blanked_and_offsets_kept() -> None:
     assert text.find("Yes, badly.") == masked.find("Yes, badly.")
 
 
+@pytest.mark.parametrize(
+    ("text", "new_text"),
+    [
+        (
+            "Still waiting.\n\nOn Tue, 3 Nov 2026 at 09:15, Keepword Support Team\n"
+            "<support@shop.example> wrote:\nWe shipped it.\n",
+            "Still waiting.",
+        ),
+        (
+            "Still waiting.\n\nOn Nov 30, 2026, at 12:47 PM, Keepword Support <\n"
+            "support@shop.example>\nwrote:\n\nWe shipped it.",
+            "Still waiting.",
+        ),
+        (
+            "Please cancel.\n\n________________________________\nFrom: Dana <d@shop.example>\n"
+            "Subject: RE: order\n\nWe shipped it.",
+            "Please cancel.",
+        ),
+        (
+            "Please cancel.\nDate: Fri, 28 Sep 2026 10:55:48 +0000\nFrom: d@shop.example\n"
+            "To: a@example.com\nWe shipped it.",
+            "Please cancel.",
+        ),
+        (
+            "Please cancel.\nFrom: d@shop.example Date: Thu, 24 Mar 2026 08:07:12 -0700\n"
+            "We shipped it.",
+            "Please cancel.",
+        ),
+        ("Please cancel.\n\n---- Dana wrote ----\nWe shipped it.", "Please cancel."),
+        ("Please cancel.\n\n-----Reply Message-----\nWe shipped it.", "Please cancel."),
+        (
+            "Proszę anulować.\n\nW dniu 28 stycznia 2026 01:53 użytkownik Dana <d@x.pl>\n"
+            "napisał:\n\nWysłaliśmy.",
+            "Proszę anulować.",
+        ),
+        (
+            "Avbryt den.\nFrån: Dana [mailto:d@x.se]\nSkickat: den 26 augusti 2026 14:45\n"
+            "Till: Alex\nÄmne: RE: Order\n\nSkickat.",
+            "Avbryt den.",
+        ),
+        (
+            "Annuleer.\n\nOp 17-feb.-2026, om 13:18 heeft Dana <d@x.nl> het volgende "
+            "geschreven:\n\nVerzonden.",
+            "Annuleer.",
+        ),
+        (
+            'Отмените.\n02.04.2026 14:20 пользователь "Dana" <\nd@x.ru> написал:\n\nОтправлено.',  # noqa: RUF001
+            "Отмените.",
+        ),
+        ("Ok.\n\nSent from my Verizon, Samsung Galaxy smartphone\n> quoted", "Ok."),
+        ("Ok.\n\nSent from Samsung Mobile", "Ok."),
+        ("Ok.\n\nSent with Sparrow (http://www.sparrowmailapp.com/?sig)", "Ok."),
+    ],
+    ids=[
+        "wrapped-header-unquoted",
+        "header-wrapped-over-three-lines",
+        "outlook-rule-and-from",
+        "block-led-by-its-date",
+        "block-on-one-line",
+        "android-framed",
+        "reply-message",
+        "polish",
+        "swedish-block",
+        "dutch",
+        "russian",
+        "device-signature-with-comma",
+        "samsung-mobile",
+        "sparrow",
+    ],
+)
+def test_histories_without_quote_marks_and_phone_signatures_are_not_own_words(
+    text: str, new_text: str
+) -> None:
+    assert own_words(text) == new_text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On 3 Nov I ordered a lamp and a shade;\nhere is what your colleague\nwrote:\nSoon.",
+        "Date: the 3rd was fine.\nTo: be honest, later is fine too.",
+        "Sent from our warehouse on Monday, the parcel never came; please check.",
+        "Sent from my desk yesterday, the form still fails.",
+        "_____\nFill in the blank above.",
+        "-- reply with your order number --\nThanks",
+        "2026-11-03 is the date I paid: 40 EUR <see receipt>:\nNothing since.",
+    ],
+    ids=[
+        "wrapped-prose",
+        "date-prose",
+        "sent-from-a-place",
+        "sent-from-desk",
+        "rule",
+        "dashes",
+        "date-led-prose",
+    ],
+)
+def test_prose_that_looks_like_history_is_kept(text: str) -> None:
+    assert own_words(text) == text
+
+
 LONGEST_BODY = 200_000  # the event contract's MessageReceived.body
 
 # (what arrived, the own words left): each is read line by line, looking a few lines ahead.
@@ -136,6 +237,11 @@ HOSTILE_TEXTS: list[tuple[str, str, str]] = [
     ("reply headers", "On Mon, Dana wrote:\n" * 10_000, ""),
     ("From lines, no Sent or To", "From: a\n" * 25_000, ("From: a\n" * 25_000).strip()),
     ("a header, then blank lines", "Ok.\nOn Mon, a wrote:" + "\n" * LONGEST_BODY + "> x", "Ok."),
+    ("date-led lines", "1 a\n" * 50_000, ("1 a\n" * 50_000).strip()),
+    ("wrapped header starts", "On 1 a\n" * 28_000, ("On 1 a\n" * 28_000).strip()),
+    ("rules, then blank lines", ("_____" + "\n" * 1_000) * 190, ""),
+    ("dates with times, no block", "Date: 10:00\n" * 16_000, ("Date: 10:00\n" * 16_000).strip()),
+    ("From lines of sent labels", "From: " + "date:" * 40_000, "From: " + "date:" * 40_000),
 ]
 
 
