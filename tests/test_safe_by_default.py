@@ -73,12 +73,12 @@ def test_every_kubernetes_service_gets_the_link_secret_from_a_secret_in_producti
             if doc["kind"] == "Deployment"
         ]
         [container] = deployment["spec"]["template"]["spec"]["containers"]
-        refs = {ref["name"]: ref["valueFrom"] for ref in container.get("env", [])}
+        variables = {variable["name"]: variable for variable in container.get("env", [])}
         config_maps = [
             s["configMapRef"]["name"] for s in container["envFrom"] if "configMapRef" in s
         ]
 
-        key = refs["KEEPWORD_LINK_SECRET"]["secretKeyRef"]
+        key = variables["KEEPWORD_LINK_SECRET"]["valueFrom"]["secretKeyRef"]
         assert (key["name"], key["key"]) == (secret["metadata"]["name"], "KEEPWORD_LINK_SECRET")
         assert not key.get("optional", False), service
         assert "keepword-env" in config_maps, service
