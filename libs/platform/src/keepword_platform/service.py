@@ -22,7 +22,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import structlog
@@ -31,6 +31,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import make_asgi_app
+from pydantic import BaseModel, Field
 
 from .company import CompanyConfig, load_company_config
 from .database import database_ready, open_pool
@@ -73,6 +74,20 @@ class Runtime:
 
 
 Extension = Callable[[Runtime], AbstractAsyncContextManager[None]]
+
+
+class HealthReport(BaseModel):
+    """What a health endpoint answers: the verdict, and each check's state."""
+
+    status: Literal["ok", "unavailable"]
+    service: str
+    checks: dict[str, str] = Field(description='Each check: "ok", "ok; ..." or what is wrong.')
+
+
+HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": HealthReport, "description": "Healthy."},
+    503: {"model": HealthReport, "description": "Not healthy; `checks` says what is wrong."},
+}
 
 
 @dataclass(frozen=True)
@@ -156,15 +171,30 @@ def create_service_app(
             status_code=200 if healthy else 503,
         )
 
-    @app.get("/healthz", tags=["ops"], summary="Readiness (the same as /healthz/ready)")
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="Readiness (the same as /healthz/ready)",
+        responses=HEALTH_RESPONSES,
+    )
     async def healthz() -> JSONResponse:
         return answer(await health_checks(runtime))
 
-    @app.get("/healthz/ready", tags=["ops"], summary="Whether the service can do its work now")
+    @app.get(
+        "/healthz/ready",
+        tags=["ops"],
+        summary="Whether the service can do its work now",
+        responses=HEALTH_RESPONSES,
+    )
     async def ready() -> JSONResponse:
         return answer(await health_checks(runtime))
 
-    @app.get("/healthz/live", tags=["ops"], summary="Whether only a restart would help (503)")
+    @app.get(
+        "/healthz/live",
+        tags=["ops"],
+        summary="Whether only a restart would help (503)",
+        responses=HEALTH_RESPONSES,
+    )
     async def live() -> JSONResponse:
         return answer(await _run_checks(runtime.liveness))
 

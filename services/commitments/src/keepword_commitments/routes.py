@@ -10,14 +10,17 @@ import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from keepword_events import CommitmentKind, CommitmentSource, CommitmentStatus, Customer, Person
 from keepword_platform.auth.dependencies import AUTH_RESPONSES, READ
-from keepword_platform.problems import Problem
+from keepword_platform.problems import Problem, problem_responses
 from pydantic import BaseModel
 
 from . import repository
 from .domain import Commitment
 
 router = APIRouter(
-    prefix="/v1", tags=["commitments"], dependencies=[READ], responses=AUTH_RESPONSES
+    prefix="/v1",
+    tags=["commitments"],
+    dependencies=[READ],
+    responses=AUTH_RESPONSES | problem_responses({422: "A parameter is not valid; see `errors`."}),
 )
 
 Id = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
@@ -85,7 +88,7 @@ async def list_commitments(request: Request, thread_id: ThreadId) -> CommitmentL
 @router.get(
     "/commitments/{commitment_id}",
     response_model=CommitmentWithHistory,
-    responses={404: {"description": "No such commitment."}},
+    responses=problem_responses({404: "No such commitment."}),
 )
 async def get_commitment(request: Request, commitment_id: Id) -> CommitmentWithHistory:
     """One commitment with its full history."""

@@ -24,7 +24,7 @@ from keepword_platform.auth.dependencies import AUTH_RESPONSES, READ, DecideKey
 from keepword_platform.auth.grants import Grant
 from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import outgoing
-from keepword_platform.problems import Problem
+from keepword_platform.problems import Problem, problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import repository
@@ -33,7 +33,12 @@ from .watch import SCHEMA, SOURCE, Watch
 
 log = structlog.get_logger(__name__)
 
-router = APIRouter(prefix="/v1", tags=["escalations"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["escalations"],
+    responses=AUTH_RESPONSES
+    | problem_responses({422: "A parameter or the body is not valid; see `errors`."}),
+)
 
 Id = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
 
@@ -105,7 +110,7 @@ async def list_escalations(
 @router.get(
     "/threads/{thread_id}",
     response_model=ThreadView,
-    responses={404: {"description": "No such thread."}},
+    responses=problem_responses({404: "No such thread."}),
     dependencies=[READ],
 )
 async def get_thread(request: Request, thread_id: Id) -> ThreadView:
@@ -153,16 +158,17 @@ class DecisionOut(BaseModel):
 @router.post(
     "/escalations/{escalation_id}/decisions",
     response_model=DecisionOut,
-    responses={
-        401: {"description": "No API key, or one that is unknown, revoked or expired."},
-        403: {
-            "description": "The key is not made for `decide`, is bound to no manager or to "
-            "another one than decided_by, or the escalation is not with that manager now."
-        },
-        404: {"description": "No such escalation."},
-        409: {"description": "The escalation is resolved, or the option is not offered."},
-        422: {"description": "Invalid body, or decided_by is not a configured manager."},
-    },
+    responses=problem_responses(
+        {
+            400: "The body cannot be read as JSON text (it is not UTF-8).",
+            401: "No API key, or one that is unknown, revoked or expired.",
+            403: "The key is not made for `decide`, is bound to no manager or to another one "
+            "than decided_by, or the escalation is not with that manager now.",
+            404: "No such escalation.",
+            409: "The escalation is resolved, or the option is not offered.",
+            422: "Invalid body, or decided_by is not a configured manager.",
+        }
+    ),
 )
 async def post_decision(
     request: Request,

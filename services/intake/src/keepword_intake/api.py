@@ -12,7 +12,7 @@ from fastapi import Depends, Header, Request
 from keepword_events import Event
 from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.auth.dependencies import WriteKey
-from keepword_platform.problems import Problem, broker_unavailable
+from keepword_platform.problems import Problem, broker_unavailable, problem_responses
 
 from .contract import AnswerIn, CommitmentIn, due_date_errors
 from .publishing import BrokerUnavailable, EventPublisher, EventTooLarge
@@ -49,20 +49,27 @@ IntakeDep = Annotated[Intake, Depends(_intake)]
 ClientDep = Annotated[str, Depends(_client)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", description="Retrying with the same key publishes once."),
+    Header(
+        alias="Idempotency-Key",
+        description="Retrying with the same key publishes once: 1 to 200 printable ASCII "
+        "characters, unique per request (a UUID will do).",
+        pattern=r"^[\x21-\x7e]{1,200}$",
+    ),
 ]
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"description": text, "content": {"application/problem+json": {}}}
-    for code, text in {
+ERRORS = problem_responses(
+    {
+        400: "The body cannot be read as JSON text (it is not UTF-8).",
         401: "No API key, or one that is unknown, revoked or expired.",
         403: "The API key is not made for `write`.",
+        409: "A request with this Idempotency-Key is still in progress; see Retry-After.",
         413: "The body, or the event it makes, is over the size limit; do not resend it.",
         415: "The body is not JSON.",
-        422: "The body is not valid; `errors` lists the failing fields.",
+        422: "The body or a header is not valid (`errors` lists the failing fields), or the "
+        "Idempotency-Key was used with another request.",
         503: "Kafka did not acknowledge the event; nothing was accepted. See Retry-After.",
-    }.items()
-}
+    }
+)
 
 
 async def publish(intake: Intake, event: Event, event_id: str) -> None:

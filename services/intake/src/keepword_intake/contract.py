@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from keepword_events import Channel, CommitmentKind, Customer, Direction, Money, Person, Verdict
 from keepword_events.checks import BodyText, UtcTime
 from keepword_events.common import HeaderText, Role
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
 
 ThreadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,200}$")]
 MAX_BATCH = 1000
@@ -17,12 +18,62 @@ FURTHEST_DUE = timedelta(days=3653)
 contract itself only holds times to 2000-2100, which a record can be held to forever."""
 
 
+def due_years_pattern(now: datetime) -> str:
+    """A pattern of the due times whose year lies wholly within FURTHEST_DUE of `now`.
+
+    For the OpenAPI document, made once when the process starts; as time passes it only grows
+    stricter than the check, so a due time it calls valid stays accepted.
+    """
+    last = (now + FURTHEST_DUE).year - 1
+    return "^(" + "|".join(str(year) for year in range(2000, last + 1)) + ")-"
+
+
+_DUE = Field(json_schema_extra={"pattern": due_years_pattern(datetime.now(UTC))})
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# The rules the model validators below enforce across fields, said in each body's JSON Schema
+# too, so that the OpenAPI document calls valid only what intake accepts.
+def _by(role: Role) -> JsonDict:
+    return {"properties": {"role": {"const": role.value}}}
+
+
+def _staff() -> JsonDict:
+    return {"properties": {"role": {"not": {"const": Role.CUSTOMER.value}}}}
+
+
+def _staff_field(name: str) -> JsonDict:
+    return {"allOf": [{"properties": {name: _staff()}}]}
+
+
+_MESSAGE_RULES: JsonDict = {
+    "allOf": [
+        {
+            "if": {"properties": {"direction": {"const": Direction.INBOUND.value}}},
+            "then": {"properties": {"author": _by(Role.CUSTOMER), "automatic": {"const": False}}},
+            "else": {"properties": {"author": _staff()}},
+        },
+        {
+            "properties": {
+                "customer": {
+                    "anyOf": [
+                        {"required": [name], "properties": {name: {"type": "string"}}}
+                        for name in ("email", "phone")
+                    ]
+                }
+            }
+        },
+    ]
+}
+
+
 class MessageIn(_Body):
     """A customer message received, or a staff reply sent, on any channel."""
+
+    model_config = ConfigDict(json_schema_extra=_MESSAGE_RULES)
 
     direction: Direction = Field(description="inbound = from the customer.")
     channel: Channel
@@ -66,11 +117,13 @@ class MessageBatchShape(_Body):
 class CommitmentIn(_Body):
     """A promise sales or marketing made to a customer."""
 
+    model_config = ConfigDict(json_schema_extra=_staff_field("made_by"))
+
     thread_id: ThreadId
     made_by: Person
     kind: CommitmentKind
     text: Annotated[BodyText, Field(min_length=1, max_length=5000)]
-    due_at: UtcTime
+    due_at: Annotated[UtcTime, _DUE] = Field(description="Within ten years from now.")
     customer: Customer | None = None
     supersedes: ThreadId | None = Field(
         default=None, description="The commitment these new terms renegotiate."
@@ -86,11 +139,28 @@ class CommitmentIn(_Body):
 class AnswerIn(_Body):
     """Production's answer to a promise."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {"properties": {"answered_by": _staff()}},
+                {
+                    "if": {"properties": {"verdict": {"const": Verdict.COUNTERED.value}}},
+                    "then": {
+                        "required": ["feasible_due_at"],
+                        "properties": {"feasible_due_at": {"type": "string"}},
+                    },
+                },
+            ]
+        }
+    )
+
     answered_by: Person
     verdict: Verdict
     note: Annotated[BodyText, Field(max_length=5000)] | None = None
-    feasible_due_at: UtcTime | None = Field(
-        default=None, description="Required with verdict 'countered': what production can do."
+    feasible_due_at: Annotated[UtcTime, _DUE] | None = Field(
+        default=None,
+        description="Required with verdict 'countered': what production can do, within ten "
+        "years from now.",
     )
     thread_id: ThreadId | None = Field(
         default=None, description="Needed only for commitments not declared through intake."
@@ -122,6 +192,8 @@ class _StaffFact(_Body):
 class FulfilmentIn(_StaffFact):
     """Whoever delivers reports whether a promise was kept."""
 
+    model_config = ConfigDict(json_schema_extra=_staff_field("reported_by"))
+
     reported_by: Person
     kept: bool
     note: Annotated[BodyText, Field(max_length=5000)] | None = None
@@ -129,6 +201,8 @@ class FulfilmentIn(_StaffFact):
 
 class CancellationIn(_StaffFact):
     """A promise is withdrawn."""
+
+    model_config = ConfigDict(json_schema_extra=_staff_field("cancelled_by"))
 
     cancelled_by: Person
     reason: Annotated[BodyText, Field(min_length=1, max_length=2000)]

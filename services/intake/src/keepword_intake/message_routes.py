@@ -61,10 +61,17 @@ async def post_message(
 _MESSAGE = TypeAdapter(MessageIn)
 _BATCH = TypeAdapter(MessageBatchIn)
 _BATCH_SHAPE = TypeAdapter(MessageBatchShape)
-_BATCH_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageBatchIn"}}},
+# The route reads the raw body (to answer item by item), so FastAPI does not see a model. What it
+# refuses whole is a body that is not {"messages": [1 to 1,000 objects]}; an item that is not a
+# valid MessageIn (its component, from POST /v1/messages) is refused alone, in its result.
+_BATCH_SCHEMA = MessageBatchShape.model_json_schema()
+_BATCH_SCHEMA["title"] = "MessageBatchIn"
+_BATCH_SCHEMA["description"] = MessageBatchIn.__doc__
+_BATCH_SCHEMA["properties"]["messages"]["items"] = {
+    "anyOf": [{"$ref": "#/components/schemas/MessageIn"}, {"type": "object"}],
+    "description": "A MessageIn; an item that is not one gets status 422 in its result.",
 }
+_BATCH_BODY = {"required": True, "content": {"application/json": {"schema": _BATCH_SCHEMA}}}
 
 
 def _parse_batch(raw: bytes) -> list[MessageIn | list[dict[str, str]]]:
