@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from keepword_events.topics import ALL_TOPICS, retention_ms
 from keepword_ops.acls import render_kafka_users
-from keepword_platform.kafka_acls import ACCESS, SERVICES
+from keepword_platform.kafka_acls import ACCESS, ADMIN_USER, SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,3 +84,28 @@ def test_the_acl_table_matches_what_each_service_documents() -> None:
         document = yaml.safe_load((ROOT / "docs" / "asyncapi" / f"{access.user}.yaml").read_text())
         channels = {c["address"] for c in document["channels"].values()}
         assert channels == set(access.reads) | set(access.writes), access.user
+
+
+def test_the_secure_compose_overlay_locks_every_client_in() -> None:
+    """deploy/compose/secure.yml: each service logs in to Kafka over SASL_SSL as its own
+    principal (the ACL table's), every password is required, PostgreSQL is reached over TLS."""
+    overlay = yaml.safe_load((ROOT / "deploy" / "compose" / "secure.yml").read_text())
+    services = overlay["services"]
+
+    assert set(SERVICES) <= set(services)
+    for name in (*SERVICES, "provision"):
+        env = services[name]["environment"]
+        assert env["KEEPWORD_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
+        assert env["KEEPWORD_KAFKA_SSL_CAFILE"] == "/secure/ca.crt", name
+        assert env["KEEPWORD_KAFKA_SASL_USERNAME"] == (name if name != "provision" else ADMIN_USER)
+        assert ":?" in env["KEEPWORD_KAFKA_SASL_PASSWORD"], f"{name}: the password is required"
+        assert "sslmode=verify-full" in env["KEEPWORD_DATABASE_URL"], name
+    assert "keepword acls apply" in " ".join(services["provision"]["command"])
+    broker = services["kafka"]["environment"]
+    assert "PLAINTEXT" not in broker["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].replace(
+        "CONTROLLER:PLAINTEXT", ""
+    )
+    assert broker["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    scram_users = " ".join(services["kafka-format"]["command"])
+    assert all(f"name={user}," in scram_users for user in (ADMIN_USER, *SERVICES))
+    assert "hba_file=/secure/postgres/pg_hba.conf" in services["postgres"]["command"]
