@@ -1,20 +1,28 @@
 """Signed decision links: what the notifier puts in a manager's email and escalation honours.
 
-A link names one escalation, one option and one manager, is signed with HMAC (itsdangerous,
-SHA-256), expires, and carries a random nonce that escalation records when the link is used, so
-it works once. The same secret signs the short-lived CSRF token of the confirmation page.
+A link names one escalation, one option and one manager; it is a `signed_links` token of the
+purpose "decision" (HMAC, expiring, a nonce that escalation records when the link is used, so it
+works once). The same secret signs the short-lived CSRF token of the confirmation page.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from typing import Literal
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from . import signed_links
+from .signed_links import LinkRefused
 
-_LINK_SALT = "keepword.decision-link.v1"
-_CSRF_SALT = "keepword.decision-csrf.v1"
+__all__ = [
+    "DecisionClaim",
+    "LinkRefused",
+    "csrf_token",
+    "csrf_valid",
+    "decision_url",
+    "read_decision",
+    "sign_decision",
+]
+
+PURPOSE = "decision"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,37 +35,22 @@ class DecisionClaim:
     nonce: str
 
 
-class LinkRefused(Exception):
-    """The link cannot be used: `why` is "invalid" (tampered or malformed) or "expired"."""
-
-    def __init__(self, why: Literal["invalid", "expired"]) -> None:
-        super().__init__(why)
-        self.why = why
-
-
 def sign_decision(secret: str, *, escalation_id: str, option: str, manager: str) -> str:
     """A fresh token for one decision link."""
-    claim = {"e": escalation_id, "o": option, "m": manager.lower(), "n": secrets.token_hex(12)}
-    return URLSafeTimedSerializer(secret, salt=_LINK_SALT).dumps(claim)
+    claims = {"e": escalation_id, "o": option, "m": manager.lower()}
+    return signed_links.sign(secret, PURPOSE, claims)
 
 
 def read_decision(secret: str, token: str, *, max_age_seconds: int) -> DecisionClaim:
     """The claim of a token, or LinkRefused."""
-    try:
-        claim = URLSafeTimedSerializer(secret, salt=_LINK_SALT).loads(
-            token, max_age=max_age_seconds
-        )
-    except SignatureExpired:
-        raise LinkRefused("expired") from None
-    except BadSignature:
-        raise LinkRefused("invalid") from None
-    if not isinstance(claim, dict) or {"e", "o", "m", "n"} - claim.keys():
-        raise LinkRefused("invalid")
+    link = signed_links.read(
+        secret, PURPOSE, token, max_age_seconds=max_age_seconds, required=("e", "o", "m")
+    )
     return DecisionClaim(
-        escalation_id=str(claim["e"]),
-        option=str(claim["o"]),
-        manager=str(claim["m"]),
-        nonce=str(claim["n"]),
+        escalation_id=link.claims["e"],
+        option=link.claims["o"],
+        manager=link.claims["m"],
+        nonce=link.nonce,
     )
 
 
@@ -68,15 +61,11 @@ def decision_url(base_url: str, token: str) -> str:
 
 def csrf_token(secret: str, link_token: str) -> str:
     """A token for the confirmation form, bound to the link it confirms."""
-    return URLSafeTimedSerializer(secret, salt=_CSRF_SALT).dumps(link_token[-32:])
+    return signed_links.csrf_token(secret, PURPOSE, link_token)
 
 
 def csrf_valid(secret: str, link_token: str, token: str, *, max_age_seconds: int = 3600) -> bool:
     """Whether `token` came from the confirmation page of `link_token`, recently."""
-    try:
-        bound = URLSafeTimedSerializer(secret, salt=_CSRF_SALT).loads(
-            token, max_age=max_age_seconds
-        )
-    except BadSignature:
-        return False
-    return bool(bound == link_token[-32:])
+    return signed_links.csrf_valid(
+        secret, PURPOSE, link_token, token, max_age_seconds=max_age_seconds
+    )

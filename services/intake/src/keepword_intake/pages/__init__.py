@@ -1,0 +1,1 @@
+"""Intake's public pages: what a signed link in an email opens (see `kit`)."""
