@@ -120,14 +120,28 @@ def sent_at(value: str | None) -> datetime | None:
 
 
 def is_automatic(headers: dict[str, list[str]]) -> bool:
-    """Mail sent by a machine (RFC 3834 and the older conventions), not a person."""
+    """Mail sent by a machine (RFC 3834 and the older conventions), not a person.
+
+    Bounces often carry none of RFC 3834's marks, so a report (RFC 6522: delivery status, read
+    receipts, abuse reports), a null or MAILER-DAEMON return path, a sender that is a mail
+    system's own mailbox (MAILER-DAEMON, postmaster), or Exim's X-Failed-Recipients also count:
+    a bounce taken as a customer's message would reset the thread's clock.
+    """
     auto_submitted = (first(headers, "auto-submitted") or "").split(";")[0].strip().lower()
     precedence = (first(headers, "precedence") or "").strip().lower()
+    content_type = (first(headers, "content-type") or "").split(";")[0].strip().lower()
+    sender = (first(headers, "from") or "").lower()
+    return_path = (first(headers, "return-path") or "").strip().lower()
     return (
         auto_submitted not in ("", "no")
         or precedence in ("bulk", "junk", "list")
         or "x-autoreply" in headers
         or "x-autorespond" in headers
+        or content_type == "multipart/report"
+        or any(f"{box}@" in sender for box in ("mailer-daemon", "postmaster"))
+        or return_path == "<>"
+        or "mailer-daemon" in return_path
+        or "x-failed-recipients" in headers
     )
 
 

@@ -169,6 +169,24 @@ def test_a_delivery_status_notification_is_automatic_and_readable() -> None:
     assert "message/delivery-status" in [a.content_type for a in email.attachments]
 
 
+def test_real_bounces_are_automatic_and_people_are_not() -> None:
+    # Most real bounces carry no RFC 3834 mark; a report, a null or MAILER-DAEMON return path or
+    # a postmaster sender gives them away. The rest read like a person's mail (some are forwards
+    # of a bounce by a person): 8 of flufl.bounce's 117 stay unmarked.
+    bounces = [path for path in EMAILS if path.stem.startswith("bounce-")]
+    marked = [
+        path.stem
+        for path in bounces
+        if parse_inbound_email(
+            path.read_bytes(), envelope_from="bounces@example.org"
+        ).auto_submitted
+    ]
+    people = ["hand-outlook-reply-no-markers", "hand-gmail-wrapped-attribution", "talon-gmail"]
+
+    assert len(marked) >= len(bounces) - 8
+    assert not [name for name in people if read(name).auto_submitted]
+
+
 @pytest.mark.parametrize(
     "name", ["hand-auto-reply-out-of-office", "hand-auto-reply-precedence-bulk"]
 )
