@@ -1,0 +1,1 @@
+"""Keepword insights: every topic read into facts, and the indices computed from them."""

@@ -1,0 +1,722 @@
+"""A seeded month of a few thousand threads, published to a real broker, read by the real
+service into the real PostgreSQL: the indices it answers are the ones this test computes on
+its own from the records it reads back from the topics, and a rebuild (schema dropped, the
+consumer group back at the earliest offsets) answers the same.
+
+The month spans Europe's spring clock change (30 March 2025) and Easter (Good Friday 18 April
+and Easter Monday 21 April are public holidays in Germany), on a calendar of Monday to Friday,
+09:00 to 17:00 Berlin time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from fastapi import FastAPI
+from keepword_events import (
+    CommitmentAnswered,
+    CommitmentKind,
+    CommitmentSource,
+    CommitmentStatus,
+    CommitmentStatusChanged,
+    Customer,
+    Envelope,
+    EscalationDecided,
+    EscalationOpened,
+    EscalationRaised,
+    EscalationResolved,
+    EscalationRule,
+    Event,
+    MessageReceived,
+    Money,
+    NotificationFailed,
+    NotificationSent,
+    OptionKind,
+    Person,
+    ReplySent,
+    Role,
+    Verdict,
+    decode,
+    encode,
+    new_envelope,
+    topics,
+)
+from keepword_events.common import Channel
+from keepword_insights.app import create_app
+from keepword_insights.settings import InsightsSettings
+from keepword_ops.groups import reset_group
+from keepword_platform.business_hours import (
+    add_business_time,
+    business_time_between,
+    calendar_for,
+)
+from keepword_platform.company import BusinessHours
+from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.api_keys import bearer, new_key
+from keepword_testkit.local_kafka import private_broker
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+SEED = 20250330
+THREADS = 1500
+ZONE = ZoneInfo("Europe/Berlin")
+START = datetime(2025, 3, 17, tzinfo=ZONE)  # a Monday, two weeks before the clock change
+END = datetime(2025, 4, 28, tzinfo=ZONE)  # the Monday after Easter Monday
+FIRST_REPLY, NEXT_REPLY = timedelta(hours=4), timedelta(hours=8)
+COMPANY = """
+[company]
+name = "Brightline GmbH"
+support_address = "support@brightline.example"
+timezone = "Europe/Berlin"
+
+[sla]
+first_reply = "4h"
+next_reply = "8h"
+
+[sla.business_hours]
+days = [0, 1, 2, 3, 4]
+start = "09:00"
+end = "17:00"
+holidays_country = "DE"
+"""
+CALENDAR = calendar_for(
+    BusinessHours(days=(0, 1, 2, 3, 4), start="09:00", end="17:00", holidays_country="DE"),
+    "Europe/Berlin",
+)
+
+STAFF = [
+    *(Person(email=f"sales{i}@brightline.example", role=Role.SALES) for i in range(4)),
+    *(Person(email=f"service{i}@brightline.example", role=Role.SERVICE) for i in range(4)),
+    *(Person(email=f"marketing{i}@brightline.example", role=Role.MARKETING) for i in range(2)),
+]
+PRODUCTION = [Person(email=f"maker{i}@brightline.example", role=Role.PRODUCTION) for i in range(2)]
+MANAGERS = [Person(email=f"lead{i}@brightline.example", role=Role.MANAGEMENT) for i in range(2)]
+RESOLUTIONS = ("Sam called the customer", "Alex replied to the customer", "Morgan decided")
+
+
+# ----- the month, generated ---------------------------------------------------------------
+
+
+@dataclass
+class Month:
+    """A thread's events in the order they happened (one key: one partition per topic)."""
+
+    rng: random.Random
+    envelopes: list[Envelope[Event]] = field(default_factory=list)
+
+    def add(self, event: Event, at: datetime) -> None:
+        self.envelopes.append(new_envelope(event, source="/test/month", time=at))
+
+    def later(self, at: datetime, low: int, high: int) -> datetime:
+        return at + timedelta(seconds=self.rng.randint(low, high))
+
+
+def seeded_month() -> list[Envelope[Event]]:
+    month = Month(random.Random(SEED))
+    span = int((END - START).total_seconds()) - 5 * 86400
+    for n in range(THREADS):
+        thread_ = f"month-{n:05d}"
+        at = START + timedelta(seconds=month.rng.randint(0, span))
+        _thread(month, thread_, at.astimezone(UTC))
+    return month.envelopes
+
+
+def _thread(month: Month, thread_id: str, at: datetime) -> None:
+    rng = month.rng
+    ids = {"thread_id": thread_id, "correlation_id": thread_id}
+    customer = Customer(email=f"{thread_id}@customer.example")
+    writer = Person(email=customer.email or "", role=Role.CUSTOMER)
+    deposit = Money(
+        amount=Decimal(f"{rng.randint(100, 4000)}.00"), currency=rng.choice(["EUR", "USD"])
+    )
+    paid = rng.random() < 0.15
+    rounds = rng.randint(1, 3)
+    count = 0
+    for round_ in range(rounds):
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            count += 1
+            month.add(
+                MessageReceived(
+                    **ids,
+                    message_id=f"{thread_id}-m{count}",
+                    channel=Channel.EMAIL,
+                    customer=customer,
+                    author=writer,
+                    sent_at=at,
+                    received_at=at,
+                    deposit=deposit if paid and count == 1 else None,
+                ),
+                at,
+            )
+            at = month.later(at, 60, 8 * 3600)
+        if round_ == rounds - 1 and rng.random() < 0.2:
+            break  # still waiting
+        at = month.later(at, 300, 3 * 86400)
+        staff = rng.choice(STAFF)
+        automatic = rng.random() < 0.05
+        unproven = not automatic and rng.random() < 0.03
+        count += 1
+        month.add(
+            ReplySent(
+                **ids,
+                message_id=f"{thread_id}-m{count}",
+                channel=rng.choice((Channel.EMAIL, Channel.PHONE)),
+                customer=customer,
+                author=staff,
+                sent_at=at,
+                received_at=at,
+                automatic=automatic,
+                sender_verified=not unproven,
+            ),
+            at,
+        )
+        if rng.random() < 0.3:
+            _promise(month, ids, f"{thread_id}-p{round_}", staff, at)
+    if rng.random() < 0.18:
+        _escalation(month, ids, f"{thread_id}-e", customer, month.later(at, 60, 86400))
+    if rng.random() < 0.5:
+        _notification(month, ids, f"{thread_id}-n", month.later(at, 1, 600))
+
+
+def _promise(
+    month: Month, ids: dict[str, str], commitment_id: str, maker: Person, at: datetime
+) -> None:
+    rng = month.rng
+    kind = rng.choice(list(CommitmentKind))
+    common: dict[str, Any] = {
+        **ids,
+        "commitment_id": commitment_id,
+        "kind": kind,
+        "text": "We will deliver it by Friday.",
+        "made_by": maker,
+        "source": CommitmentSource(kind="declared"),
+    }
+    moves: list[tuple[CommitmentStatus, bool]] = [(CommitmentStatus.AWAITING_CONFIRMATION, False)]
+    verdict: Verdict | None = None
+    if rng.random() < 0.8:
+        verdict = rng.choice(
+            (Verdict.CONFIRMED, Verdict.CONFIRMED, Verdict.REJECTED, Verdict.COUNTERED)
+        )
+        moves.append((CommitmentStatus(verdict.value), False))
+        if verdict is Verdict.CONFIRMED and rng.random() < 0.3:
+            moves.append((CommitmentStatus.CONFIRMED, True))  # at risk
+        if verdict is Verdict.CONFIRMED and rng.random() < 0.6:
+            moves.append((rng.choice((CommitmentStatus.KEPT, CommitmentStatus.BROKEN)), False))
+        elif verdict is not Verdict.CONFIRMED and rng.random() < 0.4:
+            moves.append((CommitmentStatus.RENEGOTIATED, False))
+    previous: CommitmentStatus | None = None
+    for status, at_risk in moves:
+        at = month.later(at, 1, 86400)
+        if verdict is not None and previous is CommitmentStatus.AWAITING_CONFIRMATION:
+            answer = CommitmentAnswered(
+                **ids,
+                commitment_id=commitment_id,
+                answered_by=rng.choice(PRODUCTION),
+                verdict=verdict,
+            )
+            month.add(answer, at)
+        month.add(
+            CommitmentStatusChanged(
+                **common, status=status, previous_status=previous, at_risk=at_risk, changed_at=at
+            ),
+            at,
+        )
+        previous = status
+
+
+def _escalation(
+    month: Month, ids: dict[str, str], escalation_id: str, customer: Customer, at: datetime
+) -> None:
+    rng = month.rng
+    rule = rng.choice(list(EscalationRule))
+    common: dict[str, Any] = {**ids, "escalation_id": escalation_id, "rule": rule}
+    month.add(
+        EscalationOpened(
+            **common, level=1, manager=MANAGERS[0], customer=customer, reason="r", decide_by=at
+        ),
+        at,
+    )
+    level = 1
+    if rng.random() < 0.35:
+        level = 2
+        at = month.later(at, 600, 86400)
+        month.add(
+            EscalationRaised(**common, level=2, manager=MANAGERS[1], reason="r", decide_by=at), at
+        )
+        if rng.random() < 0.3:
+            at = month.later(at, 600, 86400)
+            month.add(
+                EscalationRaised(
+                    **common, level=2, manager=MANAGERS[1], reason="r", decide_by=at, reminder=1
+                ),
+                at,
+            )
+    decided = None
+    if rng.random() < 0.25:
+        at = month.later(at, 60, 86400)
+        month.add(
+            EscalationDecided(
+                **common, level=level, option=OptionKind.HANDLE_IT, decided_by=MANAGERS[level - 1]
+            ),
+            at,
+        )
+    if rng.random() < 0.7:
+        at = month.later(at, 60, 2 * 86400)
+        decided = rng.choice(
+            (OptionKind.REFUND, OptionKind.PHONE_CALL, OptionKind.RENEGOTIATE, OptionKind.REASSIGN)
+        )
+        refund = (
+            Decimal(f"{rng.randint(20, 900)}.{rng.randint(0, 99):02d}")
+            if decided is OptionKind.REFUND
+            else None
+        )
+        month.add(
+            EscalationDecided(
+                **common,
+                level=level,
+                option=decided,
+                decided_by=MANAGERS[level - 1],
+                refund_amount=refund,
+            ),
+            at,
+        )
+    if rng.random() < 0.6:
+        at = month.later(at, 60, 86400)
+        month.add(EscalationResolved(**common, level=level, resolution=rng.choice(RESOLUTIONS)), at)
+
+
+def _notification(month: Month, ids: dict[str, str], notification_id: str, at: datetime) -> None:
+    rng = month.rng
+    common: dict[str, Any] = {
+        **ids,
+        "notification_id": notification_id,
+        "idempotency_key": notification_id,
+        "source_event_id": notification_id,
+        "template": rng.choice(("acknowledgement", "escalation", "promise-gap")),
+        "recipient_role": Role.CUSTOMER,
+        "recipient": "someone@customer.example",
+        "attempts": 1,
+    }
+    if rng.random() < 0.9:
+        month.add(NotificationSent(**common, email_message_id="<x@y>", subject="s"), at)
+    else:
+        month.add(NotificationFailed(**common, error="refused", permanent=True), at)
+
+
+# ----- what the indices must be, computed here from the records read back ------------------
+
+
+def _p(values: list[float], p: int) -> float | None:
+    return sorted(values)[math.ceil(p * len(values) / 100) - 1] if values else None
+
+
+def _stats(samples: list[tuple[float, bool]]) -> dict[str, Any]:
+    seconds = [s for s, _ in samples]
+    within = sum(1 for _, ok in samples if ok)
+    return {
+        "count": len(samples),
+        "p50_seconds": _p(seconds, 50),
+        "p90_seconds": _p(seconds, 90),
+        "within_sla_percent": round(100 * within / len(samples), 2) if samples else None,
+    }
+
+
+def _keyed(samples: list[tuple[str, float, bool]]) -> dict[str, Any]:
+    groups: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for key, seconds, ok in samples:
+        groups[key].append((seconds, ok))
+    return {key: _stats(groups[key]) for key in sorted(groups)}
+
+
+def _promise_counts(promises: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {"made": len(promises)} | {s.value: 0 for s in CommitmentStatus}
+    for p in promises:
+        counts[p["status"]] += 1
+    counts["at_risk"] = sum(1 for p in promises if p["at_risk"])
+    counts["gap"] = sum(1 for p in promises if p["verdict"] in ("rejected", "countered"))
+    return counts
+
+
+def expected(
+    events: list[Envelope[Event]], start: datetime, end: datetime, team: str | None
+) -> dict[str, Any]:
+    """The indices, from the events in the order the topics hold them."""
+
+    def inside(at: datetime) -> bool:
+        return start <= at < end
+
+    # Replies: replay each thread's messages.
+    waits: list[dict[str, Any]] = []
+    state: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"since": None, "n": 0, "answered": False, "deposit": None}
+    )
+    for e in events:
+        m = e.data
+        if isinstance(m, MessageReceived):
+            s = state[m.thread_id]
+            if s["since"] is None:
+                s["since"], s["before"] = m.received_at, s["answered"]
+            s["n"] += 1
+            s["deposit"] = m.deposit or s["deposit"]
+        elif isinstance(m, ReplySent) and not m.automatic and m.sender_verified:
+            s = state[m.thread_id]
+            if s["since"] is not None:
+                waits.append(
+                    {
+                        "began": s["since"],
+                        "before": s["before"],
+                        "n": s["n"],
+                        "at": m.sent_at,
+                        "who": m.author.email,
+                        "team": m.author.role.value,
+                    }
+                )
+            s["since"], s["n"], s["answered"] = None, 0, True
+    counted = [w for w in waits if inside(w["began"]) and team in (None, w["team"])]
+    replies: dict[str, Any] = {}
+    for name, before in (("first_reply", False), ("next_reply", True)):
+        mine = []
+        for w in counted:
+            if w["before"] is not before:
+                continue
+            seconds = business_time_between(w["began"], w["at"], CALENDAR).total_seconds()
+            due = add_business_time(w["began"], NEXT_REPLY if before else FIRST_REPLY, CALENDAR)
+            year, week, _ = w["began"].astimezone(ZONE).isocalendar()
+            mine.append((f"{year}-W{week:02d}", w["team"], w["who"], seconds, w["at"] <= due))
+        replies[name] = {
+            "all": _stats([(s, ok) for *_, s, ok in mine]),
+            "by_week": _keyed([(wk, s, ok) for wk, _, _, s, ok in mine]),
+            "by_team": _keyed([(t, s, ok) for _, t, _, s, ok in mine]),
+            "by_person": _keyed([(p, s, ok) for _, _, p, s, ok in mine]),
+        }
+    waiting = [s for s in state.values() if s["since"] is not None]
+    by_n = Counter(s["n"] for s in waiting)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for s in waiting:
+        if s["deposit"]:
+            totals[s["deposit"].currency] += s["deposit"].amount
+    oldest = min(s["since"] for s in waiting)
+
+    # Promises: each one's last statement.
+    promises: dict[str, dict[str, Any]] = {}
+    for e in events:
+        c = e.data
+        if isinstance(c, CommitmentStatusChanged):
+            known = promises.setdefault(c.commitment_id, {"made": c.changed_at, "verdict": None})
+            known |= {
+                "kind": c.kind.value,
+                "maker": c.made_by.email,
+                "team": c.made_by.role.value,
+                "status": c.status.value,
+                "at_risk": c.at_risk,
+            }
+            if c.status.value in ("confirmed", "rejected", "countered"):
+                known["verdict"] = c.status.value
+    made = [p for p in promises.values() if inside(p["made"]) and team in (None, p["team"])]
+
+    def per(key: str) -> dict[str, Any]:
+        keys = sorted({p[key] for p in made})
+        return {k: _promise_counts([p for p in made if p[key] == k]) for k in keys}
+
+    answers: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in events:
+        if isinstance(e.data, CommitmentAnswered) and inside(e.time):
+            answers[e.data.answered_by.email][e.data.verdict.value] += 1
+
+    # Escalations.
+    opened: dict[str, dict[str, Any]] = {}
+    raised: Counter[str] = Counter()
+    reminders = 0
+    options: Counter[str] = Counter()
+    handle_it: Counter[str] = Counter()
+    refunds: list[Decimal] = []
+    for e in events:
+        x = e.data
+        if isinstance(x, EscalationOpened):
+            opened[x.escalation_id] = {
+                "rule": x.rule.value,
+                "at": e.time,
+                "decided": None,
+                "option": None,
+                "resolution": None,
+            }
+        elif isinstance(x, EscalationRaised) and inside(e.time):
+            if x.reminder:
+                reminders += 1
+            else:
+                raised[str(x.level)] += 1
+        elif isinstance(x, EscalationDecided):
+            if x.option is not OptionKind.HANDLE_IT and opened[x.escalation_id]["decided"] is None:
+                opened[x.escalation_id] |= {"decided": e.time, "option": x.option.value}
+            if inside(e.time):
+                options[x.option.value] += 1
+                if x.option is OptionKind.HANDLE_IT:
+                    handle_it[x.decided_by.email] += 1
+                if x.option is OptionKind.REFUND and x.refund_amount is not None:
+                    refunds.append(x.refund_amount)
+        elif isinstance(x, EscalationResolved):
+            opened[x.escalation_id]["resolution"] = x.resolution
+    mine_e = [x for x in opened.values() if inside(x["at"])]
+
+    def how(x: dict[str, Any]) -> str:
+        text = x["resolution"]
+        if "called the customer" in text:
+            return "phone_call"
+        if "replied to the customer" in text:
+            return "reply"
+        return f"decision:{x['option']}" if x["option"] else "other"
+
+    to_decision = [
+        business_time_between(x["at"], x["decided"], CALENDAR).total_seconds()
+        for x in mine_e
+        if x["decided"]
+    ]
+    resolved = Counter(how(x) for x in mine_e if x["resolution"])
+    sent: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for e in events:
+        if isinstance(e.data, NotificationSent | NotificationFailed) and inside(e.time):
+            (sent if isinstance(e.data, NotificationSent) else failed)[e.data.template] += 1
+    return {
+        "replies": replies,
+        "waiting_now": {"threads": len(waiting), "oldest_since": oldest.isoformat()},
+        "repeated_contact": {
+            "waiting_now_by_messages": {str(n): by_n[n] for n in sorted(by_n)},
+            "waiting_now_wrote_more_than_once": sum(1 for s in waiting if s["n"] > 1),
+            "answered_after_more_than_one_message": sum(1 for w in counted if w["n"] > 1),
+        },
+        "deposits_waiting": {
+            "threads": sum(1 for s in waiting if s["deposit"]),
+            "totals": {c: str(totals[c]) for c in sorted(totals)},
+        },
+        "promises": {
+            "all": _promise_counts(made),
+            "by_kind": per("kind"),
+            "by_maker": per("maker"),
+            "by_team": per("team"),
+        },
+        "production_answers": {
+            who: {v: answers[who][v] for v in ("confirmed", "rejected", "countered")}
+            for who in sorted(answers)
+        },
+        "escalations": {
+            "opened": len(mine_e),
+            "opened_by_rule": {
+                r.value: sum(1 for x in mine_e if x["rule"] == r.value) for r in EscalationRule
+            },
+            "raised_by_level": dict(sorted(raised.items())),
+            "reminders": reminders,
+            "time_to_decision": {
+                "count": len(to_decision),
+                "p50_seconds": _p(to_decision, 50),
+                "p90_seconds": _p(to_decision, 90),
+            },
+            "undecided": sum(1 for x in mine_e if x["decided"] is None and x["resolution"] is None),
+            "decisions_by_option": {o.value: options[o.value] for o in OptionKind},
+            "refunds": {"count": len(refunds), "total": str(sum(refunds, Decimal(0)))},
+            "handle_it_by_manager": dict(sorted(handle_it.items())),
+            "resolved_by": dict(sorted(resolved.items())),
+        },
+        "notifications": {
+            "sent": sum(sent.values()),
+            "failed": sum(failed.values()),
+            "by_template": {
+                t: {"sent": sent[t], "failed": failed[t]}
+                for t in sorted(sent.keys() | failed.keys())
+            },
+        },
+    }
+
+
+def comparable(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer without what depends on the time of asking."""
+    found = {k: v for k, v in answer.items() if k != "period"}
+    found["waiting_now"] = {
+        k: v for k, v in found["waiting_now"].items() if k != "oldest_business_seconds"
+    }
+    return found
+
+
+# ----- the real broker, the real service ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def month_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of this module's own: the month's records must not reach other tests' services."""
+    with private_broker(
+        tmp_path_factory.mktemp("kafka"), KeepwordSettings().topic_partitions
+    ) as bootstrap:
+        yield bootstrap
+
+
+async def publish_all(bootstrap: str, envelopes: list[Envelope[Event]]) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
+    )
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            record = encode(envelope)
+            await producer.send(
+                record.topic, record.value, key=record.key, headers=list(record.headers)
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def read_back(bootstrap: str) -> list[Envelope[Event]]:
+    """Every record of the catalog's topics, decoded, each partition in offset order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics.EVENT_TOPICS
+            for p in range(KeepwordSettings().topic_partitions)
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found: dict[TopicPartition, list[Any]] = defaultdict(list)
+        while sum(len(found[tp]) for tp in partitions) < sum(ends.values()):
+            batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for tp, records in batch.items():
+                found[tp] += records
+    finally:
+        await consumer.stop()
+    return [decode(r.value, r.headers) for tp in partitions for r in found[tp]]
+
+
+@pytest.fixture(scope="module")
+async def month(month_broker: str) -> list[Envelope[Event]]:
+    envelopes = seeded_month()
+    await publish_all(month_broker, envelopes)
+    return await read_back(month_broker)
+
+
+@contextlib.asynccontextmanager
+async def insights(
+    bootstrap: str, database_url: str, config: Path
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The service in-process, with its real lifespan, and a client holding a read key."""
+    settings = InsightsSettings(
+        kafka_bootstrap=bootstrap,
+        database_url=database_url,
+        config=config,
+        gauge_refresh_seconds=3600,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        key = bearer(await new_key(app.state.runtime.db, ["read"]))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://insights", headers=key
+        ) as http:
+            yield app, http
+
+
+async def caught_up(database_url: str, events: int, within: float = 120) -> None:
+    """Once the service has an inbox row for every event."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + within
+        while (done := await conn.fetchval("SELECT count(*) FROM insights.inbox")) < events:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{done} of {events} events handled after {within}s")
+            await asyncio.sleep(0.25)
+    finally:
+        await conn.close()
+
+
+async def drop_facts(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS insights CASCADE")
+    finally:
+        await conn.close()
+
+
+QUESTIONS = [
+    {"from": START.isoformat(), "to": END.isoformat()},
+    {"from": START.isoformat(), "to": END.isoformat(), "team": "service"},
+    # The week of the clock change, Monday to Monday.
+    {
+        "from": datetime(2025, 3, 24, tzinfo=ZONE).isoformat(),
+        "to": datetime(2025, 3, 31, tzinfo=ZONE).isoformat(),
+    },
+]
+
+
+async def answers(http: httpx.AsyncClient) -> list[dict[str, Any]]:
+    found = []
+    for question in QUESTIONS:
+        answer = await http.get("/v1/indices", params=question)
+        assert answer.status_code == 200, answer.text
+        found.append(answer.json())
+    return found
+
+
+async def test_the_indices_of_a_seeded_month_are_those_of_its_records_and_survive_a_rebuild(
+    month_broker: str, month: list[Envelope[Event]], database_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "company.toml"
+    config.write_text(COMPANY)
+    await drop_facts(database_url)  # an earlier run's facts, on the same database
+    wanted = [
+        expected(
+            month, datetime.fromisoformat(q["from"]), datetime.fromisoformat(q["to"]), q.get("team")
+        )
+        for q in QUESTIONS
+    ]
+
+    async with insights(month_broker, database_url, config) as (_app, http):
+        await caught_up(database_url, len(month))
+        first = await answers(http)
+        table = await http.get("/v1/indices.csv", params=QUESTIONS[0])
+
+    for got, want in zip(first, wanted, strict=True):
+        assert comparable(got) == want
+    # Enough of each kind to mean something: the month is not mostly empty.
+    whole = first[0]
+    assert whole["replies"]["first_reply"]["all"]["count"] > 1000
+    assert whole["replies"]["next_reply"]["all"]["count"] > 500
+    assert len(whole["replies"]["first_reply"]["by_week"]) >= 6
+    assert whole["promises"]["all"]["gap"] > 50
+    assert whole["escalations"]["decisions_by_option"]["refund"] > 10
+    assert whole["waiting_now"]["threads"] > 100
+    # The CSV carries the same numbers.
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    p90 = next(
+        r
+        for r in rows
+        if (r["section"], r["index"], r["key"], r["metric"])
+        == ("replies", "first_reply", "all", "p90_seconds")
+    )
+    assert float(p90["value"]) == whole["replies"]["first_reply"]["all"]["p90_seconds"]
+
+    # A rebuild: the facts dropped, the group back at the beginning of every topic.
+    await drop_facts(database_url)
+    await reset_group(month_broker, "keepword-insights", "earliest")
+    async with insights(month_broker, database_url, config) as (_app, http):
+        await caught_up(database_url, len(month))
+        again = await answers(http)
+
+    assert [comparable(a) for a in again] == [comparable(a) for a in first]
