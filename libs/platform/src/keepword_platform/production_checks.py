@@ -30,7 +30,8 @@ def production_problems(
         return []
     problems = [
         *_link_secret(settings.link_secret),
-        *_public_url(settings.escalation_public_url),
+        *_public_url("KEEPWORD_ESCALATION_PUBLIC_URL", settings.escalation_public_url),
+        *_public_url("KEEPWORD_INTAKE_PUBLIC_URL", settings.intake_public_url),
         *_database_tls(settings.database_url, environ),
     ]
     smtp_password = getattr(settings, "smtp_password", None)  # the notifier's settings only
@@ -71,11 +72,11 @@ def _link_secret(secret: str) -> list[str]:
     return []
 
 
-def _public_url(url: str) -> list[str]:
-    # Decision links carry a token that decides an escalation: never over plain HTTP.
+def _public_url(variable: str, url: str) -> list[str]:
+    # Signed links carry a token that acts (decides, answers a promise): never over plain HTTP.
     scheme = urlsplit(url).scheme.lower()
     if scheme != "https":
-        return [f"KEEPWORD_ESCALATION_PUBLIC_URL must be an https:// URL, not {scheme}://"]
+        return [f"{variable} must be an https:// URL, not {scheme}://"]
     return []
 
 

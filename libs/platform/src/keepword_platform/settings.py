@@ -93,6 +93,15 @@ class KeepwordSettings(BaseSettings):
     escalation_public_url: str = Field(
         default="http://127.0.0.1:8081", description="Where managers reach the decision pages."
     )
+    answer_link_hours: int = Field(
+        default=120,
+        ge=1,
+        description="How long the links in production's and the maker's promise emails work.",
+    )
+    intake_public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where people reach intake's pages (the links in promise emails).",
+    )
     consumer_stall_seconds: float = Field(
         default=60,
         gt=0,
