@@ -45,6 +45,7 @@ from .escalations import (
     OptionKind,
     PromiseInQuestion,
 )
+from .feedback import CustomerRated, FeedbackOccasion, FeedbackRequested
 from .messages import MessageReceived, ReplySent
 from .notifications import NotificationFailed, NotificationSent
 from .registry import EVENT_MODELS, EVENT_TYPES, models_on_topic
@@ -63,6 +64,7 @@ __all__ = [
     "CommitmentStatus",
     "CommitmentStatusChanged",
     "Customer",
+    "CustomerRated",
     "Direction",
     "Envelope",
     "EscalationDecided",
@@ -74,6 +76,8 @@ __all__ = [
     "Event",
     "EventDecodeError",
     "EvidenceItem",
+    "FeedbackOccasion",
+    "FeedbackRequested",
     "KafkaRecord",
     "MessageReceived",
     "Money",

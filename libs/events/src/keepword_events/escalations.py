@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from . import topics
 from .base import Event, Identifier
+from .checks import BodyText
 from .common import Customer, Money, Person, Value
 
 
@@ -22,6 +23,7 @@ class EscalationRule(StrEnum):
     PROMISE_GAP = "promise_gap"
     HANDLE_IT = "handle_it"
     DIFFICULT_CONVERSATION = "difficult_conversation"
+    UNHAPPY_CUSTOMER = "unhappy_customer"
 
 
 class OptionKind(StrEnum):
@@ -88,6 +90,10 @@ class EscalationOpened(EscalationFacts):
     unanswered_messages: int = Field(default=0, ge=0)
     deposit: Money | None = None
     promise: PromiseInQuestion | None = None
+    customer_comment: Annotated[BodyText, Field(max_length=2000)] | None = Field(
+        default=None,
+        description="What the customer wrote with a low rating (rule unhappy_customer).",
+    )
 
 
 class EscalationWarned(EscalationFacts):

@@ -30,6 +30,7 @@ from .escalations import (
     Option,
     OptionKind,
 )
+from .feedback import CustomerRated, FeedbackOccasion, FeedbackRequested
 from .messages import MessageReceived, ReplySent
 from .notifications import NotificationFailed, NotificationSent
 
@@ -170,6 +171,19 @@ def every_event(thread_id: str = "thr-example-1") -> list[Event]:
             rule=EscalationRule.HANDLE_IT,
             level=2,
             resolution="Refund confirmed to the customer.",
+        ),
+        FeedbackRequested(
+            **ids,
+            customer=CUSTOMER,
+            occasion=FeedbackOccasion.RESOLVED,
+            requested_at=NOW,
+        ),
+        CustomerRated(
+            **ids,
+            rating=2,
+            comment="The refund came, but only after I wrote three times.",
+            rated_at=NOW,
+            revision=1,
         ),
         NotificationSent(
             **ids,

@@ -20,6 +20,7 @@ from .escalations import (
     EscalationResolved,
     EscalationWarned,
 )
+from .feedback import CustomerRated, FeedbackRequested
 from .messages import MessageReceived, ReplySent
 from .notifications import NotificationFailed, NotificationSent
 
@@ -37,6 +38,8 @@ EVENT_MODELS: Final[tuple[type[Event], ...]] = (
     EscalationRaised,
     EscalationDecided,
     EscalationResolved,
+    FeedbackRequested,
+    CustomerRated,
     NotificationSent,
     NotificationFailed,
 )

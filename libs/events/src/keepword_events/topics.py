@@ -14,6 +14,7 @@ COMMITMENT_REQUESTS: Final = "keepword.commitment-requests.v1"
 COMMITMENTS: Final = "keepword.commitments.v1"
 ESCALATIONS: Final = "keepword.escalations.v1"
 NOTIFICATIONS: Final = "keepword.notifications.v1"
+FEEDBACK: Final = "keepword.feedback.v1"
 
 DLQ_SUFFIX: Final = ".dlq"
 
@@ -77,6 +78,14 @@ CATALOG: Final[tuple[TopicSpec, ...]] = (
         (),  # no service reads it yet; ops follows it with `keepword tail`
         EVENT_RETENTION_MS,
         "The outcome of every email: sent or failed.",
+    ),
+    TopicSpec(
+        FEEDBACK,
+        "intake",
+        ("escalation",),
+        EVENT_RETENTION_MS,
+        # Its own topic: a reader of ratings needs no access to the messages' bodies.
+        "Customers' ratings of how well we kept our word, with their comments.",
     ),
 )
 

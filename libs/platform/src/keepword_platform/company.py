@@ -60,6 +60,17 @@ class Sla(_Section):
     business_hours: BusinessHours | None = None
 
 
+class Feedback(_Section):
+    """Asking customers how well we kept our word (`[feedback]`): once per thread, when one of
+    its escalations is resolved or after it was answered and stayed quiet for `ask_after`."""
+
+    enabled: bool = False
+    ask_after: Duration = timedelta(days=3)
+    low_at_most: int = Field(default=2, ge=1, le=5, description="ratings up to this escalate")
+    links_valid_for: Duration = timedelta(days=30)
+    changeable_for: Duration = timedelta(days=7)
+
+
 class PersonEntry(_Section):
     """Someone on staff; `level` places managers on the escalation chain (1 is asked first)."""
 
@@ -104,6 +115,7 @@ class CompanyConfig(_Section):
 
     company: Company = Company()
     sla: Sla = Sla()
+    feedback: Feedback = Feedback()
     people: tuple[PersonEntry, ...] = ()
     mailbox: tuple[Mailbox, ...] = ()
 

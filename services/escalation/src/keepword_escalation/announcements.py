@@ -55,6 +55,7 @@ def opened(opening: Opening, manager: Person) -> Event:
         unanswered_messages=clock.unanswered,
         deposit=clock.deposit,
         promise=opening.promise,
+        customer_comment=opening.ask.comment,
     )
 
 

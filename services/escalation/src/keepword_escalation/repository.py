@@ -8,6 +8,7 @@ from typing import Any
 
 from keepword_events import (
     Customer,
+    CustomerRated,
     EscalationRule,
     EvidenceItem,
     Money,
@@ -268,3 +269,42 @@ async def list_escalations(
         limit,
     )
     return [_escalation(r) for r in rows]
+
+
+async def note_rating(conn: Connection, rated: CustomerRated) -> bool:
+    """Keep the thread's rating if it is newer than the one kept; False for a stale revision."""
+    kept = await conn.fetchval(
+        """INSERT INTO escalation.ratings (thread_id, rating, revision, rated_at)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (thread_id) DO UPDATE SET rating = EXCLUDED.rating,
+               revision = EXCLUDED.revision, rated_at = EXCLUDED.rated_at, updated_at = now()
+            WHERE escalation.ratings.revision < EXCLUDED.revision
+           RETURNING true""",
+        rated.thread_id,
+        rated.rating,
+        rated.revision,
+        rated.rated_at,
+    )
+    return bool(kept)
+
+
+async def feedback_asked(conn: Connection, thread_id: str) -> bool:
+    """Whether the thread's customer was asked for feedback already (or rated it anyway)."""
+    asked = await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM escalation.threads
+                           WHERE thread_id = $1 AND feedback_asked_at IS NOT NULL)
+               OR EXISTS (SELECT 1 FROM escalation.ratings WHERE thread_id = $1)""",
+        thread_id,
+    )
+    return bool(asked)
+
+
+async def mark_feedback_asked(conn: Connection, thread_id: str, at: datetime) -> bool:
+    """Record that the thread's customer is asked now; False if they were asked before."""
+    marked = await conn.fetchval(
+        """UPDATE escalation.threads SET feedback_asked_at = $2
+            WHERE thread_id = $1 AND feedback_asked_at IS NULL RETURNING true""",
+        thread_id,
+        at,
+    )
+    return bool(marked)

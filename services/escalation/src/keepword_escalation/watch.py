@@ -11,8 +11,10 @@ from keepword_events import (
     Channel,
     CommitmentStatusChanged,
     Customer,
+    CustomerRated,
     Envelope,
     Event,
+    FeedbackOccasion,
     MessageReceived,
     OptionKind,
     Person,
@@ -25,14 +27,16 @@ from keepword_platform.messaging import timers
 from keepword_platform.messaging.inputs import Inputs, on
 from keepword_platform.reply_deadline import ReplySla, business_due_in
 
-from . import announcements, clocks, escalations, repository, rules
+from . import announcements, clocks, escalations, feedback, repository, rules
 from .clocks import ThreadClock
 from .escalations import Escalation, State
+from .feedback import FEEDBACK_ASK
 from .rules import REPLY_DUE, REPLY_WARN, Ask, escalation_id_for, who
 from .tone import is_non_decision_in_time, read_customer_message_in_time
 
 __all__ = [
     "DECISION_DUE",
+    "FEEDBACK_ASK",
     "INPUTS",
     "REPLY_DUE",
     "REPLY_WARN",
@@ -53,8 +57,9 @@ INPUTS: Inputs[Watch] = Inputs(
     on(MessageReceived, lambda watch, conn, e: watch._customer_wrote(conn, e.data, e.id)),
     on(ReplySent, lambda watch, conn, e: watch._staff_replied(conn, e.data, e.id)),
     on(CommitmentStatusChanged, lambda watch, conn, e: watch._promise_moved(conn, e.data, e.id)),
+    on(CustomerRated, lambda watch, conn, e: watch._customer_rated(conn, e.data, e.id)),
 )
-"""What escalation watches: messages, replies and the ledger's changes."""
+"""What escalation watches: messages, replies, the ledger's changes and customers' ratings."""
 
 
 class Watch:
@@ -141,8 +146,10 @@ class Watch:
         if not r.reached_the_customer:
             return []  # an automatic acknowledgement, or an internal note: not a reply
         if clock is not None:
-            await repository.save_clock(conn, clocks.person_replied(clock, at=r.sent_at))
+            clock = clocks.person_replied(clock, at=r.sent_at)
+            await repository.save_clock(conn, clock)
             await timers.cancel_timers(conn, SCHEMA, r.thread_id)
+            await self._ask_when_quiet(conn, clock)
         how = "called the customer" if r.channel is Channel.PHONE else "replied to the customer"
         await repository.add_to_timeline(
             conn, r.thread_id, r.sent_at, f"{who(r.author)} {how}", event_id
@@ -166,6 +173,27 @@ class Watch:
         await repository.note_promise(conn, c.thread_id, rules.in_question(c), c.feasible_due_at)
         return await self._escalate(conn, [rules.gap_ask(clock, c, what, event_id)])
 
+    async def _customer_rated(
+        self, conn: Connection, rated: CustomerRated, event_id: str
+    ) -> Caused:
+        if not await repository.note_rating(conn, rated):
+            return []  # an older revision, read after a newer one
+        await repository.add_to_timeline(
+            conn, rated.thread_id, rated.rated_at, rules.rating_line(rated), event_id
+        )
+        low_at_most = self._company().feedback.low_at_most
+        active = await repository.active_escalation(conn, rated.thread_id)
+        if rules.withdrawn(active, rated, low_at_most=low_at_most):
+            assert active is not None
+            what = f"the customer changed their rating to {rated.rating}"
+            return await self._resolve(conn, active, what, event_id)
+        clock = await repository.load_clock(conn, rated.thread_id)
+        if clock is None:  # a rating of a thread we have not seen a message of
+            clock = ThreadClock(thread_id=rated.thread_id, customer=Customer())
+            await repository.save_clock(conn, clock)
+        ask = rules.unhappy_ask(clock, rated, low_at_most=low_at_most, event_id=event_id)
+        return await self._escalate(conn, [ask] if ask else [])
+
     # ----- deadlines ----------------------------------------------------------------------
 
     async def on_timer(self, conn: Connection, timer: timers.Timer) -> Sequence[Event]:
@@ -184,6 +212,8 @@ class Watch:
         for timer in due:
             if timer.kind == DECISION_DUE:
                 caused += await self._decision_due(conn, timer.subject, now)
+            elif timer.kind == FEEDBACK_ASK:
+                caused += await self._ask_feedback(conn, timer.subject, FeedbackOccasion.ANSWERED)
         replies = [t for t in due if t.kind in (REPLY_WARN, REPLY_DUE)]
         waiting = await repository.load_clocks(conn, [t.subject for t in replies])
         overdue = rules.replies_overdue([(t.kind, waiting.get(t.subject)) for t in replies], now)
@@ -312,4 +342,45 @@ class Watch:
         await repository.add_to_timeline(
             conn, escalation.thread_id, self._now(), f"Resolved: {resolution}", causation_id
         )
-        return [announcements.resolved(escalation, resolution, causation_id)]
+        resolved = announcements.resolved(escalation, resolution, causation_id)
+        return [resolved, *await self._ask_feedback(conn, escalation.thread_id)]
+
+    # ----- asking for feedback -------------------------------------------------------------
+
+    async def _ask_when_quiet(self, conn: Connection, clock: ThreadClock) -> None:
+        """An answered thread: ask the customer once it has stayed quiet long enough."""
+        config = self._company().feedback
+        at = feedback.quiet_from(clock, config.ask_after) if config.enabled else None
+        if at is not None and not await repository.feedback_asked(conn, clock.thread_id):
+            await timers.set_timer(conn, SCHEMA, FEEDBACK_ASK, clock.thread_id, at)
+
+    async def _ask_feedback(
+        self,
+        conn: Connection,
+        thread_id: str,
+        occasion: FeedbackOccasion = FeedbackOccasion.RESOLVED,
+    ) -> Caused:
+        """Ask the customer how well we kept our word, if `feedback.may_ask` now (once)."""
+        config = self._company().feedback
+        if not config.enabled:
+            return []
+        now = self._now()
+        clock = await repository.load_clock(conn, thread_id)
+        may = feedback.may_ask(
+            clock,
+            active=await repository.active_escalation(conn, thread_id),
+            asked=await repository.feedback_asked(conn, thread_id),
+            occasion=occasion,
+            now=now,
+            ask_after=config.ask_after,
+        )
+        if (
+            clock is None
+            or not may
+            or not await repository.mark_feedback_asked(conn, thread_id, now)
+        ):
+            return []
+        await repository.add_to_timeline(
+            conn, thread_id, now, "Asked the customer how well we kept our word", None
+        )
+        return [feedback.request(clock, occasion, now)]
