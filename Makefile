@@ -12,7 +12,7 @@ STEP := $(LOCAL)/steps.sh run
 export UV_PYTHON_DOWNLOADS := never
 export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
 
-.PHONY: help up demo down logs status test lint typecheck unit deps stack provision browser schemas docs bench clean
+.PHONY: help up demo down logs status test lint typecheck unit deps stack provision browser mailserver schemas docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ status: ## Show what is running
 logs: ## Show where the logs are (.local/logs/), and their last lines
 	@for f in .local/logs/*.log; do echo "== $$f"; tail -n 5 "$$f"; done 2>/dev/null || echo "no logs yet: run make up"
 
-test: deps stack provision browser lint typecheck ## Run ruff, mypy and every test against the real servers
+test: deps stack provision browser mailserver lint typecheck ## Run ruff, mypy and every test against the real servers
 	$(VENV)/pytest
 
 lint:
@@ -53,6 +53,9 @@ deps: ## Install uv (if missing) and the locked Python dependencies into .venv
 	  "python3 -m pip install uv" -- python3 -m pip install --disable-pip-version-check uv
 	@$(STEP) "Python dependencies in .venv (uv sync, locked)" \
 	  "uv sync --all-packages --frozen" -- uv sync --all-packages --frozen
+
+mailserver: ## Install Dovecot (Debian's package) for the mailbox connector's tests
+	@$(LOCAL)/dovecot.sh install
 
 browser: ## Install headless Chromium (Debian's package) for the browser tests
 	@$(LOCAL)/browser.sh install

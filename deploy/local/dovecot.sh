@@ -223,7 +223,7 @@ deliver() {
 }
 
 case ${1:-} in
-  install) install ;;
+  install) installed && step_ok "Dovecot ready ($(dovecot --version | cut -d' ' -f1))" || install ;;
   start) start "${2:-}" "${3:-}" ;;
   stop) stop "${2:?usage: dovecot.sh stop DIR}" ;;
   status)

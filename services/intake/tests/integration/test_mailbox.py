@@ -46,24 +46,26 @@ async def test_a_broken_message_is_set_aside_and_the_next_ones_are_published(
     no_sender = b"Subject: who wrote this?\r\nMessage-ID: <nobody@x>\r\n\r\nno From header\r\n"
     dovecot.deliver([customer_mail("first", domain), no_sender], folder=name)
 
-    async with TopicProbe(catalog_topics, [topics.MESSAGES], source=INTAKE) as probe:
-        async with running_intake(
+    async with (
+        TopicProbe(catalog_topics, [topics.MESSAGES], source=INTAKE) as probe,
+        running_intake(
             kafka_bootstrap=catalog_topics,
             database_url=database_url,
             config=config,
             smtp_listen_port=free_port(),
-        ):
-            dovecot.deliver([customer_mail("second", domain)], folder=name)
-            subjects: list[str | None] = []
-            async with asyncio.timeout(60):
-                while len(subjects) < 2:
-                    await asyncio.sleep(0.3)
-                    subjects = [
-                        e.data.subject
-                        for e in await probe.events()
-                        if isinstance(e.data, MessageReceived)
-                        and (e.data.email_message_id or "").endswith(f"@{domain}>")
-                    ]
+        ),
+    ):
+        dovecot.deliver([customer_mail("second", domain)], folder=name)
+        subjects: list[str | None] = []
+        async with asyncio.timeout(60):
+            while len(subjects) < 2:
+                await asyncio.sleep(0.3)
+                subjects = [
+                    e.data.subject
+                    for e in await probe.events()
+                    if isinstance(e.data, MessageReceived)
+                    and (e.data.email_message_id or "").endswith(f"@{domain}>")
+                ]
 
     assert sorted(s or "" for s in subjects) == ["first", "second"]
     conn = await asyncpg.connect(database_url)
@@ -78,4 +80,5 @@ async def test_a_broken_message_is_set_aside_and_the_next_ones_are_published(
         await conn.close()
     assert [(r["folder"], r["uid"]) for r in aside] == [(name, 2)]
     assert aside[0]["reason"].startswith("unreadable: no sender")
-    assert position is not None and position["last_uid"] == 3
+    assert position is not None
+    assert position["last_uid"] == 3

@@ -59,8 +59,9 @@ def _checked(response: Any, what: str) -> list[Any]:
 class FolderSession:
     """A logged-in connection with `folder` selected."""
 
-    def __init__(self, client: Any, mailbox: Mailbox, folder: str) -> None:
+    def __init__(self, client: Any, mailbox: Mailbox, folder: str, lost: asyncio.Event) -> None:
         self._client = client
+        self._lost = lost  # set when the server closes the connection
         self._mailbox = mailbox
         self.folder = folder
 
@@ -68,13 +69,15 @@ class FolderSession:
     async def open(cls, mailbox: Mailbox, folder: str) -> tuple[FolderSession, FolderState]:
         """Connect (TLS, or STARTTLS before anything else), log in, select `folder`."""
         context = _tls_context(mailbox)
-        if mailbox.security == "tls":
-            client = aioimaplib.IMAP4_SSL(
-                mailbox.host, mailbox.port, ssl_context=context, timeout=TIMEOUT_SECONDS
-            )
-        else:
-            client = aioimaplib.IMAP4(mailbox.host, mailbox.port, timeout=TIMEOUT_SECONDS)
-        session = cls(client, mailbox, folder)
+        lost = asyncio.Event()
+        client = aioimaplib.IMAP4(
+            mailbox.host,
+            mailbox.port,
+            timeout=TIMEOUT_SECONDS,
+            conn_lost_cb=lambda _error: lost.set(),
+            ssl_context=context if mailbox.security == "tls" else None,
+        )
+        session = cls(client, mailbox, folder, lost)
         try:
             await client.wait_hello_from_server()
             if mailbox.security == "starttls":
@@ -151,11 +154,21 @@ class FolderSession:
             _checked(await self._client.noop(), "NOOP")
             return
         idle = await self._client.idle_start(timeout=seconds)
+        push = asyncio.ensure_future(
+            self._client.wait_server_push(timeout=seconds + TIMEOUT_SECONDS)
+        )
+        gone = asyncio.ensure_future(self._lost.wait())
         try:
-            await self._client.wait_server_push(timeout=seconds + TIMEOUT_SECONDS)
+            await asyncio.wait({push, gone}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if self._client.has_pending_idle():
-                self._client.idle_done()
+            gone.cancel()
+            push.cancel()
+        pushed_lines = push.result() if push.done() and not push.cancelled() else []
+        if self._lost.is_set() or any(bytes(line).startswith(b"BYE") for line in pushed_lines):
+            # e.g. the folder was deleted or renumbered: the next session sees it as it is now
+            raise ImapError(f"{self.folder}: the server closed the session")
+        if self._client.has_pending_idle():
+            self._client.idle_done()
         _checked(await asyncio.wait_for(idle, TIMEOUT_SECONDS), "IDLE")
         pushed = self._client.protocol.idle_queue
         while not pushed.empty():  # what else came meanwhile: the next look sees it anyway
