@@ -14,6 +14,7 @@ from keepword_events import (
     EscalationOpened,
     EscalationRaised,
     Event,
+    FeedbackRequested,
     MessageReceived,
     OptionKind,
     ReplySent,
@@ -26,6 +27,7 @@ from keepword_platform.database import Connection
 from keepword_platform.decision_links import decision_url, sign_decision
 from keepword_platform.messaging import timers
 from keepword_platform.messaging.inputs import Inputs, on
+from keepword_platform.rating_links import rating_url, sign_rating
 from keepword_platform.reply_deadline import company_reply_deadline
 from keepword_platform.settings import KeepwordSettings
 
@@ -65,6 +67,10 @@ class Dispatcher:
             manager=manager_email,
         )
         return decision_url(self._settings.escalation_public_url, token)
+
+    def _rating_link(self, thread_id: str, rating: int | None) -> str:
+        token = sign_rating(self._settings.link_secret, thread_id=thread_id, rating=rating)
+        return rating_url(self._settings.intake_public_url, token)
 
     async def on_event(
         self, conn: Connection, envelope: Envelope[Event]
@@ -123,7 +129,12 @@ class Dispatcher:
             return []
         context = await context_store.load(conn, data.thread_id)
         notices = notices_for(
-            envelope, self._company(), now=self._now(), links=self._link, thread=context
+            envelope,
+            self._company(),
+            now=self._now(),
+            links=self._link,
+            thread=context,
+            ratings=self._rating_link,
         )
         for notice in notices:
             # An email to the customer answers their latest email (web forms have none).
@@ -189,6 +200,7 @@ INPUTS: Inputs[Dispatcher] = Inputs(
     on(EscalationRaised, Dispatcher.notify),
     on(EscalationDecided, Dispatcher.notify),
     on(VagueTimePromised, Dispatcher.notify),
+    on(FeedbackRequested, Dispatcher.notify),
 )
 """What the notifier reads: messages (for memory and acknowledgements), the ledger's changes,
 promises that named only a vague time, and escalations."""

@@ -19,6 +19,7 @@ CUSTOMER_TEMPLATES: Final = frozenset(
         "refund_confirmed_customer",
         "phone_call_proposed_customer",
         "promise_renegotiated_customer",
+        "feedback_request_customer",
     }
 )
 STAFF_TEMPLATES: Final = frozenset(

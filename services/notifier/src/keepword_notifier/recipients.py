@@ -20,6 +20,7 @@ from keepword_events import (
     EscalationOpened,
     EscalationRaised,
     Event,
+    FeedbackRequested,
     MessageReceived,
     Money,
     OptionKind,
@@ -30,6 +31,7 @@ from keepword_events import (
 )
 from keepword_platform.company import CompanyConfig
 
+from .feedback_notices import RatingLinkMaker, feedback_request_for
 from .notices import CUSTOMER_TEMPLATES, STAFF_TEMPLATES, TEMPLATES, Notice, staff_name
 from .promise_notices import promise_for_owner, promise_for_production, vague_time_for_maker
 
@@ -83,8 +85,10 @@ def notices_for(
     now: datetime,
     links: LinkMaker,
     thread: ThreadContext | None = None,
+    ratings: RatingLinkMaker | None = None,
 ) -> list[Notice]:
-    """Every email an event calls for; [] for events nobody needs to hear about.
+    """Every email an event calls for; [] for events nobody needs to hear about (or, without
+    `ratings` to sign its links, the feedback request).
 
     A customer's message alone calls for nothing here: the acknowledgement waits for a timer
     (see `acknowledgement_for`), because a person's answer within minutes is better.
@@ -102,6 +106,9 @@ def notices_for(
         return [*promise_for_owner(event, company), *promise_for_production(event, company)]
     if isinstance(event, VagueTimePromised):
         return vague_time_for_maker(event, company)
+    if isinstance(event, FeedbackRequested) and ratings is not None:
+        asked = feedback_request_for(event, company, now=now, links=ratings, subject=known.subject)
+        return [asked] if asked else []
     return []
 
 
@@ -197,7 +204,12 @@ def _escalation_for_manager(
             "unanswered_messages": event.unanswered_messages,
             "waiting_for": now - thread.waiting_since if thread.waiting_since else None,
             "first_entry_ago": now - event.evidence[0].at if event.evidence else None,
-            "customer_wrote": relevant_part(thread.last_customer_message),
+            # A low rating's comment is what they wrote last, and all of it matters.
+            "customer_wrote": (
+                event.customer_comment
+                if isinstance(event, EscalationOpened) and event.customer_comment
+                else relevant_part(thread.last_customer_message)
+            ),
             # The event's own account first: the ledger's events on the other topic may not
             # have been read yet.
             "promise": event.promise.text if event.promise else thread.promise,

@@ -34,6 +34,8 @@ from keepword_events import (
     EscalationRule,
     Event,
     EvidenceItem,
+    FeedbackOccasion,
+    FeedbackRequested,
     MessageReceived,
     Money,
     Option,
@@ -159,6 +161,19 @@ class FakeLinks:
     def __call__(self, escalation_id: str, option: OptionKind, manager_email: str) -> str:
         self.calls.append((escalation_id, option, manager_email))
         return f"https://decide.brightline.example/decisions/{escalation_id}.{option.value}"
+
+
+def fake_rating_link(thread_id: str, rating: int | None) -> str:
+    """Stands in for signed rating links: a readable URL."""
+    return f"https://brightline.example/feedback/{thread_id}.{rating or 'words'}"
+
+
+def feedback_requested(**changes: Any) -> FeedbackRequested:
+    """Escalation asks Dana how well we kept our word: her escalation was resolved."""
+    base = FeedbackRequested(
+        **IDS, customer=DANA, occasion=FeedbackOccasion.RESOLVED, requested_at=NOW
+    )
+    return base.model_copy(update=changes)
 
 
 def envelope(event: Event) -> Envelope[Event]:
@@ -409,6 +424,25 @@ def _examples() -> dict[str, Notice]:
         ),
         "promise_renegotiated_customer",
     )
+    for name, asked, known in (
+        ("feedback_request_customer", feedback_requested(), thread_context()),
+        ("feedback_request_customer_minimal", feedback_requested(customer=unnamed), bare),
+    ):
+        [examples[name]] = notices_for(
+            envelope(asked),
+            COMPANY,
+            now=NOW,
+            links=FakeLinks(),
+            thread=known,
+            ratings=fake_rating_link,
+        )
+    examples["escalation_opened_manager_unhappy_customer"] = notices(
+        opened(
+            rule=EscalationRule.UNHAPPY_CUSTOMER,
+            reason="The customer rated how well we kept our word 1 out of 5 and wrote why.",
+            customer_comment="You said someone would call me on Monday.\n\nNobody did.",
+        )
+    )[0]
     examples["escalation_digest_manager"] = digest_notice(
         [held_send(examples["escalation_opened_manager"]), held_send(_second_escalation())],
         COMPANY,
