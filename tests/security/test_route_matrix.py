@@ -8,8 +8,9 @@ the route itself answers). A route that needs no key says what it answers withou
 
 Open, on purpose: health (`/healthz`, `/healthz/ready`, `/healthz/live`: probes carry no
 credentials), `/metrics` (Prometheus scrapes it; no personal data), the OpenAPI document and
-its pages (the shape of the API, not its data), and escalation's decision pages
-(`/decisions/{token}`): the signed, single-use link is their credential.
+its pages (the shape of the API, not its data), escalation's decision pages
+(`/decisions/{token}`) and intake's answer pages (`/answers/{token}`): the signed, single-use
+link is their credential.
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ ROWS: list[Row] = [
     Row("escalation", "GET", "/decisions/{token}", OPEN, 400),
     # (a POST without the page's CSRF token is refused first: 403)
     Row("escalation", "POST", "/decisions/{token}", OPEN, 403),
+    # Intake's answer pages: the signed link is the credential; a forged one is refused (400).
+    Row("intake", "GET", "/answers/{token}", OPEN, 400),
+    Row("intake", "POST", "/answers/{token}", OPEN, 400),
     *_open_common("notifier"),
 ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import structlog
@@ -68,6 +68,35 @@ _UNKNOWN: dict[int | str, dict[str, Any]] = {
 }
 
 
+async def publish_fact(
+    intake: Intake, event: Event, event_id: str, *, what: str, commitment_id: str
+) -> None:
+    """Publish a fact about an existing commitment; 413 or 503 as a Problem."""
+    await publish(intake, event, event_id)
+    log.info(
+        f"commitment {what}",
+        thread_id=event.thread_id,
+        event_id=event_id,
+        commitment_id=commitment_id,
+    )
+
+
+async def publish_answer(
+    intake: Intake, body: AnswerIn, *, commitment_id: str, thread_id: str, event_id: str
+) -> None:
+    """Publish production's answer: the one path of the API route and the answer pages."""
+    event = facts.commitment_answered(body, commitment_id, thread_id)
+    await publish_fact(intake, event, event_id, what="answer", commitment_id=commitment_id)
+
+
+async def publish_cancellation(
+    intake: Intake, body: CancellationIn, *, commitment_id: str, thread_id: str, event_id: str
+) -> None:
+    """Publish a withdrawal: the one path of the API route and the maker's pages."""
+    event = facts.commitment_cancelled(body, commitment_id, thread_id)
+    await publish_fact(intake, event, event_id, what="cancel", commitment_id=commitment_id)
+
+
 async def _commitment_fact(
     intake: Intake,
     client: str,
@@ -76,7 +105,7 @@ async def _commitment_fact(
     commitment_id: str,
     body: AnswerIn | FulfilmentIn | CancellationIn,
     what: str,
-    event_of: Callable[[str], Event],
+    publish_for: Callable[[str, str], Awaitable[None]],
 ) -> Response:
     """Publish a fact about an existing commitment (answer, fulfilment, cancellation)."""
     thread_id = body.thread_id or await repository.thread_of_commitment(intake.db, commitment_id)
@@ -91,13 +120,7 @@ async def _commitment_fact(
     known_thread: str = thread_id
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
-        await publish(intake, event_of(known_thread), planned["event_id"])
-        log.info(
-            f"commitment {what}",
-            thread_id=known_thread,
-            event_id=planned["event_id"],
-            commitment_id=commitment_id,
-        )
+        await publish_for(known_thread, planned["event_id"])
         return planned
 
     return await respond_once(
@@ -140,7 +163,9 @@ async def post_answer(
         commitment_id=commitment_id,
         body=body,
         what="answer",
-        event_of=lambda thread: facts.commitment_answered(body, commitment_id, thread),
+        publish_for=lambda thread, event_id: publish_answer(
+            intake, body, commitment_id=commitment_id, thread_id=thread, event_id=event_id
+        ),
     )
 
 
@@ -166,7 +191,13 @@ async def post_fulfilment(
         commitment_id=commitment_id,
         body=body,
         what="fulfilment",
-        event_of=lambda thread: facts.commitment_fulfilled(body, commitment_id, thread),
+        publish_for=lambda thread, event_id: publish_fact(
+            intake,
+            facts.commitment_fulfilled(body, commitment_id, thread),
+            event_id,
+            what="fulfilment",
+            commitment_id=commitment_id,
+        ),
     )
 
 
@@ -192,5 +223,7 @@ async def post_cancel(
         commitment_id=commitment_id,
         body=body,
         what="cancel",
-        event_of=lambda thread: facts.commitment_cancelled(body, commitment_id, thread),
+        publish_for=lambda thread, event_id: publish_cancellation(
+            intake, body, commitment_id=commitment_id, thread_id=thread, event_id=event_id
+        ),
     )

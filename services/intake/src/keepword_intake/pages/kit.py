@@ -53,6 +53,11 @@ REFUSALS = {
         "The form is missing its security token, or it is too old. Open the link again.",
     ),
     "closed": (409, "This is already settled", "Nothing more is needed from this link."),
+    "unavailable": (
+        503,
+        "We could not record it just now",
+        "Please open the link again in a minute and send the form once more.",
+    ),
 }
 _EVENT_IDS = uuid.UUID("6f1c2b1e-6a57-4d8e-9a43-5f0d1c7e2a10")  # namespace of link events
 

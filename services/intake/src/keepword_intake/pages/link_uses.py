@@ -18,6 +18,7 @@ from typing import Any, Literal
 import asyncpg
 import structlog
 from keepword_platform.database import Connection
+from keepword_platform.problems import Problem
 from keepword_platform.signed_links import SignedLink
 
 from keepword_intake.publishing import BrokerUnavailable, EventTooLarge
@@ -50,6 +51,17 @@ async def use_of(conn: Connection | asyncpg.Pool, nonce: str) -> LinkUse | None:
     return LinkUse(json.loads(row["action"]), row["event_id"], row["state"] == "done")
 
 
+async def subject_done(pool: asyncpg.Pool, purpose: str, subject: str) -> bool:
+    """Whether any link of `purpose` has acted on `subject` (e.g. one of a promise's answers)."""
+    done = await pool.fetchval(
+        """SELECT true FROM intake.link_uses
+           WHERE purpose = $1 AND subject = $2 AND state = 'done' LIMIT 1""",
+        purpose,
+        subject,
+    )
+    return bool(done)
+
+
 async def _claim(pool: asyncpg.Pool, link: SignedLink, subject: str, action: Action) -> LinkUse:
     async with pool.acquire() as conn:
         inserted = await conn.fetchval(
@@ -79,7 +91,7 @@ async def act_once(
         return "used"
     try:
         await publish(use.action, use.event_id)
-    except (BrokerUnavailable, EventTooLarge):
+    except (BrokerUnavailable, EventTooLarge, Problem):  # Problem: the API's 413 or 503
         log.warning("link action not published", purpose=link.purpose, event_id=use.event_id)
         return "unavailable"
     await pool.execute(
