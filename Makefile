@@ -80,7 +80,7 @@ schemas: ## Regenerate the committed JSON Schemas of the event contract
 
 docs: ## Regenerate the committed AsyncAPI documents of the services (docs/asyncapi/)
 	@mkdir -p docs/asyncapi
-	@for service in intake commitments escalation notifier; do \
+	@for service in intake commitments escalation notifier insights; do \
 	  $(VENV)/faststream docs gen --yaml --factory keepword_ops.asyncapi:$$service \
 	    --out docs/asyncapi/$$service.yaml; \
 	done

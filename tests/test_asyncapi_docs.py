@@ -83,7 +83,7 @@ def test_the_document_shows_what_the_service_reads_and_writes(
     assert document["info"]["title"] == f"Keepword {service}"
     assert document["servers"]["development"]["host"] == "127.0.0.1:9092"
     assert addresses("send") == set(produced_by(service)) | {dead_letter_topic(t) for t in read}
-    assert produced_by(service)
+    assert produced_by(service) or service == "insights"  # the read side publishes nothing
     # What the service subscribes to is exactly what the catalog says it reads.
     assert read == consumers
 

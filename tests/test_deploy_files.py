@@ -47,6 +47,7 @@ def test_compose_runs_every_service() -> None:
         "commitments",
         "escalation",
         "notifier",
+        "insights",
     } <= set(compose["services"])
 
 

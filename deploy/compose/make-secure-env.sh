@@ -4,7 +4,7 @@
 #   deploy/compose/make-secure-env.sh > .env.secure   (keep it out of version control)
 set -euo pipefail
 password() { openssl rand -base64 24 | tr -d '/+='; }
-for user in ADMIN INTAKE COMMITMENTS ESCALATION NOTIFIER; do
+for user in ADMIN INTAKE COMMITMENTS ESCALATION NOTIFIER INSIGHTS; do
   echo "KEEPWORD_KAFKA_PASSWORD_${user}=$(password)"
 done
 echo "KEEPWORD_POSTGRES_PASSWORD=$(password)"

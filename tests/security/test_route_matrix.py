@@ -32,6 +32,8 @@ from keepword_commitments.app import create_app as commitments_app
 from keepword_commitments.settings import CommitmentsSettings
 from keepword_escalation.app import create_app as escalation_app
 from keepword_escalation.settings import EscalationSettings
+from keepword_insights.app import create_app as insights_app
+from keepword_insights.settings import InsightsSettings
 from keepword_intake.app import create_app as intake_app
 from keepword_intake.settings import IntakeSettings
 from keepword_notifier.app import create_app as notifier_app
@@ -131,6 +133,9 @@ ROWS: list[Row] = [
     Row("intake", "GET", "/answers/{token}", OPEN, 400),
     Row("intake", "POST", "/answers/{token}", OPEN, 400),
     *_open_common("notifier"),
+    *_open_common("insights"),
+    Row("insights", "GET", "/v1/indices", READ, 200),
+    Row("insights", "GET", "/v1/indices.csv", READ, 200),
 ]
 
 
@@ -160,7 +165,7 @@ def _url(row: Row) -> str:
 
 @dataclass
 class Running:
-    """The four services in-process, and keys of every kind."""
+    """The services in-process, and keys of every kind."""
 
     clients: dict[str, httpx.AsyncClient]
     apps: dict[str, FastAPI]
@@ -207,6 +212,7 @@ async def running(
         "notifier": lambda: notifier_app(
             NotifierSettings(kafka_bootstrap=fresh_kafka, smtp_port=free_port(), **common)
         ),
+        "insights": lambda: insights_app(InsightsSettings(kafka_bootstrap=fresh_kafka, **common)),
     }
     async with AsyncExitStack() as stack:
         apps, clients = {}, {}

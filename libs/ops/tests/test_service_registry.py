@@ -23,7 +23,7 @@ SERVICE_PACKAGES = (
 
 def test_every_service_of_the_workspace_is_registered_with_its_own_schema() -> None:
     installed = installed_services()
-    assert set(installed) == {"intake", "commitments", "escalation", "notifier"}
+    assert set(installed) == {"intake", "commitments", "escalation", "notifier", "insights"}
     for name, entry in installed.items():
         assert entry.service.name == entry.service.schema == name
         assert entry.service.summary

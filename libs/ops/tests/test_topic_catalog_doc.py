@@ -10,7 +10,7 @@ from pathlib import Path
 from keepword_events.topics import CATALOG, DAY_MS, EVENT_TOPICS, retention_ms
 
 ARCHITECTURE = Path(__file__).resolve().parents[3] / "docs" / "architecture.md"
-SERVICES = ("intake", "commitments", "escalation", "notifier")
+SERVICES = ("intake", "commitments", "escalation", "notifier", "insights")
 
 
 def _catalog_rows() -> dict[str, list[str]]:
@@ -39,7 +39,7 @@ def test_every_topic_has_a_row_with_its_real_consumers_and_retention() -> None:
     assert set(EVENT_TOPICS) <= set(rows)
     for topic in EVENT_TOPICS:
         _producer, consumers, key, _schema, retention, _partitions = rows[topic]
-        named = set(re.findall(r"\b(intake|commitments|escalation|notifier)\b", consumers))
+        named = set(re.findall(r"\b(intake|commitments|escalation|notifier|insights)\b", consumers))
         assert named == _readers(topic), topic
         assert key == "thread_id"
         assert retention == f"{retention_ms(topic) // DAY_MS} days"

@@ -46,21 +46,21 @@ CATALOG: Final[tuple[TopicSpec, ...]] = (
     TopicSpec(
         MESSAGES,
         "intake",
-        ("commitments", "escalation", "notifier"),
+        ("commitments", "escalation", "notifier", "insights"),
         EVENT_RETENTION_MS,
         "Customer messages received and staff replies sent, on every channel.",
     ),
     TopicSpec(
         COMMITMENT_REQUESTS,
         "intake (or internal teams' tools)",
-        ("commitments",),
+        ("commitments", "insights"),
         EVENT_RETENTION_MS,
         "Promises declared by sales/marketing and production's answers to them.",
     ),
     TopicSpec(
         COMMITMENTS,
         "commitments",
-        ("escalation", "notifier"),
+        ("escalation", "notifier", "insights"),
         EVENT_RETENTION_MS,
         "Every state change of every promise in the ledger, and each promise in a staff reply "
         "that named only a vague time (for its maker to name one).",
@@ -68,14 +68,14 @@ CATALOG: Final[tuple[TopicSpec, ...]] = (
     TopicSpec(
         ESCALATIONS,
         "escalation",
-        ("notifier",),
+        ("notifier", "insights"),
         EVENT_RETENTION_MS,
         "Escalations opened, warned, raised, decided and resolved.",
     ),
     TopicSpec(
         NOTIFICATIONS,
         "notifier",
-        (),  # no service reads it yet; ops follows it with `keepword tail`
+        ("insights",),  # ops follows it too, with `keepword tail`
         EVENT_RETENTION_MS,
         "The outcome of every email: sent or failed.",
     ),

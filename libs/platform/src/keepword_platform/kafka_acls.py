@@ -19,7 +19,13 @@ from keepword_events.topics import CATALOG, dead_letter_topic
 ResourceType = Literal["topic", "group", "cluster"]
 Operation = Literal["Read", "Write", "Describe", "IdempotentWrite"]
 
-SERVICES: Final[tuple[str, ...]] = ("intake", "commitments", "escalation", "notifier")
+SERVICES: Final[tuple[str, ...]] = (
+    "intake",
+    "commitments",
+    "escalation",
+    "notifier",
+    "insights",
+)
 
 # The principal that provisions (topics, ACLs) and runs the ops CLI: a super user of the brokers.
 ADMIN_USER: Final = "keepword-admin"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = ("intake", "commitments", "escalation", "notifier")
+SERVICES = ("intake", "commitments", "escalation", "notifier", "insights")
 
 
 def free_port() -> int:
