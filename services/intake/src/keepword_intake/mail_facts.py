@@ -77,6 +77,13 @@ def earlier_message_ids(email: InboundEmail) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def first_thread_of(email_message_id: str) -> str:
+    """The thread an email starts when it belongs to none: derived from its Message-ID, so an
+    email published again (intake killed between Kafka's acknowledgement and remembering it)
+    lands on the thread its first copy started, the one consumers kept."""
+    return f"thr-{uuid.uuid5(_EMAIL_NAMESPACE, f'thread:{email_message_id}').hex[:16]}"
+
+
 def email_event_id(email_message_id: str) -> str:
     """The event id of an email, stable across redeliveries of the same email."""
     return str(uuid.uuid5(_EMAIL_NAMESPACE, email_message_id))

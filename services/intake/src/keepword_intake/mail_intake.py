@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
-from keepword_events.thread_refs import new_thread_id
 from keepword_platform.company import CompanyConfig
 
 from . import repository
@@ -24,6 +23,7 @@ from .mail_facts import (
     earlier_message_ids,
     email_event,
     email_event_id,
+    first_thread_of,
     parties,
     thread_named_in,
 )
@@ -90,7 +90,7 @@ class MailIntake:
         thread_id = (
             thread_named_in(email)
             or await repository.thread_of_email(pool, earlier_message_ids(email))
-            or new_thread_id()
+            or first_thread_of(email_message_id)
         )
         company = self._company()
         proven = True
