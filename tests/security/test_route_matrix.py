@@ -10,7 +10,7 @@ Open, on purpose: health (`/healthz`, `/healthz/ready`, `/healthz/live`: probes 
 credentials), `/metrics` (Prometheus scrapes it; no personal data), the OpenAPI document and
 its pages (the shape of the API, not its data), escalation's decision pages
 (`/decisions/{token}`) and intake's answer pages (`/answers/{token}`): the signed, single-use
-link is their credential.
+link is their credential; so is the rating link of intake's rating pages (`/feedback/{token}`).
 """
 
 from __future__ import annotations
@@ -132,6 +132,9 @@ ROWS: list[Row] = [
     # Intake's answer pages: the signed link is the credential; a forged one is refused (400).
     Row("intake", "GET", "/answers/{token}", OPEN, 400),
     Row("intake", "POST", "/answers/{token}", OPEN, 400),
+    # The customer's rating pages, the same way (not single use: a rating may change a while).
+    Row("intake", "GET", "/feedback/{token}", OPEN, 400),
+    Row("intake", "POST", "/feedback/{token}", OPEN, 400),
     *_open_common("notifier"),
     *_open_common("insights"),
     Row("insights", "GET", "/v1/indices", READ, 200),

@@ -272,13 +272,16 @@ async def list_escalations(
 
 
 async def note_rating(conn: Connection, rated: CustomerRated) -> bool:
-    """Keep the thread's rating if it is newer than the one kept; False for a stale revision."""
+    """Keep the thread's rating if it is newer than the one kept; False for a stale revision.
+    (A revision published twice, its first record kept by Kafka but not by intake, is ordered
+    by its time.)"""
     kept = await conn.fetchval(
         """INSERT INTO escalation.ratings (thread_id, rating, revision, rated_at)
            VALUES ($1, $2, $3, $4)
            ON CONFLICT (thread_id) DO UPDATE SET rating = EXCLUDED.rating,
                revision = EXCLUDED.revision, rated_at = EXCLUDED.rated_at, updated_at = now()
-            WHERE escalation.ratings.revision < EXCLUDED.revision
+            WHERE (escalation.ratings.revision, escalation.ratings.rated_at)
+                  < (EXCLUDED.revision, EXCLUDED.rated_at)
            RETURNING true""",
         rated.thread_id,
         rated.rating,
