@@ -20,8 +20,10 @@ from keepword_events import (
     ReplySent,
     Role,
     VagueTimePromised,
+    Verdict,
 )
 from keepword_events.thread_refs import keepword_message_id
+from keepword_platform.answer_links import answer_url, sign_answer
 from keepword_platform.company import CompanyConfig
 from keepword_platform.database import Connection
 from keepword_platform.decision_links import decision_url, sign_decision
@@ -71,6 +73,10 @@ class Dispatcher:
     def _rating_link(self, thread_id: str, rating: int | None) -> str:
         token = sign_rating(self._settings.link_secret, thread_id=thread_id, rating=rating)
         return rating_url(self._settings.intake_public_url, token)
+
+    def _answer_link(self, event: CommitmentStatusChanged, verdict: Verdict, person: str) -> str:
+        token = sign_answer(self._settings.link_secret, event, verdict, person)
+        return answer_url(self._settings.intake_public_url, token)
 
     async def on_event(
         self, conn: Connection, envelope: Envelope[Event]
@@ -135,6 +141,7 @@ class Dispatcher:
             links=self._link,
             thread=context,
             ratings=self._rating_link,
+            answers=self._answer_link,
         )
         for notice in notices:
             # An email to the customer answers their latest email (web forms have none).

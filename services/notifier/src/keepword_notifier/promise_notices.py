@@ -4,7 +4,7 @@ or when it named only a vague time; production when it awaits their confirmation
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from keepword_events import (
     CommitmentStatus,
@@ -12,10 +12,21 @@ from keepword_events import (
     Customer,
     Role,
     VagueTimePromised,
+    Verdict,
 )
 from keepword_platform.company import CompanyConfig
 
 from .notices import Notice, staff_name
+
+
+class AnswerLinkMaker(Protocol):
+    """Makes the signed URL of one answer in production's email.
+
+    The service builds it from `keepword_platform.answer_links`; tests pass a fake.
+    """
+
+    def __call__(self, event: CommitmentStatusChanged, verdict: Verdict, person: str) -> str: ...
+
 
 _OWNER_TEMPLATES: Final = {
     CommitmentStatus.REJECTED: "promise_rejected_owner",
@@ -72,9 +83,14 @@ def promise_for_owner(event: CommitmentStatusChanged, company: CompanyConfig) ->
     ]
 
 
-def promise_for_production(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
+def promise_for_production(
+    event: CommitmentStatusChanged,
+    company: CompanyConfig,
+    answers: AnswerLinkMaker | None = None,
+) -> list[Notice]:
     """Production hears when a promise awaits its confirmation, and again when it turns at risk
-    while still unanswered."""
+    while still unanswered; each person gets their own links to confirm, reject or counter
+    (without `answers`, only the API's example)."""
     if event.status is not CommitmentStatus.AWAITING_CONFIRMATION:
         return []
     if event.previous_status is CommitmentStatus.AWAITING_CONFIRMATION and not event.at_risk:
@@ -93,12 +109,24 @@ def promise_for_production(event: CommitmentStatusChanged, company: CompanyConfi
             recipient_name=person.name,
             recipient_role=Role.PRODUCTION,
             internal=True,
-            context={**context, "recipient_email": str(person.email)},
+            context={
+                **context,
+                "recipient_email": str(person.email),
+                "answer_links": _answer_links(event, str(person.email), answers),
+            },
             thread_id=event.thread_id,
         )
         for person in company.people
         if person.role is Role.PRODUCTION
     ]
+
+
+def _answer_links(
+    event: CommitmentStatusChanged, person: str, answers: AnswerLinkMaker | None
+) -> dict[str, str]:
+    if answers is None:
+        return {}
+    return {verdict.value: answers(event, verdict, person) for verdict in Verdict}
 
 
 def vague_time_for_maker(event: VagueTimePromised, company: CompanyConfig) -> list[Notice]:

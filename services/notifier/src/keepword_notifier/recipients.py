@@ -33,7 +33,12 @@ from keepword_platform.company import CompanyConfig
 
 from .feedback_notices import RatingLinkMaker, feedback_request_for
 from .notices import CUSTOMER_TEMPLATES, STAFF_TEMPLATES, TEMPLATES, Notice, staff_name
-from .promise_notices import promise_for_owner, promise_for_production, vague_time_for_maker
+from .promise_notices import (
+    AnswerLinkMaker,
+    promise_for_owner,
+    promise_for_production,
+    vague_time_for_maker,
+)
 
 # A manager needs the recent story, not fifty lines of it.
 EVIDENCE_SHOWN: Final = 12
@@ -86,6 +91,7 @@ def notices_for(
     links: LinkMaker,
     thread: ThreadContext | None = None,
     ratings: RatingLinkMaker | None = None,
+    answers: AnswerLinkMaker | None = None,
 ) -> list[Notice]:
     """Every email an event calls for; [] for events nobody needs to hear about (or, without
     `ratings` to sign its links, the feedback request).
@@ -103,7 +109,8 @@ def notices_for(
         to_service = _decision_for_service(event, company, thread=known, customer_told=told)
         return [*([to_customer] if to_customer else []), *to_service]
     if isinstance(event, CommitmentStatusChanged):
-        return [*promise_for_owner(event, company), *promise_for_production(event, company)]
+        to_production = promise_for_production(event, company, answers)
+        return [*promise_for_owner(event, company), *to_production]
     if isinstance(event, VagueTimePromised):
         return vague_time_for_maker(event, company)
     if isinstance(event, FeedbackRequested) and ratings is not None:

@@ -44,6 +44,7 @@ from keepword_events import (
     PreferredChannel,
     Role,
     VagueTimePromised,
+    Verdict,
     new_envelope,
 )
 from keepword_notifier.digest import digest_notice
@@ -161,6 +162,11 @@ class FakeLinks:
     def __call__(self, escalation_id: str, option: OptionKind, manager_email: str) -> str:
         self.calls.append((escalation_id, option, manager_email))
         return f"https://decide.brightline.example/decisions/{escalation_id}.{option.value}"
+
+
+def fake_answer_link(event: CommitmentStatusChanged, verdict: Verdict, person: str) -> str:
+    """Stands in for signed answer links: a readable URL."""
+    return f"https://brightline.example/answers/{event.commitment_id}.{verdict.value}"
 
 
 def fake_rating_link(thread_id: str, rating: int | None) -> str:
@@ -310,7 +316,12 @@ def vague_time(**changes: Any) -> VagueTimePromised:
 def notices(event: Event, thread: ThreadContext | None = None) -> list[Notice]:
     """Every notice `event` calls for, with the standard company, time and fake links."""
     return notices_for(
-        envelope(event), COMPANY, now=NOW, links=FakeLinks(), thread=thread or thread_context()
+        envelope(event),
+        COMPANY,
+        now=NOW,
+        links=FakeLinks(),
+        thread=thread or thread_context(),
+        answers=fake_answer_link,
     )
 
 

@@ -15,6 +15,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from keepword_events import Verdict
+from keepword_platform.answer_links import PURPOSE, REQUIRED, AnswerLink, answer_link
 from keepword_platform.company import CompanyConfig
 from keepword_platform.settings import KeepwordSettings
 from keepword_platform.signed_links import SignedLink
@@ -24,7 +25,7 @@ from keepword_intake.commitment_routes import publish_answer
 from keepword_intake.contract import AnswerIn
 
 from . import kit, link_uses
-from .answer_links import PURPOSE, REQUIRED, AnswerLink, FormProblem, answer_link, answer_of
+from .answer_links import FormProblem, answer_of
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["answer pages"], include_in_schema=False)
