@@ -11,7 +11,7 @@ from datetime import datetime
 
 from keepword_events import Attachment, Channel, Customer, MessageReceived, Person, ReplySent, Role
 from keepword_events.thread_refs import thread_in_message_ids, thread_in_subject
-from keepword_platform.company import CompanyConfig
+from keepword_platform.company import CompanyConfig, PersonEntry
 
 from .inbound_email import InboundEmail
 
@@ -30,16 +30,26 @@ class MailParties:
     sender_verified: bool = True
 
 
+def staff_sender(email: InboundEmail, company: CompanyConfig) -> PersonEntry | None:
+    """The person of the company the email says it comes from: someone in `[[people]]`, or a
+    support address itself (a reply sent from the shared mailbox: the service team)."""
+    person = company.person(email.from_address)
+    if person is None and email.from_address.lower() in company.company.inbound_addresses:
+        name = f"{company.company.name} support"
+        return PersonEntry(email=email.from_address, name=name, role=Role.SERVICE)
+    return person
+
+
 def claims_staff(email: InboundEmail, company: CompanyConfig) -> bool:
     """Whether the email says it comes from a person of the company (a claim to be proven)."""
-    return company.person(email.from_address) is not None
+    return staff_sender(email, company) is not None
 
 
 def parties(email: InboundEmail, company: CompanyConfig, *, verified: bool) -> MailParties:
     """Staff found in the people directory write outbound replies, when `verified` proves the
     From: address theirs; anyone else is a customer. Unproven mail from a staff address is an
     unknown sender's: it names no customer, so it cannot take the thread's customer over."""
-    staff = company.person(email.from_address)
+    staff = staff_sender(email, company)
     if staff is None:
         return MailParties(
             author=Person(email=email.from_address, name=email.from_name, role=Role.CUSTOMER),
