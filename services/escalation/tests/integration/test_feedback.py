@@ -80,9 +80,7 @@ async def test_a_low_rating_escalates_and_a_better_one_withdraws_it(
     await escalation.wait_for(t, lambda e: bool(asks(e)))
     await escalation.send(rating(t, 1, "You promised a call and nobody rang."))
 
-    events = await escalation.wait_for(
-        t, lambda e: any(isinstance(x, EscalationOpened) for x in e)
-    )
+    events = await escalation.wait_for(t, lambda e: any(isinstance(x, EscalationOpened) for x in e))
     opened = next(e for e in events if isinstance(e, EscalationOpened))
     assert opened.rule is EscalationRule.UNHAPPY_CUSTOMER
     assert opened.customer_comment == "You promised a call and nobody rang."
