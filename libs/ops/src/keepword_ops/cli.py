@@ -17,6 +17,7 @@ from keepword_platform.logging import configure_logging
 from keepword_platform.settings import KeepwordSettings
 
 from . import commands, dlq, groups, lag, tail, timeline
+from .acls_cli import acls_app
 from .apikey_cli import apikey_app
 from .dead_letters import Selection, source_of
 from .errors import OpsError
@@ -47,6 +48,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(db_app, name="db")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(groups_app, name="groups")
+app.add_typer(acls_app, name="acls")
 
 
 # For set-up scripts (make up): one summary line on stdout; the logs still go to stderr.

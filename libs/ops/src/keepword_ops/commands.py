@@ -11,7 +11,7 @@ from keepword_platform.database import shown_url
 from keepword_platform.migrations import apply_migrations, load_migrations
 from keepword_platform.registry import installed_services
 
-from .clients import kafka_errors
+from .clients import kafka_errors, security_options
 from .errors import OpsError
 
 Schemas = tuple[tuple[str, Sequence[str]], ...]
@@ -82,10 +82,12 @@ def topics_summary(outcome: dict[str, str]) -> str:
 async def create_topics(bootstrap: str, partitions: int, replication: int) -> dict[str, str]:
     """Provision the catalog."""
     async with kafka_errors(bootstrap):
-        return await kafka.create_topics(bootstrap, partitions, replication=replication)
+        return await kafka.create_topics(
+            bootstrap, partitions, replication=replication, client_options=security_options()
+        )
 
 
 async def describe_topics(bootstrap: str) -> list[kafka.TopicState]:
     """The catalog as the broker has it."""
     async with kafka_errors(bootstrap):
-        return await kafka.describe_topics(bootstrap)
+        return await kafka.describe_topics(bootstrap, client_options=security_options())
