@@ -9,8 +9,9 @@ the route itself answers). A route that needs no key says what it answers withou
 Open, on purpose: health (`/healthz`, `/healthz/ready`, `/healthz/live`: probes carry no
 credentials), `/metrics` (Prometheus scrapes it; no personal data), the OpenAPI document and
 its pages (the shape of the API, not its data), escalation's decision pages
-(`/decisions/{token}`) and intake's answer pages (`/answers/{token}`): the signed, single-use
-link is their credential; so is the rating link of intake's rating pages (`/feedback/{token}`).
+(`/decisions/{token}`) and intake's answer, promise and call pages (`/answers/`,
+`/promises/`, `/calls/{token}`): the signed, single-use link is their credential; so is the
+rating link of intake's rating pages (`/feedback/{token}`).
 """
 
 from __future__ import annotations
@@ -132,6 +133,10 @@ ROWS: list[Row] = [
     # Intake's answer pages: the signed link is the credential; a forged one is refused (400).
     Row("intake", "GET", "/answers/{token}", OPEN, 400),
     Row("intake", "POST", "/answers/{token}", OPEN, 400),
+    Row("intake", "GET", "/promises/{token}", OPEN, 400),
+    Row("intake", "POST", "/promises/{token}", OPEN, 400),
+    Row("intake", "GET", "/calls/{token}", OPEN, 400),
+    Row("intake", "POST", "/calls/{token}", OPEN, 400),
     # The customer's rating pages, the same way (not single use: a rating may change a while).
     Row("intake", "GET", "/feedback/{token}", OPEN, 400),
     Row("intake", "POST", "/feedback/{token}", OPEN, 400),

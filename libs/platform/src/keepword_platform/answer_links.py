@@ -37,19 +37,22 @@ class AnswerLink:
     customer: str
 
 
-def claims_of(event: CommitmentStatusChanged, verdict: Verdict, person: str) -> dict[str, str]:
-    """The claims of one answer link in production's email about `event`."""
+def promise_claims(event: CommitmentStatusChanged) -> dict[str, str]:
+    """What a link about a promise carries to show it: ids, words, due time, maker, customer."""
     return {
         "c": event.commitment_id,
         "t": event.thread_id,
-        "v": verdict.value,
-        "p": person.lower(),
         "k": event.kind.value,
         "x": event.text[:TEXT_CHARS],
         "d": event.due_at.isoformat() if event.due_at else "",
         "m": event.made_by.name or event.made_by.email,
         "w": (event.customer.name or "") if event.customer else "",
     }
+
+
+def claims_of(event: CommitmentStatusChanged, verdict: Verdict, person: str) -> dict[str, str]:
+    """The claims of one answer link in production's email about `event`."""
+    return {**promise_claims(event), "v": verdict.value, "p": person.lower()}
 
 
 def sign_answer(secret: str, event: CommitmentStatusChanged, verdict: Verdict, person: str) -> str:

@@ -21,6 +21,21 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1", responses=ERRORS)
 
 
+async def declare_commitment(
+    intake: Intake, body: CommitmentIn, *, commitment_id: str, event_id: str
+) -> None:
+    """Declare a promise (new terms, when it supersedes another): the one path of the API route
+    and the maker's pages."""
+    await repository.remember_commitment_thread(intake.db, commitment_id, body.thread_id)
+    await publish(intake, facts.commitment_declared(body, commitment_id), event_id)
+    log.info(
+        "commitment declared",
+        thread_id=body.thread_id,
+        event_id=event_id,
+        commitment_id=commitment_id,
+    )
+
+
 @router.post(
     "/commitments", status_code=202, response_model=CommitmentAccepted, tags=["commitments"]
 )
@@ -34,14 +49,8 @@ async def post_commitment(
     refuse_far_due_dates(body)
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
-        commitment_id = planned["commitment_id"]
-        await repository.remember_commitment_thread(intake.db, commitment_id, body.thread_id)
-        await publish(intake, facts.commitment_declared(body, commitment_id), planned["event_id"])
-        log.info(
-            "commitment declared",
-            thread_id=body.thread_id,
-            event_id=planned["event_id"],
-            commitment_id=commitment_id,
+        await declare_commitment(
+            intake, body, commitment_id=planned["commitment_id"], event_id=planned["event_id"]
         )
         return planned
 

@@ -13,7 +13,7 @@ from keepword_platform.problems import Problem, field_errors
 from pydantic import TypeAdapter, ValidationError
 
 from . import facts
-from .api import ERRORS, ClientDep, IdempotencyKey, IntakeDep, publish
+from .api import ERRORS, ClientDep, IdempotencyKey, Intake, IntakeDep, publish
 from .contract import (
     MAX_BATCH,
     BatchResult,
@@ -30,6 +30,14 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/v1", responses=ERRORS)
 
 
+async def publish_message(intake: Intake, body: MessageIn, ids: facts.MessageIds) -> None:
+    """Publish one message under its planned ids: the one path of the API route and the pages
+    that log a call."""
+    event = facts.message_event(body, ids, datetime.now(UTC))
+    await publish(intake, event, ids.event_id)
+    log.info("message accepted", thread_id=ids.thread_id, event_id=ids.event_id, type=event.ce_type)
+
+
 @router.post("/messages", status_code=202, response_model=MessageAccepted, tags=["messages"])
 async def post_message(
     body: MessageIn, intake: IntakeDep, client: ClientDep, idempotency_key: IdempotencyKey = None
@@ -38,11 +46,7 @@ async def post_message(
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
         ids = facts.MessageIds(**planned)
-        event = facts.message_event(body, ids, datetime.now(UTC))
-        await publish(intake, event, ids.event_id)
-        log.info(
-            "message accepted", thread_id=ids.thread_id, event_id=ids.event_id, type=event.ce_type
-        )
+        await publish_message(intake, body, ids)
         return ids.as_json()
 
     return await respond_once(

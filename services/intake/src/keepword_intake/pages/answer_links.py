@@ -13,6 +13,14 @@ from pydantic import ValidationError
 from keepword_intake.contract import AnswerIn, due_date_errors
 
 
+def local_time(at: datetime | None, zone: ZoneInfo) -> str:
+    """A time as the page shows it: "Friday 4 January 2030, 17:00 (Europe/Warsaw)"."""
+    if at is None:
+        return ""
+    local = at.astimezone(zone)
+    return f"{local.strftime('%A')} {local.day} {local.strftime('%B %Y, %H:%M')} ({zone.key})"
+
+
 class FormProblem(Exception):
     """The form cannot make an answer; the message says what to fix."""
 
