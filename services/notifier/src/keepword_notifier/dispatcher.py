@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from keepword_events import (
     CommitmentStatusChanged,
+    Customer,
     Envelope,
     EscalationDecided,
     EscalationOpened,
@@ -24,11 +25,13 @@ from keepword_events import (
 )
 from keepword_events.thread_refs import keepword_message_id
 from keepword_platform.answer_links import answer_url, sign_answer
+from keepword_platform.call_links import call_url, sign_call
 from keepword_platform.company import CompanyConfig
 from keepword_platform.database import Connection
 from keepword_platform.decision_links import decision_url, sign_decision
 from keepword_platform.messaging import timers
 from keepword_platform.messaging.inputs import Inputs, on
+from keepword_platform.promise_links import PromiseChange, promise_url, sign_change
 from keepword_platform.rating_links import rating_url, sign_rating
 from keepword_platform.reply_deadline import company_reply_deadline
 from keepword_platform.settings import KeepwordSettings
@@ -77,6 +80,24 @@ class Dispatcher:
     def _answer_link(self, event: CommitmentStatusChanged, verdict: Verdict, person: str) -> str:
         token = sign_answer(self._settings.link_secret, event, verdict, person)
         return answer_url(self._settings.intake_public_url, token)
+
+    def _change_link(
+        self, event: CommitmentStatusChanged, change: PromiseChange, person: str
+    ) -> str:
+        token = sign_change(self._settings.link_secret, event, change, person)
+        return promise_url(self._settings.intake_public_url, token)
+
+    def _call_link(
+        self, thread_id: str, escalation_id: str, person: str, customer: Customer
+    ) -> str:
+        token = sign_call(
+            self._settings.link_secret,
+            thread_id=thread_id,
+            escalation_id=escalation_id,
+            person=person,
+            customer=customer,
+        )
+        return call_url(self._settings.intake_public_url, token)
 
     async def on_event(
         self, conn: Connection, envelope: Envelope[Event]
@@ -142,6 +163,8 @@ class Dispatcher:
             thread=context,
             ratings=self._rating_link,
             answers=self._answer_link,
+            changes=self._change_link,
+            calls=self._call_link,
         )
         for notice in notices:
             # An email to the customer answers their latest email (web forms have none).

@@ -15,6 +15,7 @@ from keepword_events import (
     Verdict,
 )
 from keepword_platform.company import CompanyConfig
+from keepword_platform.promise_links import PromiseChange
 
 from .notices import Notice, staff_name
 
@@ -28,11 +29,22 @@ class AnswerLinkMaker(Protocol):
     def __call__(self, event: CommitmentStatusChanged, verdict: Verdict, person: str) -> str: ...
 
 
+class PromiseLinkMaker(Protocol):
+    """Makes the signed URL of one change the maker can make to a promise production could not
+    keep as made (`keepword_platform.promise_links`); tests pass a fake."""
+
+    def __call__(
+        self, event: CommitmentStatusChanged, change: PromiseChange, person: str
+    ) -> str: ...
+
+
 _OWNER_TEMPLATES: Final = {
     CommitmentStatus.REJECTED: "promise_rejected_owner",
     CommitmentStatus.COUNTERED: "promise_countered_owner",
     CommitmentStatus.BROKEN: "promise_broken_owner",
 }
+# Production could not keep these as made: the maker withdraws them or gives new terms.
+_CHANGEABLE: Final = frozenset({"promise_rejected_owner", "promise_countered_owner"})
 # A promise in one of these states can no longer be "at risk": it is kept, lost or replaced.
 _SETTLED: Final = frozenset(
     {
@@ -61,8 +73,13 @@ def _promise_context(event: CommitmentStatusChanged, company: CompanyConfig) -> 
     }
 
 
-def promise_for_owner(event: CommitmentStatusChanged, company: CompanyConfig) -> list[Notice]:
-    """The person who made the promise hears when it is rejected, countered, broken or at risk."""
+def promise_for_owner(
+    event: CommitmentStatusChanged,
+    company: CompanyConfig,
+    changes: PromiseLinkMaker | None = None,
+) -> list[Notice]:
+    """The person who made the promise hears when it is rejected, countered, broken or at risk;
+    when rejected or countered, with links to withdraw it or give new terms (with `changes`)."""
     moved = event.status is not event.previous_status
     template = _OWNER_TEMPLATES.get(event.status) if moved else None
     # Without a move, the event is the at-risk flag being raised (commitments' `warn`).
@@ -77,10 +94,22 @@ def promise_for_owner(event: CommitmentStatusChanged, company: CompanyConfig) ->
             recipient_name=staff_name(event.made_by, company),
             recipient_role=event.made_by.role,
             internal=True,
-            context=_promise_context(event, company),
+            context={
+                **_promise_context(event, company),
+                "change_links": _change_links(event, template, changes),
+            },
             thread_id=event.thread_id,
         )
     ]
+
+
+def _change_links(
+    event: CommitmentStatusChanged, template: str, changes: PromiseLinkMaker | None
+) -> dict[str, str]:
+    if changes is None or template not in _CHANGEABLE:
+        return {}
+    maker = str(event.made_by.email)
+    return {change.value: changes(event, change, maker) for change in PromiseChange}
 
 
 def promise_for_production(

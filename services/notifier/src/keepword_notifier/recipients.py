@@ -35,6 +35,7 @@ from .feedback_notices import RatingLinkMaker, feedback_request_for
 from .notices import CUSTOMER_TEMPLATES, STAFF_TEMPLATES, TEMPLATES, Notice, staff_name
 from .promise_notices import (
     AnswerLinkMaker,
+    PromiseLinkMaker,
     promise_for_owner,
     promise_for_production,
     vague_time_for_maker,
@@ -50,6 +51,15 @@ _CUSTOMER_DECISIONS: Final = {
     OptionKind.PHONE_CALL: "phone_call_proposed_customer",
     OptionKind.RENEGOTIATE: "promise_renegotiated_customer",
 }
+
+
+class CallLinkMaker(Protocol):
+    """Makes the signed URL that logs the call a manager decided on
+    (`keepword_platform.call_links`); tests pass a fake."""
+
+    def __call__(
+        self, thread_id: str, escalation_id: str, person: str, customer: Customer
+    ) -> str: ...
 
 
 class LinkMaker(Protocol):
@@ -92,6 +102,8 @@ def notices_for(
     thread: ThreadContext | None = None,
     ratings: RatingLinkMaker | None = None,
     answers: AnswerLinkMaker | None = None,
+    changes: PromiseLinkMaker | None = None,
+    calls: CallLinkMaker | None = None,
 ) -> list[Notice]:
     """Every email an event calls for; [] for events nobody needs to hear about (or, without
     `ratings` to sign its links, the feedback request).
@@ -106,11 +118,13 @@ def notices_for(
     if isinstance(event, EscalationDecided):
         to_customer = _decision_for_customer(event, now=now, thread=known)
         told = to_customer is not None
-        to_service = _decision_for_service(event, company, thread=known, customer_told=told)
+        to_service = _decision_for_service(
+            event, company, thread=known, customer_told=told, now=now, calls=calls
+        )
         return [*([to_customer] if to_customer else []), *to_service]
     if isinstance(event, CommitmentStatusChanged):
         to_production = promise_for_production(event, company, answers)
-        return [*promise_for_owner(event, company), *to_production]
+        return [*promise_for_owner(event, company, changes), *to_production]
     if isinstance(event, VagueTimePromised):
         return vague_time_for_maker(event, company)
     if isinstance(event, FeedbackRequested) and ratings is not None:
@@ -268,8 +282,19 @@ def _decision_for_customer(
 
 
 def _decision_for_service(
-    event: EscalationDecided, company: CompanyConfig, *, thread: ThreadContext, customer_told: bool
+    event: EscalationDecided,
+    company: CompanyConfig,
+    *,
+    thread: ThreadContext,
+    customer_told: bool,
+    now: datetime,
+    calls: CallLinkMaker | None,
 ) -> list[Notice]:
+    """Customer relations (people with role service) hear of every decision: what it was, what
+    the customer was told, and the next step they own; a call decided comes with its call-by
+    time and a link to log it."""
+    customer = thread.customer or Customer()
+    can_log = calls is not None and (customer.email or customer.phone)
     context = {
         "escalation_id": event.escalation_id,
         "option": event.option.value,
@@ -283,6 +308,8 @@ def _decision_for_service(
         "promise": thread.promise,
         "feasible_due_at": thread.feasible_due_at,
         "decision_time": company.sla.manager_decision,
+        # The company's time for a concrete action after a decision: the call is due by then.
+        "call_by": now + company.sla.manager_decision,
     }
     return [
         Notice(
@@ -291,7 +318,12 @@ def _decision_for_service(
             recipient_name=person.name,
             recipient_role=Role.SERVICE,
             internal=True,
-            context=context,
+            context={
+                **context,
+                "call_url": calls(event.thread_id, event.escalation_id, str(person.email), customer)
+                if can_log and calls is not None and event.option is OptionKind.PHONE_CALL
+                else None,
+            },
             thread_id=event.thread_id,
         )
         for person in company.people

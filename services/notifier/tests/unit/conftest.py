@@ -57,6 +57,7 @@ from keepword_notifier.recipients import (
 from keepword_notifier.rendering import render, render_part
 from keepword_notifier.sendlog import Send
 from keepword_platform.company import CompanyConfig
+from keepword_platform.promise_links import PromiseChange
 
 THREAD = "thr-0123456789abcdef"
 # 09:30 in New York, the day after the clocks went back (EST).
@@ -167,6 +168,16 @@ class FakeLinks:
 def fake_answer_link(event: CommitmentStatusChanged, verdict: Verdict, person: str) -> str:
     """Stands in for signed answer links: a readable URL."""
     return f"https://brightline.example/answers/{event.commitment_id}.{verdict.value}"
+
+
+def fake_change_link(event: CommitmentStatusChanged, change: PromiseChange, person: str) -> str:
+    """Stands in for signed promise links: a readable URL."""
+    return f"https://brightline.example/promises/{event.commitment_id}.{change.value}"
+
+
+def fake_call_link(thread_id: str, escalation_id: str, person: str, customer: Customer) -> str:
+    """Stands in for signed call links: a readable URL."""
+    return f"https://brightline.example/calls/{escalation_id}"
 
 
 def fake_rating_link(thread_id: str, rating: int | None) -> str:
@@ -322,6 +333,8 @@ def notices(event: Event, thread: ThreadContext | None = None) -> list[Notice]:
         links=FakeLinks(),
         thread=thread or thread_context(),
         answers=fake_answer_link,
+        changes=fake_change_link,
+        calls=fake_call_link,
     )
 
 
