@@ -31,10 +31,29 @@ export KEEPWORD_ENV="${KEEPWORD_ENV:-development}"
 # Staff emails count only when proven: the demo's people log in to intake's SMTP listener with
 # test passwords (keepword_testkit.stories.smtp_logins), in plain text from this machine only.
 if [[ -z "${KEEPWORD_INTAKE_SMTP_USERS:-}" ]]; then
-  KEEPWORD_INTAKE_SMTP_USERS=$("$PY" -m keepword_testkit.stories.smtp_logins "$KEEPWORD_CONFIG")
+  KEEPWORD_INTAKE_SMTP_USERS=$("$PY" -c 'import sys; from pathlib import Path
+from keepword_testkit.stories.smtp_logins import smtp_login_env
+print(smtp_login_env(Path(sys.argv[1]))["KEEPWORD_INTAKE_SMTP_USERS"])' "$KEEPWORD_CONFIG")
   export KEEPWORD_INTAKE_SMTP_USERS
   export KEEPWORD_INTAKE_SMTP_AUTH_PLAINTEXT_LOCALHOST=true
 fi
+
+# KEEPWORD_MAILBOX=1: intake also reads a local Dovecot's mailbox over IMAP (deploy/local/dovecot.sh,
+# IMAPS on KEEPWORD_IMAP_PORT, 9993), as it would a company's: the configuration gets a
+# [[mailbox]] table (a copy under .local/), the password comes from the Dovecot state folder.
+mailbox_config() {
+  local dir="$LOCAL/dovecot" port="${KEEPWORD_IMAP_PORT:-9993}" config="$LOCAL/keepword-mailbox.toml"
+  bash "$ROOT/deploy/local/dovecot.sh" start "$dir" "$port" >>"$LOGS/setup.log" 2>&1 ||
+    step_fail "Dovecot did not start on :$port" "$LOGS/setup.log" "bash deploy/local/dovecot.sh start $dir $port"
+  if [[ "$KEEPWORD_CONFIG" != "$config" ]]; then
+    { cat "$KEEPWORD_CONFIG"; printf '\n[[mailbox]]\nname = "support"\nhost = "127.0.0.1"\nport = %s\nca_file = "%s"\nusername = "%s"\npassword_env = "KEEPWORD_MAILBOX_PASSWORD"\n' \
+      "$port" "$dir/tls/ca.crt" "$(cat "$dir/user")"; } >"$config"
+    KEEPWORD_CONFIG="$config"
+  fi
+  KEEPWORD_MAILBOX_PASSWORD=$(cat "$dir/password")
+  export KEEPWORD_MAILBOX_PASSWORD
+  step_ok "Dovecot mailbox $(cat "$dir/user") on :$port, read by intake (deliver: bash deploy/local/dovecot.sh deliver $(shown "$dir") FILE)"
+}
 
 # name:port — the HTTP port each service answers /healthz on.
 SERVICES=(
@@ -128,6 +147,7 @@ any_running() {
 start() {
   mkdir -p "$RUN" "$LOGS" "$MAIL"/{tmp,new,cur}
   [[ -x "$PY" ]] || step_fail "no virtualenv at $(shown "$ROOT/.venv")" "" "make up"
+  if [[ "${KEEPWORD_MAILBOX:-0}" == 1 ]]; then mailbox_config; fi
   # The configuration the services run with is recorded, so that `make demo` (and you) can tell
   # the development one (deploy/local/keepword.toml) from the demo's (SLAs in seconds).
   local recorded
@@ -170,6 +190,9 @@ stop() {
   STOPPED=()
   for entry in "${SERVICES[@]}"; do stop_one "${entry%%:*}"; done
   stop_one mailcatcher
+  if [[ -d "$LOCAL/dovecot" ]] && bash "$ROOT/deploy/local/dovecot.sh" status "$LOCAL/dovecot" >/dev/null 2>&1; then
+    bash "$ROOT/deploy/local/dovecot.sh" stop "$LOCAL/dovecot" >/dev/null && STOPPED+=(dovecot)
+  fi
   rm -f "$RUN/config"
   if ((${#STOPPED[@]})); then step_ok "stopped ${STOPPED[*]}"; else step_ok "services not running"; fi
 }
