@@ -13,8 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
-from keepword_events import CommitmentAnswered, decode, topics
-from keepword_platform import signed_links
+from keepword_events import (
+    CommitmentAnswered,
+    CommitmentStatus,
+    CommitmentStatusChanged,
+    Verdict,
+    decode,
+    topics,
+)
+from keepword_platform.answer_links import answer_url, sign_answer
 from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.processes import ServiceProcess, start_service
@@ -75,19 +82,27 @@ async def _declare(http: httpx.AsyncClient, writer: dict[str, str], n: int) -> t
     return declared.json()["commitment_id"], thread
 
 
-def _link(intake: ServiceProcess, commitment: str, thread: str, verdict: str) -> str:
-    claims = {
-        "c": commitment,
-        "t": thread,
-        "v": verdict,
-        "p": PRODUCTION,
-        "k": "delivery",
-        "x": "Your new site goes live on Friday.",
-        "d": "2030-01-04T16:00:00+00:00",
-        "m": "Sam Sales",
-        "w": "Ada Lovelace",
-    }
-    return f"{intake.url}/answers/{signed_links.sign(SECRET, 'answer', claims)}"
+def _link(intake: ServiceProcess, event: CommitmentStatusChanged, verdict: Verdict) -> str:
+    # What the notifier puts in production's email about `event`.
+    return answer_url(intake.url, sign_answer(SECRET, event, verdict, PRODUCTION))
+
+
+async def _awaiting(probe: TopicProbe, ids: list[str]) -> dict[str, CommitmentStatusChanged]:
+    """The ledger's "awaiting confirmation" event of each promise: what production is emailed."""
+    found: dict[str, CommitmentStatusChanged] = {}
+    for _ in range(150):
+        for record in await probe.records():
+            data = decode(record.value, record.headers).data
+            if (
+                isinstance(data, CommitmentStatusChanged)
+                and data.commitment_id in ids
+                and data.status is CommitmentStatus.AWAITING_CONFIRMATION
+            ):
+                found[data.commitment_id] = data
+        if len(found) == len(ids):
+            break
+        await asyncio.sleep(0.2)
+    return found
 
 
 async def _status(commitments: ServiceProcess, reader: dict[str, str], commitment: str) -> Any:
@@ -133,17 +148,18 @@ async def test_production_confirms_rejects_and_counters_in_a_real_browser(
         )
         writer = bearer(await new_key(database_url, ["write"]))
         reader = bearer(await new_key(database_url, ["read"]))
-        async with httpx.AsyncClient(base_url=intake.url) as http:
+        async with (
+            TopicProbe(fresh_kafka, [topics.COMMITMENTS]) as ledger,
+            httpx.AsyncClient(base_url=intake.url) as http,
+        ):
             declared = [await _declare(http, writer, n) for n in range(3)]
-        (confirm_id, confirm_thread), (reject_id, reject_thread), (counter_id, counter_thread) = (
-            declared
-        )
-        for commitment, _ in declared:
-            assert await _status(commitments, reader, commitment) == "awaiting_confirmation"
-        confirm = _link(intake, confirm_id, confirm_thread, "confirmed")
-        reject = _link(intake, reject_id, reject_thread, "rejected")
-        counter = _link(intake, counter_id, counter_thread, "countered")
-        other_answer = _link(intake, confirm_id, confirm_thread, "rejected")
+            confirm_id, reject_id, counter_id = ids = [c for c, _ in declared]
+            awaiting = await _awaiting(ledger, ids)
+        assert len(awaiting) == 3, commitments.log()[-3000:]
+        confirm = _link(intake, awaiting[confirm_id], Verdict.CONFIRMED)
+        reject = _link(intake, awaiting[reject_id], Verdict.REJECTED)
+        counter = _link(intake, awaiting[counter_id], Verdict.COUNTERED)
+        other_answer = _link(intake, awaiting[confirm_id], Verdict.REJECTED)
 
         async with TopicProbe(fresh_kafka, [topics.COMMITMENT_REQUESTS]) as probe:
             async with async_playwright() as playwright:
