@@ -15,6 +15,7 @@ SAFE: dict[str, Any] = {
     "link_secret": REAL_SECRET,
     "escalation_public_url": "https://keepword.example.com",
     "intake_public_url": "https://keepword.example.com",
+    "insights_public_url": "https://keepword.example.com",
     "database_url": "postgresql://keepword:pw@db.example.com/keepword?sslmode=verify-full",
 }
 
@@ -59,6 +60,7 @@ def test_every_problem_is_named_at_once() -> None:
             "link_secret": DEVELOPMENT_LINK_SECRET,
             "escalation_public_url": "http://keepword.example.com",
             "intake_public_url": "http://keepword.example.com",
+            "insights_public_url": "http://keepword.example.com",
             "database_url": "postgresql://keepword:hunter2@db.example.com/keepword",
             "smtp_password": SecretStr("hunter2"),
             "smtp_security": "auto",
@@ -69,11 +71,12 @@ def test_every_problem_is_named_at_once() -> None:
     problems = production_problems(unsafe)
     message = refusal(problems)
 
-    assert len(problems) == 6
+    assert len(problems) == 7
     for variable in (
         "KEEPWORD_LINK_SECRET",
         "KEEPWORD_ESCALATION_PUBLIC_URL",
         "KEEPWORD_INTAKE_PUBLIC_URL",
+        "KEEPWORD_INSIGHTS_PUBLIC_URL",
         "KEEPWORD_DATABASE_URL",
         "KEEPWORD_SMTP_PASSWORD",
         "KEEPWORD_TEST_HOOKS",

@@ -32,6 +32,7 @@ def production_problems(
         *_link_secret(settings.link_secret),
         *_public_url("KEEPWORD_ESCALATION_PUBLIC_URL", settings.escalation_public_url),
         *_public_url("KEEPWORD_INTAKE_PUBLIC_URL", settings.intake_public_url),
+        *_public_url("KEEPWORD_INSIGHTS_PUBLIC_URL", settings.insights_public_url),
         *_database_tls(settings.database_url, environ),
     ]
     smtp_password = getattr(settings, "smtp_password", None)  # the notifier's settings only

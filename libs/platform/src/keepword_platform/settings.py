@@ -102,6 +102,16 @@ class KeepwordSettings(BaseSettings):
         default="http://127.0.0.1:8080",
         description="Where people reach intake's pages (the links in promise emails).",
     )
+    dashboard_link_hours: int = Field(
+        default=168,
+        ge=1,
+        description="How long the dashboard link in a manager's email works (and the session "
+        "it opens).",
+    )
+    insights_public_url: str = Field(
+        default="http://127.0.0.1:8084",
+        description="Where managers reach the dashboard (the link in the weekly report).",
+    )
     consumer_stall_seconds: float = Field(
         default=60,
         gt=0,
