@@ -40,6 +40,7 @@ class Thread:
     """A customer conversation, and the wait open on it now (if any)."""
 
     thread_id: str
+    customer: str | None = None  # their name, else their address, as first known
     first_customer_at: datetime | None = None
     first_reply_at: datetime | None = None
     last_reply_at: datetime | None = None
@@ -70,8 +71,10 @@ def customer_wrote(thread: Thread | None, message: MessageReceived) -> Thread:
     at = message.received_at
     thread = thread or Thread(message.thread_id)
     deposit = message.deposit
+    known = message.customer.name or message.customer.email
     thread = replace(
         thread,
+        customer=thread.customer or (str(known) if known else None),
         first_customer_at=thread.first_customer_at or at,
         customer_messages=thread.customer_messages + 1,
         unanswered=thread.unanswered + 1,
