@@ -331,3 +331,54 @@ async def test_a_batch_with_a_poison_event_is_redone_event_by_event(
     }
     # The first attempt reached the refusal; then one by one (the bug retried three times).
     assert calls == [first.id, refused.id, first.id, refused.id, *[buggy.id] * 3, last.id]
+
+
+async def test_a_batch_step_gets_the_claimed_events_at_once_and_a_poison_one_is_still_isolated(
+    pool: tuple[asyncpg.Pool, str],
+) -> None:
+    """With a step for batches, the first attempt hands it every new event of the batch in one
+    call, in record order (an event twice in the batch, or already handled, is not in it); when
+    that attempt fails the batch is redone event by event, as without one."""
+    db, schema = pool
+    steps: list[list[str]] = []
+
+    async def batch(conn: Connection, envelopes: Sequence[Envelope[Event]]) -> Sequence[Event]:
+        steps.append([e.id for e in envelopes])
+        caused: list[Event] = []
+        for envelope in envelopes:
+            caused.extend(await echo_status(conn, envelope))
+        return caused
+
+    async def one(conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
+        return await batch(conn, [envelope])
+
+    consumer = EventConsumer(
+        "toy", schema, lambda: db, one, batch_handler=batch, retry_pause_seconds=0
+    )
+    old, a, b = message("fine"), message("fine"), message("fine")
+    await consumer.handle_batch([consumed(old, 1)])
+    garbage = FakeRecord(topics.MESSAGES, 0, 99, b"k", b"not json", [("ce_type", b"nope")])
+    clean = [consumed(old, 1), consumed(a, 2), garbage, consumed(a, 3), consumed(b, 4)]
+    await consumer.handle_batch(clean)
+    await consumer.handle_batch(clean)  # redelivered: nothing new, and no call
+    assert steps == [[old.id], [a.id, b.id]]
+
+    steps.clear()
+    first, refused, last = message("fine"), message("refuse"), message("fine")
+    await consumer.handle_batch([consumed(e, 10 + i) for i, e in enumerate([first, refused, last])])
+    # The whole batch first, then one by one: the refusal set aside, the others once.
+    assert steps == [[first.id, refused.id, last.id], [first.id], [refused.id], [last.id]]
+    inbox = await db.fetch(f"SELECT event_id, outcome FROM {schema}.inbox")
+    assert {r["event_id"]: r["outcome"] for r in inbox} == {
+        **{e.id: "handled" for e in [old, a, b, first, last]},
+        refused.id: "dead_lettered",
+        f"dlq:toy:{topics.MESSAGES}:0:99": "dead_lettered",
+    }
+    outbox = await db.fetch(f"SELECT topic, headers::text AS h FROM {schema}.outbox ORDER BY id")
+    causes = [
+        dict(headers_from_json(r["h"])).get(H_CAUSATION, b"").decode()
+        for r in outbox
+        if r["topic"] == topics.COMMITMENTS
+    ]
+    assert causes == [e.id for e in [old, a, b, first, last]]
+    assert [r["topic"] for r in outbox].count(f"{topics.MESSAGES}.dlq") == 2

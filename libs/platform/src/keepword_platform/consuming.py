@@ -18,10 +18,11 @@ from typing import Generic, TypeVar
 from fastapi import APIRouter, FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
+from keepword_events import Envelope, Event
 
 from .database import Connection
 from .kafka import make_broker
-from .messaging.consumer import Caused, EventConsumer
+from .messaging.consumer import BatchHandler, Caused, EventConsumer
 from .messaging.inputs import Inputs
 from .messaging.subscription import relay_extension, subscribe, timers_extension
 from .messaging.timers import Timer
@@ -55,6 +56,10 @@ class ConsumingService(Generic[S, T]):
     consumes: str  # what the subscription reads, in words (AsyncAPI)
     on_timer: Callable[[T, Connection, Timer], Awaitable[Caused]] | None = None
     on_timers: Callable[[T, Connection, Sequence[Timer]], Awaitable[Caused]] | None = None
+    # A step for a whole batch of wanted events (in the order of their records), used for the
+    # batch's first attempt; the inputs' steps still handle events one by one when a batch
+    # fails and is redone event by event (see `EventConsumer`).
+    on_events: Callable[[T, Connection, Sequence[Envelope[Event]]], Awaitable[Caused]] | None = None
     routers: Sequence[APIRouter] = ()
     extensions: Sequence[Extension] = ()  # started after the relay and the timers
     shared_schemas: SharedSchemas = ()
@@ -98,6 +103,7 @@ class ConsumingService(Generic[S, T]):
                 lambda: runtime.db,
                 self.inputs.handler(target),
                 wants=self.inputs.wants,
+                batch_handler=self._batch_step(target),
             ),
             self.topics,
             description=self.consumes,
@@ -105,6 +111,16 @@ class ConsumingService(Generic[S, T]):
         if self.routers:  # problem+json answers for the service's own API
             install_problem_handlers(app)
         return app, broker
+
+    def _batch_step(self, target: T) -> BatchHandler | None:
+        on_events = self.on_events
+        if on_events is None:
+            return None
+
+        async def batch(conn: Connection, envelopes: Sequence[Envelope[Event]]) -> Caused:
+            return await on_events(target, conn, envelopes)
+
+        return batch
 
     def _timers(self, target: T) -> tuple[Extension, ...]:
         """The timers' extension, with `target`'s step for them (none without a step)."""

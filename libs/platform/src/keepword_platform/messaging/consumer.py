@@ -27,6 +27,13 @@ A record whose handling blocked the event loop (the watchdog recorded it as a su
 `health.watchdog`) is dead-lettered when it comes again, wherever it is in its batch, without
 being decoded or handled: handling it again would block the service again, forever. The
 consumer tells the watchdog which record it is handling (`in_hand`) for that purpose.
+
+A service whose step is cheaper per batch than per event (a read model: load what the batch
+touches, fold the events in memory, write it back in a few statements) gives a `batch_handler`
+too. The first attempt then claims the batch's events in one statement and hands the step every
+event it claimed at once, in the order of the records; the event-by-event attempt still hands
+`handler` one event at a time, so a failing event is isolated as before. While the batch step
+runs the watchdog is told of no record in hand: a batch step must not block the loop.
 """
 
 from __future__ import annotations
@@ -84,6 +91,8 @@ class Rejected(Exception):
 # What a handler causes: events (enveloped here) or envelopes it made itself to know their ids.
 Caused = Sequence[Event | Envelope[Event]]
 Handler = Callable[[Connection, Envelope[Event]], Awaitable[Caused]]
+# A step for a whole batch: the events the inbox let through, in the order of their records.
+BatchHandler = Callable[[Connection, Sequence[Envelope[Event]]], Awaitable[Caused]]
 
 
 def outgoing(item: Event | Envelope[Event], source: str) -> Outgoing:
@@ -123,6 +132,7 @@ class EventConsumer:
     max_attempts: int = 3
     retry_pause_seconds: float = 2.0
     in_hand: InHand = field(default_factory=lambda: IN_HAND)
+    batch_handler: BatchHandler | None = None
     # Positions of records that blocked the loop, and for how long: loaded with the first batch.
     _suspects: dict[store.Position, store.LoopSuspect] | None = field(
         default=None, init=False, repr=False
@@ -169,34 +179,113 @@ class EventConsumer:
         Not `isolated`, any failure propagates (the caller rolls back and tries `isolated`);
         `isolated`, each event is handled in a savepoint and a failure sets only it aside.
         """
-        outcomes: list[str] = []
-        handle = self._handle_isolated if isolated else self._handle
         async with self.pool().acquire() as conn, conn.transaction():
             suspects = await self._known_suspects(conn)
             try:
-                for record in records:
-                    self.in_hand.take(
-                        Input(
-                            self.service, self.schema, record.topic, record.partition, record.offset
-                        )
-                    )
-                    suspect = suspect_of(suspects, record)
-                    if suspect is not None:
-                        outcome = await self._dead_letter(
-                            conn,
-                            record,
-                            None,
-                            reason(suspect.blocked_seconds),
-                            attempts=1,
-                            event_id=suspect.event_id,
-                        )
-                    else:
-                        outcome = await handle(conn, record)
-                    outcomes.append(outcome)
+                if not isolated and self.batch_handler is not None:
+                    outcomes = await self._handle_all(conn, records, suspects, self.batch_handler)
+                else:
+                    outcomes = await self._handle_each(conn, records, suspects, isolated=isolated)
             finally:
                 self.in_hand.clear()
             if "handled" in outcomes or "dead_lettered" in outcomes:
                 await store.notify_relay(conn, self.schema)  # delivered on commit
+        return outcomes
+
+    async def _handle_each(
+        self,
+        conn: Connection,
+        records: Sequence[ConsumedRecord],
+        suspects: Mapping[store.Position, store.LoopSuspect],
+        *,
+        isolated: bool,
+    ) -> list[str]:
+        outcomes: list[str] = []
+        handle = self._handle_isolated if isolated else self._handle
+        for record in records:
+            self.in_hand.take(
+                Input(self.service, self.schema, record.topic, record.partition, record.offset)
+            )
+            suspect = suspect_of(suspects, record)
+            if suspect is not None:
+                outcome = await self._dead_letter(
+                    conn,
+                    record,
+                    None,
+                    reason(suspect.blocked_seconds),
+                    attempts=1,
+                    event_id=suspect.event_id,
+                )
+            else:
+                outcome = await handle(conn, record)
+            outcomes.append(outcome)
+        return outcomes
+
+    async def _handle_all(
+        self,
+        conn: Connection,
+        records: Sequence[ConsumedRecord],
+        suspects: Mapping[store.Position, store.LoopSuspect],
+        batch_handler: BatchHandler,
+    ) -> list[str]:
+        """`records` in the caller's transaction: the wanted events claimed in one statement and
+        handed to `batch_handler` together. A failure raises, as in `_handle`."""
+        outcomes: list[str] = []
+        claims: dict[str, tuple[int, Envelope[Event], ConsumedRecord]] = {}
+        for record in records:
+            self.in_hand.take(
+                Input(self.service, self.schema, record.topic, record.partition, record.offset)
+            )
+            suspect = suspect_of(suspects, record)
+            envelope = None if suspect is not None else self._decoded(record)
+            if suspect is not None:
+                outcome = await self._dead_letter(
+                    conn,
+                    record,
+                    None,
+                    reason(suspect.blocked_seconds),
+                    attempts=1,
+                    event_id=suspect.event_id,
+                )
+            elif envelope is None:
+                outcome = "ignored"
+            elif isinstance(envelope, str):
+                outcome = await self._dead_letter(conn, record, None, envelope, attempts=1)
+            elif envelope.id in claims:
+                outcome = "duplicate"  # the same event twice in one batch: the first counts
+            elif is_replay(record):  # rare: claimed on its own, as it may retake a dead letter
+                claimed = await store.claim_event(
+                    conn, self.schema, envelope.id, record, "handled", retake_dead_letter=True
+                )
+                outcome = "claimed" if claimed else "duplicate"
+                claims[envelope.id] = (len(outcomes), envelope, record)
+            else:
+                outcome = "unclaimed"
+                claims[envelope.id] = (len(outcomes), envelope, record)
+            outcomes.append(outcome)
+        claimed_now = await store.claim_events(
+            conn,
+            self.schema,
+            [(e.id, r) for i, e, r in claims.values() if outcomes[i] == "unclaimed"],
+        )
+        taken: list[Envelope[Event]] = []
+        for index, envelope, record in claims.values():  # in the order of the records
+            if outcomes[index] == "claimed" or envelope.id in claimed_now:
+                outcomes[index] = "handled"
+                self.in_hand.take(
+                    Input(self.service, self.schema, record.topic, record.partition, record.offset)
+                )
+                self.in_hand.identify(envelope.id)
+                block_hook.block_if_asked(record.headers, offset=record.offset)
+                taken.append(envelope)
+            else:
+                outcomes[index] = "duplicate"
+        self.in_hand.clear()
+        if taken:
+            caused = await batch_handler(conn, taken)
+            await store.enqueue(
+                conn, self.schema, [outgoing(item, self.source) for item in caused], notify=False
+            )
         return outcomes
 
     async def _known_suspects(self, conn: Connection) -> dict[store.Position, store.LoopSuspect]:

@@ -65,6 +65,30 @@ async def claim_event(
     return bool(claimed)
 
 
+async def claim_events(
+    conn: Connection, schema: str, claims: Sequence[tuple[str, ConsumedRecord]]
+) -> set[str]:
+    """Record in one statement that each record brings its event to be handled now; the ids
+    claimed (those not handled or set aside before). The ids must be distinct, and no record a
+    replayed dead letter (those go through `claim_event`)."""
+    if not claims:
+        return set()
+    rows = await conn.fetch(
+        f"""INSERT INTO {_checked(schema)}.inbox
+                   (event_id, topic, outcome, record_partition, record_offset)
+            SELECT event_id, topic, 'handled', record_partition, record_offset
+              FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[])
+                   AS claim (event_id, topic, record_partition, record_offset)
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING event_id""",  # noqa: S608
+        [event_id for event_id, _ in claims],
+        [record.topic for _, record in claims],
+        [record.partition for _, record in claims],
+        [record.offset for _, record in claims],
+    )
+    return {row["event_id"] for row in rows}
+
+
 async def enqueue(
     conn: Connection, schema: str, outgoing: Sequence[Outgoing], *, notify: bool = True
 ) -> None:
