@@ -30,7 +30,8 @@ async def test_a_failed_publish_is_retried_with_the_stored_action_and_the_same_e
     first = await act_once(pool, link, subject="cmt_x", action={"note": "A"}, publish=publish)
     assert first == "unavailable"
     use = await use_of(pool, link.nonce)
-    assert use is not None and not use.done
+    assert use is not None
+    assert not use.done
 
     broker_up = True
     second = await act_once(pool, link, subject="cmt_x", action={"note": "B"}, publish=publish)
