@@ -82,7 +82,7 @@ CATALOG: Final[tuple[TopicSpec, ...]] = (
     TopicSpec(
         FEEDBACK,
         "intake",
-        ("escalation",),
+        ("escalation", "insights"),
         EVENT_RETENTION_MS,
         # Its own topic: a reader of ratings needs no access to the messages' bodies.
         "Customers' ratings of how well we kept our word, with their comments.",

@@ -27,6 +27,7 @@ SPEC = ConsumingService(
     settings=InsightsSettings,
     inputs=FACT_INPUTS,
     handler=_recorder,
+    on_events=Recorder.on_events,
     migrations="keepword_insights",
     # The API checks API keys, which live in the shared `auth` schema.
     shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),

@@ -18,6 +18,7 @@ from keepword_events import (
     CommitmentAnswered,
     CommitmentStatus,
     CommitmentStatusChanged,
+    CustomerRated,
     EscalationDecided,
     EscalationOpened,
     EscalationRaised,
@@ -51,6 +52,7 @@ class Thread:
     answered_before: bool = False  # of the open wait: a person answered earlier
     deposit_amount: Decimal | None = None
     deposit_currency: str | None = None
+    last_replier_role: str | None = None  # the team of the person who replied last
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ def person_replied(thread: Thread | None, reply: ReplySent) -> tuple[Thread, Wai
         first_reply_at=thread.first_reply_at or at,
         last_reply_at=at,
         replies=thread.replies + 1,
+        last_replier_role=reply.author.role.value,
         waiting_since=None,
         unanswered=0,
         answered_before=False,
@@ -309,3 +312,21 @@ def notified(
         sent=isinstance(event, NotificationSent),
         at=at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """A customer's rating of a thread: its latest revision."""
+
+    thread_id: str
+    rating: int
+    revision: int
+    rated_at: datetime
+
+
+def customer_rated(before: Rating | None, rated: CustomerRated) -> Rating:
+    """The customer rated the thread: the highest revision stands (an older one read late, or
+    the same one read again, changes nothing). The comment is not kept: the indices need none."""
+    if before is not None and rated.revision <= before.revision:
+        return before
+    return Rating(rated.thread_id, rated.rating, rated.revision, rated.rated_at)

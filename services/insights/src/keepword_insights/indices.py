@@ -11,18 +11,21 @@ escalations by when they opened (their time to a decision and how they ended inc
 raises, decisions, production answers and emails by when they happened. "Waiting now",
 repeated contact now and deposits waiting are the state at the time of asking, whatever the
 period. The team (a role) narrows replies (who replied) and promises (who made them).
+Customers' ratings count by when the customer last rated (their latest revision stands), and
+belong to the team of the person who replied last on the thread (which narrows them too).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from keepword_events import CommitmentStatus, EscalationRule, OptionKind
+from keepword_events.feedback import HIGHEST_RATING, LOWEST_RATING
 from keepword_platform.business_hours import Calendar, business_time_between
 from keepword_platform.reply_deadline import DueIn, ReplySla, reply_deadline
 
@@ -86,6 +89,15 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True)
+class RatingRow:
+    """A customer's current rating of a thread, and the team that replied last on it."""
+
+    rating: int
+    rated_at: datetime
+    team: str | None  # None: nobody replied on the thread
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything the indices of a period are computed from."""
 
@@ -97,6 +109,7 @@ class Facts:
     decisions: list[DecisionGroup]
     notifications: list[Tally]  # key: template; outcome: sent or failed
     answers: list[Tally]  # key: production's person; outcome: verdict
+    ratings: list[RatingRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +120,7 @@ class Clock:
     calendar: Calendar
     due_in: DueIn
     now: datetime
+    low_rating_at_most: int = 2  # what the company counts as a low rating ([feedback])
 
     def business_seconds(self, start: datetime, end: datetime) -> float:
         """Business time from `start` to `end`, in seconds."""
@@ -287,6 +301,34 @@ def escalations(
     }
 
 
+UNANSWERED = "unanswered"  # the team of a rated thread nobody replied on
+
+
+def _rating_stats(rows: list[RatingRow], low_at_most: int) -> Json:
+    counted = Counter(r.rating for r in rows)
+    low = sum(n for rating, n in counted.items() if rating <= low_at_most)
+    return {
+        "count": len(rows),
+        "average": round(sum(r.rating for r in rows) / len(rows), 2) if rows else None,
+        "distribution": {str(n): counted[n] for n in range(LOWEST_RATING, HIGHEST_RATING + 1)},
+        "low_percent": round(100 * low / len(rows), 2) if rows else None,
+    }
+
+
+def ratings(rows: list[RatingRow], clock: Clock) -> Json:
+    """Customers' ratings: how many, their average, how many of each, the share of low ones
+    (at most `low_rating_at_most`); overall, per ISO week (company time) and per team."""
+
+    def stats(group: list[RatingRow]) -> Json:
+        return _rating_stats(group, clock.low_rating_at_most)
+
+    return {
+        "all": stats(rows),
+        "by_week": _grouped(rows, lambda r: _iso_week(r.rated_at, clock), stats),
+        "by_team": _grouped(rows, lambda r: r.team or UNANSWERED, stats),
+    }
+
+
 def _tallies(tallies: list[Tally], outcomes: Iterable[str]) -> Json:
     names = list(outcomes)
     found: dict[str, Counter[str]] = defaultdict(Counter)
@@ -313,6 +355,7 @@ def indices(facts: Facts, period: Period, clock: Clock) -> Json:
             facts.answers, (v for v in ("confirmed", "rejected", "countered"))
         ),
         "escalations": escalations(facts.escalations, facts.raises, facts.decisions, clock),
+        "ratings": ratings(facts.ratings, clock),
         "notifications": {
             "sent": sum(n["sent"] for n in notifications.values()),
             "failed": sum(n["failed"] for n in notifications.values()),

@@ -21,6 +21,7 @@ def clock_of(config: CompanyConfig, now: datetime) -> Clock:
         calendar=calendar_for(config.sla.business_hours, config.company.timezone),
         due_in=business_due_in(config),
         now=now,
+        low_rating_at_most=config.feedback.low_at_most,
     )
 
 

@@ -10,7 +10,16 @@ from typing import Any, TypeVar
 from keepword_platform.database import Connection
 
 from . import facts
-from .indices import DecisionGroup, EscalationRow, Facts, Period, PromiseGroup, Tally
+from .changes import Changes, Needed
+from .indices import (
+    DecisionGroup,
+    EscalationRow,
+    Facts,
+    Period,
+    PromiseGroup,
+    RatingRow,
+    Tally,
+)
 
 SCHEMA = "insights"
 T = TypeVar("T")
@@ -20,13 +29,18 @@ def _columns(kind: type[Any]) -> list[str]:
     return [f.name for f in fields(kind)]
 
 
-async def _load(conn: Connection, kind: type[T], table: str, key: str, value: str) -> T | None:
+async def _load(
+    conn: Connection, kind: type[T], table: str, key: str, values: frozenset[str]
+) -> dict[str, T]:
+    """The rows of `table` whose `key` is one of `values`, by key (one statement, none if none)."""
+    if not values:
+        return {}
     columns = ", ".join(_columns(kind))
-    row = await conn.fetchrow(
-        f"SELECT {columns} FROM {SCHEMA}.{table} WHERE {key} = $1",  # noqa: S608
-        value,
+    rows = await conn.fetch(
+        f"SELECT {columns} FROM {SCHEMA}.{table} WHERE {key} = ANY($1::text[])",  # noqa: S608
+        list(values),
     )
-    return None if row is None else kind(**dict(row))
+    return {row[key]: kind(**dict(row)) for row in rows}
 
 
 async def _save(conn: Connection, table: str, keys: Sequence[str], items: Sequence[Any]) -> None:
@@ -48,57 +62,30 @@ async def _save(conn: Connection, table: str, keys: Sequence[str], items: Sequen
     )
 
 
-async def load_thread(conn: Connection, thread_id: str) -> facts.Thread | None:
-    """The thread's facts so far, if any."""
-    return await _load(conn, facts.Thread, "threads", "thread_id", thread_id)
+async def known(conn: Connection, needed: Needed) -> Changes:
+    """The stateful facts a batch touches, as they stand (what is not there yet is absent)."""
+    return Changes(
+        threads=await _load(conn, facts.Thread, "threads", "thread_id", needed.threads),
+        promises=await _load(conn, facts.Promise, "promises", "commitment_id", needed.promises),
+        escalations=await _load(
+            conn, facts.Escalation, "escalations", "escalation_id", needed.escalations
+        ),
+        ratings=await _load(conn, facts.Rating, "ratings", "thread_id", needed.ratings),
+    )
 
 
-async def save_thread(
-    conn: Connection, thread: facts.Thread, ended: facts.Wait | None = None
-) -> None:
-    """The thread as it stands, and the wait a reply ended."""
-    await _save(conn, "threads", ("thread_id",), [thread])
-    if ended is not None:
-        await _save(conn, "waits", ("thread_id", "began_at"), [ended])
-
-
-async def load_promise(conn: Connection, commitment_id: str) -> facts.Promise | None:
-    """The promise as last stated, if seen."""
-    return await _load(conn, facts.Promise, "promises", "commitment_id", commitment_id)
-
-
-async def save_promise(conn: Connection, promise: facts.Promise, move: facts.PromiseMove) -> None:
-    """The promise as it stands, and the move that got it there."""
-    await _save(conn, "promises", ("commitment_id",), [promise])
-    await _save(conn, "promise_moves", (), [move])
-
-
-async def save_answer(conn: Connection, answer: facts.ProductionAnswer) -> None:
-    """A production answer."""
-    await _save(conn, "production_answers", (), [answer])
-
-
-async def load_escalation(conn: Connection, escalation_id: str) -> facts.Escalation | None:
-    """The escalation so far, if seen."""
-    return await _load(conn, facts.Escalation, "escalations", "escalation_id", escalation_id)
-
-
-async def save_escalation(
-    conn: Connection,
-    escalation: facts.Escalation,
-    move: facts.Raise | facts.Decision | None = None,
-) -> None:
-    """The escalation as it stands, and the raise or decision that changed it."""
-    await _save(conn, "escalations", ("escalation_id",), [escalation])
-    if isinstance(move, facts.Raise):
-        await _save(conn, "escalation_raises", (), [move])
-    elif isinstance(move, facts.Decision):
-        await _save(conn, "escalation_decisions", (), [move])
-
-
-async def save_notification(conn: Connection, notification: facts.Notification) -> None:
-    """An email's outcome."""
-    await _save(conn, "notifications", (), [notification])
+async def save(conn: Connection, changes: Changes) -> None:
+    """Write what a batch changed: the stateful facts as it leaves them, and its new rows."""
+    await _save(conn, "threads", ("thread_id",), list(changes.threads.values()))
+    await _save(conn, "waits", ("thread_id", "began_at"), changes.waits)
+    await _save(conn, "promises", ("commitment_id",), list(changes.promises.values()))
+    await _save(conn, "promise_moves", (), changes.moves)
+    await _save(conn, "production_answers", (), changes.answers)
+    await _save(conn, "escalations", ("escalation_id",), list(changes.escalations.values()))
+    await _save(conn, "escalation_raises", (), changes.raises)
+    await _save(conn, "escalation_decisions", (), changes.decisions)
+    await _save(conn, "notifications", (), changes.notifications)
+    await _save(conn, "ratings", ("thread_id",), list(changes.ratings.values()))
 
 
 # ----- reading: one aggregating statement per table ------------------------------------------
@@ -165,6 +152,15 @@ async def facts_of(conn: Connection, period: Period) -> Facts:
         start,
         end,
     )
+    ratings = await conn.fetch(
+        f"""SELECT r.rating, r.rated_at, t.last_replier_role AS team
+            FROM {SCHEMA}.ratings r LEFT JOIN {SCHEMA}.threads t USING (thread_id)
+            WHERE r.rated_at >= $1 AND r.rated_at < $2
+              AND ($3::text IS NULL OR t.last_replier_role = $3)""",  # noqa: S608
+        start,
+        end,
+        team,
+    )
     return Facts(
         waits=[facts.Wait(**dict(r)) for r in waits],
         waiting=[facts.Thread(**dict(r)) for r in waiting],
@@ -176,4 +172,5 @@ async def facts_of(conn: Connection, period: Period) -> Facts:
         decisions=[DecisionGroup(**dict(r)) for r in decisions],
         notifications=[Tally(**dict(r)) for r in notifications],
         answers=[Tally(**dict(r)) for r in answers],
+        ratings=[RatingRow(**dict(r)) for r in ratings],
     )

@@ -37,6 +37,7 @@ from keepword_events import (
     CommitmentStatus,
     CommitmentStatusChanged,
     Customer,
+    CustomerRated,
     Envelope,
     EscalationDecided,
     EscalationOpened,
@@ -75,7 +76,7 @@ from keepword_testkit.local_kafka import private_broker
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 SEED = 20250330
-THREADS = 1500
+THREADS = 3000
 ZONE = ZoneInfo("Europe/Berlin")
 START = datetime(2025, 3, 17, tzinfo=ZONE)  # a Monday, two weeks before the clock change
 END = datetime(2025, 4, 28, tzinfo=ZONE)  # the Monday after Easter Monday
@@ -193,6 +194,25 @@ def _thread(month: Month, thread_id: str, at: datetime) -> None:
         _escalation(month, ids, f"{thread_id}-e", customer, month.later(at, 60, 86400))
     if rng.random() < 0.5:
         _notification(month, ids, f"{thread_id}-n", month.later(at, 1, 600))
+    _ratings(month, ids, at)
+
+
+def _ratings(month: Month, ids: dict[str, str], at: datetime) -> None:
+    """A third of the customers rate the thread; some change it (a revision), and some of those
+    revisions reach the topic before the rating they revise (the latest revision stands)."""
+    rng = random.Random(f"{SEED}-{ids['thread_id']}")  # the month's other draws stay as they were
+    if rng.random() >= 1 / 3:
+        return
+    first_at = at + timedelta(seconds=rng.randint(60, 2 * 86400))
+    first = CustomerRated(**ids, rating=rng.randint(1, 5), rated_at=first_at)
+    if rng.random() >= 0.25:
+        month.add(first, first_at)
+        return
+    second_at = first_at + timedelta(seconds=rng.randint(60, 86400))
+    second = CustomerRated(**ids, rating=rng.randint(1, 5), rated_at=second_at, revision=2)
+    ordered = [(first, first_at), (second, second_at)]
+    for rated, when in ordered if rng.random() >= 0.3 else reversed(ordered):
+        month.add(rated, when)
 
 
 def _promise(
@@ -354,6 +374,49 @@ def _promise_counts(promises: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def _rating_stats(found: list[int]) -> dict[str, Any]:
+    return {
+        "count": len(found),
+        "average": round(sum(found) / len(found), 2) if found else None,
+        "distribution": {str(n): found.count(n) for n in range(1, 6)},
+        "low_percent": round(100 * sum(1 for r in found if r <= 2) / len(found), 2)
+        if found
+        else None,
+    }
+
+
+def _expected_ratings(
+    events: list[Envelope[Event]], inside: Any, team: str | None
+) -> dict[str, Any]:
+    """Each thread's highest revision, by when it was given, with the team that replied last."""
+    latest: dict[str, CustomerRated] = {}
+    replier: dict[str, str] = {}
+    for e in events:
+        m = e.data
+        if isinstance(m, ReplySent) and not m.automatic and m.sender_verified:
+            replier[m.thread_id] = m.author.role.value
+        elif isinstance(m, CustomerRated) and (
+            m.thread_id not in latest or m.revision > latest[m.thread_id].revision
+        ):
+            latest[m.thread_id] = m
+    rows = [
+        (r.rating, r.rated_at, replier.get(r.thread_id, "unanswered"))
+        for r in latest.values()
+        if inside(r.rated_at) and team in (None, replier.get(r.thread_id))
+    ]
+    weeks: dict[str, list[int]] = defaultdict(list)
+    teams: dict[str, list[int]] = defaultdict(list)
+    for rating, at, who in rows:
+        year, week, _ = at.astimezone(ZONE).isocalendar()
+        weeks[f"{year}-W{week:02d}"].append(rating)
+        teams[who].append(rating)
+    return {
+        "all": _rating_stats([r for r, _, _ in rows]),
+        "by_week": {k: _rating_stats(weeks[k]) for k in sorted(weeks)},
+        "by_team": {k: _rating_stats(teams[k]) for k in sorted(teams)},
+    }
+
+
 def expected(
     events: list[Envelope[Event]], start: datetime, end: datetime, team: str | None
 ) -> dict[str, Any]:
@@ -407,6 +470,7 @@ def expected(
             "by_person": _keyed([(p, s, ok) for _, _, p, s, ok in mine]),
         }
     waiting = [s for s in state.values() if s["since"] is not None]
+    ratings = _expected_ratings(events, inside, team)
     by_n = Counter(s["n"] for s in waiting)
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for s in waiting:
@@ -534,6 +598,7 @@ def expected(
             "handle_it_by_manager": dict(sorted(handle_it.items())),
             "resolved_by": dict(sorted(resolved.items())),
         },
+        "ratings": ratings,
         "notifications": {
             "sent": sum(sent.values()),
             "failed": sum(failed.values()),
@@ -702,6 +767,8 @@ async def test_the_indices_of_a_seeded_month_are_those_of_its_records_and_surviv
     assert whole["promises"]["all"]["gap"] > 50
     assert whole["escalations"]["decisions_by_option"]["refund"] > 10
     assert whole["waiting_now"]["threads"] > 100
+    assert whole["ratings"]["all"]["count"] > 500
+    assert whole["ratings"]["by_team"].get("unanswered", {}).get("count", 0) > 10
     # The CSV carries the same numbers.
     rows = list(csv.DictReader(io.StringIO(table.text)))
     p90 = next(
