@@ -7,6 +7,7 @@ from keepword_platform import auth
 from keepword_platform.consuming import ConsumingService
 from keepword_platform.service import Runtime
 
+from .dashboard import router as dashboard_router
 from .gauges import gauges_extension
 from .handlers import INPUTS as FACT_INPUTS
 from .handlers import Recorder
@@ -31,7 +32,7 @@ SPEC = ConsumingService(
     migrations="keepword_insights",
     # The API checks API keys, which live in the shared `auth` schema.
     shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
-    routers=(router,),
+    routers=(router, dashboard_router),
     extensions=(gauges_extension(),),
     title="Keepword insights",
     description="The indices: reply times in business hours, promises made and kept, "

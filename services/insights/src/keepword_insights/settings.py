@@ -23,3 +23,9 @@ class InsightsSettings(ServiceSettings):
         validation_alias="KEEPWORD_INSIGHTS_GAUGE_WINDOW_DAYS",
         description="The trailing period the headline gauges cover (reply times, promises).",
     )
+    dashboard_session_hours: int = Field(
+        default=12,
+        ge=1,
+        validation_alias="KEEPWORD_INSIGHTS_DASHBOARD_SESSION_HOURS",
+        description="How long the dashboard stays signed in after a manager opens their link.",
+    )
