@@ -11,7 +11,9 @@ credentials), `/metrics` (Prometheus scrapes it; no personal data), the OpenAPI 
 its pages (the shape of the API, not its data), escalation's decision pages
 (`/decisions/{token}`) and intake's answer, promise and call pages (`/answers/`,
 `/promises/`, `/calls/{token}`): the signed, single-use link is their credential; so is the
-rating link of intake's rating pages (`/feedback/{token}`).
+rating link of intake's rating pages (`/feedback/{token}`). Insights' dashboard pages
+(`/dashboard...`) take the session its signed sign-in link opens, or a key made for `read`:
+without either they answer a 401 page (tested below with each credential).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from keepword_notifier.app import create_app as notifier_app
 from keepword_notifier.settings import NotifierSettings
 from keepword_platform.auth.grants import Scope
 from keepword_platform.auth.store import create_api_key
+from keepword_platform.dashboard_links import dashboard_url, sign_dashboard
 from keepword_platform.problems import PROBLEM_JSON
 from keepword_platform.registry import installed_services
 from keepword_testkit.api_keys import bearer, new_key
@@ -144,7 +147,12 @@ ROWS: list[Row] = [
     *_open_common("insights"),
     Row("insights", "GET", "/v1/indices", READ, 200),
     Row("insights", "GET", "/v1/indices.csv", READ, 200),
+    # The dashboard: a session (from the signed link) or a read key; without, a 401 page.
+    Row("insights", "GET", "/dashboard", OPEN, 401),
+    Row("insights", "GET", "/dashboard/threads", OPEN, 401, params={"cell": "reply:all"}),
+    Row("insights", "GET", "/dashboard/sign-in/{token}", OPEN, 400),
 ]
+DASHBOARD = [r for r in ROWS if r.path in ("/dashboard", "/dashboard/threads")]
 
 
 def declared_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -283,6 +291,22 @@ async def test_a_route_with_a_scope_lets_in_only_a_key_made_for_it(
 async def test_an_open_route_answers_without_a_key(running: Running, row: Row) -> None:
     answer = await running.call(row)
     assert answer.status_code == row.answers, answer.text[:500]
+
+
+async def test_the_dashboard_lets_in_a_managers_session_or_a_read_key(running: Running) -> None:
+    insights = running.apps["insights"].state.runtime.settings
+    link = dashboard_url("", sign_dashboard(insights.link_secret, manager=MORGAN))
+    transport = httpx.ASGITransport(app=running.apps["insights"])
+    async with httpx.AsyncClient(transport=transport, base_url="http://insights") as browser:
+        signed_in = await browser.get(link)
+        assert signed_in.status_code == 303
+        for row in DASHBOARD:
+            with_session = await browser.get(_url(row), params=row.params)
+            with_key = await running.call(row, bearer(running.right_key_for(READ)))
+            wrong_key = await running.call(row, bearer(running.wrong_key_for(READ)))
+            assert with_session.status_code == 200, row.name
+            assert with_key.status_code == 200, row.name
+            assert wrong_key.status_code == 403, row.name
 
 
 @pytest.mark.parametrize("service", ["intake", "commitments", "escalation"])
