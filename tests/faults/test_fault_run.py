@@ -105,6 +105,7 @@ class Faults:
             (8, lambda: self.kill("escalation")),
             (12, lambda: self.kill("notifier")),
             (16, lambda: self.kill("intake")),
+            (18, lambda: self.kill("insights")),
             (20, self.restart_broker),
             (30, self.stop_database),
         ]
