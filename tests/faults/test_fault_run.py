@@ -1,4 +1,4 @@
-"""A few hundred threads through the four services, twice at the same time: once cleanly and
+"""A few hundred threads through the five services, twice at the same time: once cleanly and
 once while everything that can break does — every service SIGKILLed and restarted, the broker
 restarted, PostgreSQL stopped for ten seconds, poison records on every input topic. The faulty
 run must end with exactly the clean run's escalations and emails (count and content) and the
