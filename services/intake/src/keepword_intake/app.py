@@ -29,6 +29,7 @@ from keepword_platform.service import (
 from . import repository
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
+from .mailbox import mailbox_connector
 from .publishing import EventPublisher
 from .routes import Intake, router
 from .sender_trust import trust_of
@@ -137,6 +138,7 @@ def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
             _producer_lifetime(producer),
             _purge_idempotency_keys,
             _inbound_mail(publisher),
+            mailbox_connector(publisher),
         ),
     )
 
