@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Header, Request
 from keepword_events import Event
-from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.auth.dependencies import WriteKey
 from keepword_platform.problems import Problem, broker_unavailable, problem_responses
 
@@ -20,10 +19,10 @@ from .publishing import BrokerUnavailable, EventPublisher, EventTooLarge
 
 @dataclass
 class Intake:
-    """What the routes need: the publisher, the authenticator and the database."""
+    """What the routes need: the publisher and the database (API keys are the platform's:
+    `keepword_platform.auth.dependencies`)."""
 
     publisher: EventPublisher
-    authenticator: ApiKeyAuthenticator
     pool: Any  # a callable returning the open asyncpg pool
     idempotency_abandon_after: timedelta
 

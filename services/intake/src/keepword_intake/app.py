@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from keepword_platform import auth
-from keepword_platform.auth.authenticator import ApiKeyAuthenticator
 from keepword_platform.kafka import make_broker
 from keepword_platform.kafka_security import kafka_client_options
 from keepword_platform.problems import install_problem_handlers
@@ -158,7 +157,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime: Runtime = app.state.runtime
     app.state.intake = Intake(
         publisher=publisher,
-        authenticator=ApiKeyAuthenticator(lambda: runtime.db, settings.api_key_cache_seconds),
         pool=lambda: runtime.db,
         idempotency_abandon_after=timedelta(seconds=max(30, settings.publish_timeout_ms / 200)),
     )
