@@ -49,6 +49,7 @@ from .feedback import CustomerRated, FeedbackOccasion, FeedbackRequested
 from .messages import MessageReceived, ReplySent
 from .notifications import NotificationFailed, NotificationSent
 from .registry import EVENT_MODELS, EVENT_TYPES, models_on_topic
+from .reports import WeeklyReportDue
 
 __all__ = [
     "EVENT_MODELS",
@@ -93,6 +94,7 @@ __all__ = [
     "UnknownEventType",
     "VagueTimePromised",
     "Verdict",
+    "WeeklyReportDue",
     "decode",
     "encode",
     "models_on_topic",

@@ -33,6 +33,7 @@ from .escalations import (
 from .feedback import CustomerRated, FeedbackOccasion, FeedbackRequested
 from .messages import MessageReceived, ReplySent
 from .notifications import NotificationFailed, NotificationSent
+from .reports import BrokenPromise, ReplyTimes, Wait, WeekFigures, WeeklyReportDue
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 CUSTOMER = Customer(
@@ -222,5 +223,49 @@ def every_event(thread_id: str = "thr-example-1") -> list[Event]:
             recorded=False,
             customer=CUSTOMER,
             sent_at=NOW,
+        ),
+        WeeklyReportDue(
+            **ids,
+            week="2026-W44",
+            week_starts_at=datetime(2026, 10, 26, 13, tzinfo=UTC),
+            week_ends_at=datetime(2026, 11, 2, 14, tzinfo=UTC),
+            timezone="America/New_York",
+            manager=MANAGER,
+            this_week=WeekFigures(
+                first_reply=ReplyTimes(
+                    count=41, p50_seconds=5400, p90_seconds=30600, within_sla_percent=87.8
+                ),
+                promises_kept=12,
+                promises_broken=1,
+                escalations_opened=3,
+                handle_it=1,
+                refunds=1,
+                refund_total=Decimal("1500.00"),
+            ),
+            week_before=WeekFigures(
+                first_reply=ReplyTimes(count=0),
+                promises_kept=9,
+                promises_broken=2,
+                escalations_opened=5,
+                handle_it=0,
+                refunds=0,
+            ),
+            worst_waits=(
+                Wait(
+                    thread_id=thread_id,
+                    began_at=NOW - timedelta(days=3),
+                    business_seconds=61200,
+                    answered=True,
+                ),
+            ),
+            broken_promises=(
+                BrokenPromise(
+                    commitment_id="cmt-1",
+                    thread_id=thread_id,
+                    kind=CommitmentKind.DELIVERY.value,
+                    maker_email=str(SALES.email),
+                    broken_at=NOW - timedelta(days=1),
+                ),
+            ),
         ),
     ]

@@ -23,6 +23,7 @@ from .escalations import (
 from .feedback import CustomerRated, FeedbackRequested
 from .messages import MessageReceived, ReplySent
 from .notifications import NotificationFailed, NotificationSent
+from .reports import WeeklyReportDue
 
 EVENT_MODELS: Final[tuple[type[Event], ...]] = (
     MessageReceived,
@@ -42,6 +43,7 @@ EVENT_MODELS: Final[tuple[type[Event], ...]] = (
     CustomerRated,
     NotificationSent,
     NotificationFailed,
+    WeeklyReportDue,
 )
 
 EVENT_TYPES: Final[dict[str, type[Event]]] = {model.ce_type: model for model in EVENT_MODELS}

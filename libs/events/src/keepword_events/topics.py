@@ -15,6 +15,7 @@ COMMITMENTS: Final = "keepword.commitments.v1"
 ESCALATIONS: Final = "keepword.escalations.v1"
 NOTIFICATIONS: Final = "keepword.notifications.v1"
 FEEDBACK: Final = "keepword.feedback.v1"
+REPORTS: Final = "keepword.reports.v1"
 
 DLQ_SUFFIX: Final = ".dlq"
 
@@ -86,6 +87,14 @@ CATALOG: Final[tuple[TopicSpec, ...]] = (
         EVENT_RETENTION_MS,
         # Its own topic: a reader of ratings needs no access to the messages' bodies.
         "Customers' ratings of how well we kept our word, with their comments.",
+    ),
+    TopicSpec(
+        REPORTS,
+        "insights",
+        ("notifier",),
+        EVENT_RETENTION_MS,
+        # Keyed by the manager a report is for, not by a customer's thread.
+        "Reports due to managers: the weekly report of the indices, one per manager and week.",
     ),
 )
 

@@ -71,6 +71,18 @@ class Feedback(_Section):
     changeable_for: Duration = timedelta(days=7)
 
 
+class Insights(_Section):
+    """The insights service's weekly report (`[insights]`): every manager (a person with a
+    `level`) gets the last week's indices at `weekly_report_at`, in the company's time zone."""
+
+    weekly_report: bool = True
+    weekly_report_at: str = Field(
+        default="MON 08:00",
+        pattern=r"^(MON|TUE|WED|THU|FRI|SAT|SUN) ([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="day and local time, e.g. 'MON 08:00'",
+    )
+
+
 class PersonEntry(_Section):
     """Someone on staff; `level` places managers on the escalation chain (1 is asked first)."""
 
@@ -116,6 +128,7 @@ class CompanyConfig(_Section):
     company: Company = Company()
     sla: Sla = Sla()
     feedback: Feedback = Feedback()
+    insights: Insights = Insights()
     people: tuple[PersonEntry, ...] = ()
     mailbox: tuple[Mailbox, ...] = ()
 

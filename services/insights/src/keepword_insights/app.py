@@ -11,6 +11,7 @@ from .dashboard import router as dashboard_router
 from .gauges import gauges_extension
 from .handlers import INPUTS as FACT_INPUTS
 from .handlers import Recorder
+from .report_timer import weekly_report_extension
 from .repository import SCHEMA
 from .routes import router
 from .settings import InsightsSettings
@@ -33,7 +34,7 @@ SPEC = ConsumingService(
     # The API checks API keys, which live in the shared `auth` schema.
     shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
     routers=(router, dashboard_router),
-    extensions=(gauges_extension(),),
+    extensions=(gauges_extension(), weekly_report_extension()),
     title="Keepword insights",
     description="The indices: reply times in business hours, promises made and kept, "
     "escalations and decisions, over a period, per week, team and person.",
