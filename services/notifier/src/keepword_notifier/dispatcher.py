@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from keepword_events import (
     CommitmentStatusChanged,
@@ -22,11 +22,13 @@ from keepword_events import (
     Role,
     VagueTimePromised,
     Verdict,
+    WeeklyReportDue,
 )
 from keepword_events.thread_refs import keepword_message_id
 from keepword_platform.answer_links import answer_url, sign_answer
 from keepword_platform.call_links import call_url, sign_call
 from keepword_platform.company import CompanyConfig
+from keepword_platform.dashboard_links import dashboard_link
 from keepword_platform.database import Connection
 from keepword_platform.decision_links import decision_url, sign_decision
 from keepword_platform.messaging import timers
@@ -41,6 +43,7 @@ from .compose import plain_message_id
 from .digest import digest_group
 from .recipients import Notice, acknowledgement_for, notices_for
 from .rendering import render, render_part
+from .report_notices import week_link
 
 SCHEMA = "notifier"
 ACKNOWLEDGE = "acknowledge"
@@ -98,6 +101,16 @@ class Dispatcher:
             customer=customer,
         )
         return call_url(self._settings.intake_public_url, token)
+
+    def dashboard(self, manager: str) -> str:
+        """The manager's signed dashboard link (the weekly report's)."""
+        return dashboard_link(
+            self._settings.link_secret, self._settings.insights_public_url, manager
+        )
+
+    def week(self, first: date, last: date) -> str:
+        """The dashboard filtered to a week (the weekly report's)."""
+        return week_link(self._settings.insights_public_url, first, last)
 
     async def on_event(
         self, conn: Connection, envelope: Envelope[Event]
@@ -165,6 +178,7 @@ class Dispatcher:
             answers=self._answer_link,
             changes=self._change_link,
             calls=self._call_link,
+            reports=self,
         )
         for notice in notices:
             # An email to the customer answers their latest email (web forms have none).
@@ -231,6 +245,7 @@ INPUTS: Inputs[Dispatcher] = Inputs(
     on(EscalationDecided, Dispatcher.notify),
     on(VagueTimePromised, Dispatcher.notify),
     on(FeedbackRequested, Dispatcher.notify),
+    on(WeeklyReportDue, Dispatcher.notify),
 )
 """What the notifier reads: messages (for memory and acknowledgements), the ledger's changes,
-promises that named only a vague time, and escalations."""
+promises that named only a vague time, escalations, and the managers' weekly reports."""

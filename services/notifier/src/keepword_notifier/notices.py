@@ -34,6 +34,7 @@ STAFF_TEMPLATES: Final = frozenset(
         "promise_vague_time_owner",
         "promise_awaiting_confirmation_production",
         "decision_made_service",
+        "weekly_report_manager",
     }
 )
 TEMPLATES: Final = CUSTOMER_TEMPLATES | STAFF_TEMPLATES

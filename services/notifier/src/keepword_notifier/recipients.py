@@ -28,6 +28,7 @@ from keepword_events import (
     PreferredChannel,
     Role,
     VagueTimePromised,
+    WeeklyReportDue,
 )
 from keepword_platform.company import CompanyConfig
 
@@ -40,6 +41,7 @@ from .promise_notices import (
     promise_for_production,
     vague_time_for_maker,
 )
+from .report_notices import ReportLinks, weekly_report_for
 
 # A manager needs the recent story, not fifty lines of it.
 EVIDENCE_SHOWN: Final = 12
@@ -104,9 +106,10 @@ def notices_for(
     answers: AnswerLinkMaker | None = None,
     changes: PromiseLinkMaker | None = None,
     calls: CallLinkMaker | None = None,
+    reports: ReportLinks | None = None,
 ) -> list[Notice]:
     """Every email an event calls for; [] for events nobody needs to hear about (or, without
-    `ratings` to sign its links, the feedback request).
+    `ratings` to sign its links, the feedback request; without `reports`, the weekly report).
 
     A customer's message alone calls for nothing here: the acknowledgement waits for a timer
     (see `acknowledgement_for`), because a person's answer within minutes is better.
@@ -130,6 +133,8 @@ def notices_for(
     if isinstance(event, FeedbackRequested) and ratings is not None:
         asked = feedback_request_for(event, company, now=now, links=ratings, subject=known.subject)
         return [asked] if asked else []
+    if isinstance(event, WeeklyReportDue) and reports is not None:
+        return [weekly_report_for(event, company, reports)]
     return []
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,10 @@ from keepword_events import (
     Role,
     VagueTimePromised,
     Verdict,
+    WeeklyReportDue,
     new_envelope,
 )
+from keepword_events.reports import BrokenPromise, ReplyTimes, Wait, WeekFigures
 from keepword_notifier.digest import digest_notice
 from keepword_notifier.recipients import (
     Notice,
@@ -189,6 +191,80 @@ def feedback_requested(**changes: Any) -> FeedbackRequested:
     """Escalation asks Dana how well we kept our word: her escalation was resolved."""
     base = FeedbackRequested(
         **IDS, customer=DANA, occasion=FeedbackOccasion.RESOLVED, requested_at=NOW
+    )
+    return base.model_copy(update=changes)
+
+
+@dataclass
+class FakeReportLinks:
+    """Stands in for the weekly report's links: readable URLs."""
+
+    def dashboard(self, manager: str) -> str:
+        return f"https://insights.brightline.example/dashboard/sign-in/{manager}"
+
+    def week(self, first: date, last: date) -> str:
+        return f"https://insights.brightline.example/dashboard?from={first}&to={last}"
+
+
+def weekly_report(**changes: Any) -> WeeklyReportDue:
+    """Morgan's report of week 44 (26 October to 1 November 2026: New York's clocks went back
+    on its last day), against week 43."""
+    week = WeekFigures(
+        first_reply=ReplyTimes(
+            count=41, p50_seconds=5_400, p90_seconds=30_600, within_sla_percent=87.8
+        ),
+        promises_kept=12,
+        promises_broken=2,
+        escalations_opened=3,
+        handle_it=1,
+        refunds=1,
+        refund_total=Decimal("1500.00"),
+    )
+    before = WeekFigures(
+        first_reply=ReplyTimes(
+            count=38, p50_seconds=7_200, p90_seconds=28_800, within_sla_percent=90.0
+        ),
+        promises_kept=9,
+        promises_broken=2,
+        escalations_opened=5,
+        handle_it=0,
+        refunds=0,
+    )
+    base = WeeklyReportDue(
+        thread_id="report-5d41402abc4b2a76",
+        correlation_id="report-5d41402abc4b2a76",
+        week="2026-W44",
+        week_starts_at=datetime(2026, 10, 26, 4, tzinfo=UTC),
+        week_ends_at=datetime(2026, 11, 2, 5, tzinfo=UTC),
+        timezone="America/New_York",
+        manager=MORGAN,
+        this_week=week,
+        week_before=before,
+        worst_waits=(
+            Wait(thread_id=THREAD, began_at=NOW - 6 * DAY, business_seconds=61_200, answered=True),
+            Wait(
+                thread_id="thr-00000000000000b2",
+                began_at=NOW - 3 * DAY,
+                business_seconds=36_000,
+                answered=False,
+            ),
+        ),
+        broken_promises=(
+            BrokenPromise(
+                commitment_id="cmt-1",
+                thread_id=THREAD,
+                kind="delivery",
+                maker_email="sam.sales@brightline.example",
+                broken_at=NOW - 2 * DAY,
+            ),
+            BrokenPromise(
+                commitment_id="cmt-2",
+                thread_id="thr-00000000000000c3",
+                kind="callback",
+                maker_email="someone.gone@brightline.example",
+                broken_at=NOW - DAY,
+            ),
+        ),
     )
     return base.model_copy(update=changes)
 
@@ -467,6 +543,27 @@ def _examples() -> dict[str, Notice]:
             customer_comment="You said someone would call me on Monday.\n\nNobody did.",
         )
     )[0]
+    for name, report in (
+        ("weekly_report_manager", weekly_report()),
+        (
+            "weekly_report_manager_quiet_week",
+            weekly_report(
+                this_week=WeekFigures(
+                    first_reply=ReplyTimes(count=0),
+                    promises_kept=0,
+                    promises_broken=0,
+                    escalations_opened=0,
+                    handle_it=0,
+                    refunds=0,
+                ),
+                worst_waits=(),
+                broken_promises=(),
+            ),
+        ),
+    ):
+        [examples[name]] = notices_for(
+            envelope(report), COMPANY, now=NOW, links=FakeLinks(), reports=FakeReportLinks()
+        )
     examples["escalation_digest_manager"] = digest_notice(
         [held_send(examples["escalation_opened_manager"]), held_send(_second_escalation())],
         COMPANY,
