@@ -34,6 +34,7 @@ _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
+THREADS_LISTED = 500  # a page a person reads; the count above it says how many there are
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the sign-in token must not leak to other sites
@@ -125,7 +126,7 @@ async def threads(request: Request) -> HTMLResponse:
         )
     pool: asyncpg.Pool = runtime.db
     async with pool.acquire() as conn:
-        lines = await dashboard_repository.threads(conn, cell.thread_ids)
+        lines = await dashboard_repository.threads(conn, cell.thread_ids[:THREADS_LISTED])
     return _page(
         "dashboard_threads.html",
         title="Threads",
@@ -134,6 +135,7 @@ async def threads(request: Request) -> HTMLResponse:
         cell=cell,
         what=describe(found, cell.key),
         lines=lines,
+        threads=len(cell.thread_ids),
         zone=filters.zone,
         back=f"/dashboard?{filters.query()}",
     )
