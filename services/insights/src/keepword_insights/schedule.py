@@ -92,3 +92,6 @@ def armed_at(
     if current is not None and current <= now:
         return current
     return next_due(now, when, zone)
+
+
+MONDAY_8 = WeeklyAt(0, time(8, 0))  # the default: `weekly_report_at = "MON 08:00"`
