@@ -9,6 +9,7 @@ import contextlib
 import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -30,7 +31,7 @@ DEMO_CONFIG = ROOT / "deploy" / "local" / "demo.toml"
 
 @dataclass
 class RunningSystem:
-    """The four services, the catcher's Maildir and where intake listens."""
+    """The five services, the catcher's Maildir and where intake listens."""
 
     services: dict[str, ServiceProcess]
     maildir: Path
@@ -73,7 +74,7 @@ def _fresh_database(server_url: str) -> str:
 def system(
     fresh_kafka: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSystem]:
-    """Start the catcher and the four services; stop them after the module's tests."""
+    """Start the catcher and the five services; stop them after the module's tests."""
     database_url = _fresh_database(database_url)
     base = tmp_path_factory.mktemp("e2e")
     maildir = base / "mail"
@@ -97,7 +98,7 @@ def system(
     }
     services: dict[str, ServiceProcess] = {}
     try:
-        for name in ("intake", "commitments", "escalation", "notifier"):
+        for name in ("intake", "commitments", "escalation", "notifier", "insights"):
             port = escalation_port if name == "escalation" else None
             services[name] = start_service(name, log_dir=base / "logs", env=env, port=port)
         for process in services.values():
@@ -123,6 +124,8 @@ class PlayedStories:
     mailbox: Mailbox
     system: RunningSystem
     shown: str  # what the demo's display printed
+    api_key: str
+    began: datetime
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -139,8 +142,10 @@ async def played(system: RunningSystem) -> AsyncIterator[PlayedStories]:
     mailbox = Mailbox(system.maildir)
     output = io.StringIO()
     console = Console(file=output, width=160, highlight=False)
+    began = datetime.now(UTC)
     async with EventFeed(system.bootstrap) as feed, httpx.AsyncClient(timeout=30) as http:
         runs, findings = await play_and_show(
             console, stack, feed, mailbox, http, STORIES, wait_limit=90
         )
-        yield PlayedStories(runs, findings, feed, mailbox, system, output.getvalue())
+        shown = output.getvalue()
+        yield PlayedStories(runs, findings, feed, mailbox, system, shown, key.text, began)

@@ -1,4 +1,4 @@
-"""The stories of `make demo`, played through the public interfaces of the four services running
+"""The stories of `make demo`, played through the public interfaces of the five services running
 as processes (HTTP API, inbound SMTP, the links in the emails), checked on what comes out: the
 emails in a real mail catcher and the events on the topics.
 
@@ -9,11 +9,20 @@ escalation emails may change how many there are.
 
 from __future__ import annotations
 
+import io
+import re
+
+import httpx
 import pytest
+from keepword_events import EscalationOpened
+from keepword_platform.company import load_company_config
+from keepword_platform.settings import DEVELOPMENT_LINK_SECRET
+from keepword_testkit.demo_indices import show_indices
 from keepword_testkit.stories import STORIES
 from keepword_testkit.stories.describe import describe
+from rich.console import Console
 
-from .conftest import PlayedStories
+from .conftest import DEMO_CONFIG, PlayedStories
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
 
@@ -46,3 +55,34 @@ async def test_the_demo_shows_each_thread_as_it_happens(played: PlayedStories) -
         assert any("escalation opened" in line for line in live), live
         assert any("email sent" in line for line in live), live
     assert "expectations met" in shown
+
+
+async def test_the_demo_ends_with_the_stories_indices_and_the_dashboard_link(
+    played: PlayedStories,
+) -> None:
+    opened = sum(
+        1
+        for run in played.runs.values()
+        for envelope in played.feed.of_thread(run.thread_id or "-")
+        if isinstance(envelope.data, EscalationOpened)
+    )
+    output = io.StringIO()
+    async with httpx.AsyncClient(timeout=30) as http:
+        await show_indices(
+            Console(file=output, width=160, highlight=False),
+            http,
+            insights_url=played.system.services["insights"].url,
+            api_key=played.api_key,
+            since=played.began,
+            escalations_expected=opened,
+            company=load_company_config(DEMO_CONFIG),
+            link_secret=DEVELOPMENT_LINK_SECRET,
+            public_url="http://127.0.0.1:8084",
+        )
+    shown = output.getvalue()
+
+    counted = re.search(r"escalations opened\s+(\d+)", shown)
+    assert counted, shown
+    assert int(counted[1]) == opened > 0
+    assert re.search(r"first replies\s+\d+, median", shown), shown
+    assert "/dashboard/sign-in/" in shown

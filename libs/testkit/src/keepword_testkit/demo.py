@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from keepword_events import Envelope, Event
+from keepword_events import Envelope, EscalationOpened, Event
+from keepword_platform.company import load_company_config
+from keepword_platform.settings import KeepwordSettings
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -36,6 +38,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from .demo_indices import show_indices
 from .stories import STORIES, EventFeed, Finding, Mailbox, Player, Stack, Story, StoryRun
 from .stories.describe import describe
 from .stories.model import (
@@ -179,10 +182,29 @@ async def run_demo(args: argparse.Namespace, console: Console) -> int:
             console.print(f"  [bold]{story.key}[/]: {story.title}")
         console.print()
         mailbox = Mailbox(Path(args.maildir))
+        began = datetime.now(UTC)
         async with EventFeed(args.bootstrap) as feed:
-            _, findings = await play_and_show(
+            runs, findings = await play_and_show(
                 console, stack, feed, mailbox, http, stories, wait_limit=args.timeout
             )
+            opened = sum(
+                1
+                for run in runs.values()
+                for envelope in feed.of_thread(run.thread_id or "-")
+                if isinstance(envelope.data, EscalationOpened)
+            )
+        settings = KeepwordSettings()
+        await show_indices(
+            console,
+            http,
+            insights_url=args.insights_url,
+            api_key=args.api_key,
+            since=began,
+            escalations_expected=opened,
+            company=load_company_config(settings.config),
+            link_secret=settings.link_secret,
+            public_url=settings.insights_public_url,
+        )
     return 0 if all(f.ok for found in findings.values() for f in found) else 1
 
 
@@ -288,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     escalation_port = os.environ.get("KEEPWORD_ESCALATION_PORT", "8081")
     parser.add_argument("--intake-url", default=f"http://{host}:{intake_port}")
     parser.add_argument("--escalation-url", default=f"http://{host}:{escalation_port}")
+    insights_port = os.environ.get("KEEPWORD_INSIGHTS_PORT", "8084")
+    parser.add_argument("--insights-url", default=f"http://{host}:{insights_port}")
     smtp_port = int(os.environ.get("KEEPWORD_INTAKE_SMTP_PORT", "2525"))
     parser.add_argument("--intake-smtp-port", type=int, default=smtp_port)
     parser.add_argument(
