@@ -74,6 +74,7 @@ bench: deps stack provision ## Run the benchmarks (slow; not part of make test);
 	$(VENV)/python bench/escalation/run.py
 	$(VENV)/python bench/escalation/tone_speed.py
 	$(VENV)/python bench/notifier/run.py
+	$(VENV)/python bench/insights/run.py
 
 schemas: ## Regenerate the committed JSON Schemas of the event contract
 	$(VENV)/keepword schemas export
