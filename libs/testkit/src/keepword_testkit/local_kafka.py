@@ -45,11 +45,15 @@ class LocalKafka:
         return f"127.0.0.1:{self.port}"
 
     def _run(self, command: str) -> None:
-        env = os.environ | {
-            "KEEPWORD_LOCAL_DIR": str(self.state_dir),
-            "KEEPWORD_KAFKA_PORT": str(self.port),
-            "KEEPWORD_KAFKA_CONTROLLER_PORT": str(self.controller_port),
-        } | self.env
+        env = (
+            os.environ
+            | {
+                "KEEPWORD_LOCAL_DIR": str(self.state_dir),
+                "KEEPWORD_KAFKA_PORT": str(self.port),
+                "KEEPWORD_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            }
+            | self.env
+        )
         subprocess.run(  # noqa: S603 - the project's own script
             ["/bin/bash", str(SCRIPT), command],
             env=env,

@@ -30,10 +30,14 @@ class LocalPostgres:
         return f"postgresql://keepword@127.0.0.1:{self.port}/keepword"
 
     def _run(self, command: str) -> None:
-        env = os.environ | {
-            "KEEPWORD_LOCAL_DIR": str(self.state_dir),
-            "KEEPWORD_PG_PORT": str(self.port),
-        } | self.env
+        env = (
+            os.environ
+            | {
+                "KEEPWORD_LOCAL_DIR": str(self.state_dir),
+                "KEEPWORD_PG_PORT": str(self.port),
+            }
+            | self.env
+        )
         done = subprocess.run(  # noqa: S603 - the project's own script
             ["/bin/bash", str(SCRIPT), command],
             env=env,

@@ -140,7 +140,9 @@ async def test_a_forged_authentication_results_is_ignored(mail_intake: IntakeCli
 
 
 async def test_smtp_auth_makes_it_a_reply(mail_intake: IntakeClient) -> None:
-    event = await delivered(mail_intake, reply_from(STAFF, new_thread_id()), login=(STAFF, PASSWORD))
+    event = await delivered(
+        mail_intake, reply_from(STAFF, new_thread_id()), login=(STAFF, PASSWORD)
+    )
     assert isinstance(event.data, ReplySent)
     assert event.data.customer.email == "dana@example.com"
 
