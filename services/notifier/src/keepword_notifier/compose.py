@@ -86,11 +86,25 @@ def compose(send: Send, *, sender_name: str, sender_address: str, at: datetime) 
         message["X-Keepword-Thread"] = send.thread_id
     message.set_content(send.body_text)
     message.add_alternative(send.body_html, subtype="html")
-    # A boundary of its own rather than a random one, so a resent email is the same bytes.
+    related = None
+    if send.inline_png is not None and send.inline_cid is not None:
+        related = _show_inline(message, send.inline_png, send.inline_cid)
+    # Boundaries of its own rather than random ones, so a resent email is the same bytes.
     boundary = f"=_kw_{send.notification_id}"
     if boundary not in send.body_text and boundary not in send.body_html:
         message.set_boundary(boundary)
+        if related is not None:
+            related.set_boundary(f"{boundary}_r")
     return message
+
+
+def _show_inline(message: EmailMessage, png: bytes, cid: str) -> EmailMessage:
+    """Carry `png` beside the HTML part, for its `<img src="cid:…">`; returns the
+    multipart/related part that now holds both."""
+    html = message.get_body(("html",))
+    assert isinstance(html, EmailMessage)
+    html.add_related(png, "image", "png", cid=f"<{cid}>", disposition="inline")
+    return html
 
 
 def to_wire(message: EmailMessage) -> bytes:

@@ -3,6 +3,7 @@ in the send log once per (event, recipient, template). The sender does the sendi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -43,7 +44,8 @@ from .compose import plain_message_id
 from .digest import digest_group
 from .recipients import Notice, acknowledgement_for, notices_for
 from .rendering import render, render_part
-from .report_notices import week_link
+from .report_chart import chart_png
+from .report_notices import inline_chart, week_link
 
 SCHEMA = "notifier"
 ACKNOWLEDGE = "acknowledge"
@@ -209,7 +211,12 @@ class Dispatcher:
         key = f"{source_event_id}:{notice.recipient.lower()}:{notice.template}"
         notification_id = f"ntf-{uuid.uuid5(_IDS, key).hex[:20]}"
         domain = company.company.support_address.rsplit("@", 1)[-1]
+        chart = inline_chart(notice)
+        if chart is not None and await sendlog.recorded(conn, key):
+            return  # a redelivered or replayed event: spare drawing the chart again
         email = render(notice, company)
+        # Drawn off the event loop: a chart takes matplotlib 0.1 s or more.
+        png = await asyncio.to_thread(chart_png, chart.bars, chart.label) if chart else None
         group = digest_group(notice.template, notice.recipient) if self._digests else None
         part = render_part(notice, company) if group else None
         await sendlog.add(
@@ -232,6 +239,8 @@ class Dispatcher:
                 digest_html=part.html if part else None,
                 # Kept only when it is a plain Message-ID: it came from someone's email.
                 in_reply_to=answers if answers and plain_message_id(answers) else None,
+                inline_cid=chart.cid if chart else None,
+                inline_png=png,
             ),
         )
 

@@ -3,13 +3,14 @@ waits, the broken promises, a chart and the dashboard link. Pure: the caller pas
 the company configuration and ways to make the links.
 
 The waits and promises name their threads; a week's threads are a click away on the dashboard
-(every number there links to its threads). The chart is an HTML table of bars (cells with a
-width and a colour): every email client shows it, images blocked or not, with no attachment;
-the figures above it are its text.
+(every number there links to its threads). The chart is a PNG carried inline (`report_chart`,
+drawn when the email is recorded); the figures above it are its text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -23,7 +24,6 @@ from keepword_platform.company import CompanyConfig
 from .notices import Notice, staff_name
 
 TEMPLATE = "weekly_report_manager"
-BAR_WIDTH = 240  # pixels of the longest bar
 
 
 class ReportLinks(Protocol):
@@ -111,7 +111,7 @@ def _name(email: str, company: CompanyConfig) -> str:
 
 
 def chart(now: WeekFigures, before: WeekFigures) -> list[dict[str, Any]]:
-    """The bars: each count of the week beside the week before's, scaled to the largest."""
+    """The chart's bars: each count of the week beside the week before's."""
     pairs = [
         ("Promises kept", now.promises_kept, before.promises_kept),
         ("Promises broken", now.promises_broken, before.promises_broken),
@@ -119,15 +119,7 @@ def chart(now: WeekFigures, before: WeekFigures) -> list[dict[str, Any]]:
         ('"Handle it"', now.handle_it, before.handle_it),
         ("Refunds", now.refunds, before.refunds),
     ]
-    largest = max([1, *(v for _, a, b in pairs for v in (a, b))])
-
-    def width(value: int) -> int:
-        return 0 if value == 0 else max(2, round(BAR_WIDTH * value / largest))
-
-    return [
-        {"name": name, "now": a, "before": b, "now_px": width(a), "before_px": width(b)}
-        for name, a, b in pairs
-    ]
+    return [{"name": name, "now": a, "before": b} for name, a, b in pairs]
 
 
 def weekly_report_for(event: WeeklyReportDue, company: CompanyConfig, links: ReportLinks) -> Notice:
@@ -148,6 +140,8 @@ def weekly_report_for(event: WeeklyReportDue, company: CompanyConfig, links: Rep
             "last_day": last_day,
             "rows": _rows(event.this_week, event.week_before),
             "chart": chart(event.this_week, event.week_before),
+            # Unique within the email, and the same when it is rendered again.
+            "chart_cid": f"chart.{event.week}.{event.thread_id}@keepword",
             "waits": [
                 {
                     "thread_id": w.thread_id,
@@ -178,3 +172,20 @@ def week_link(insights_url: str, first: date, last: date) -> str:
     """The dashboard filtered to a week (its own form's query: from and to, local days)."""
     query = urlencode({"from": first.isoformat(), "to": last.isoformat()})
     return f"{insights_url.rstrip('/')}/dashboard?{query}"
+
+
+@dataclass(frozen=True, slots=True)
+class InlineChart:
+    """A chart an email shows inline: its Content-ID, its bars and the week's label."""
+
+    cid: str
+    bars: Sequence[Mapping[str, Any]]
+    label: str
+
+
+def inline_chart(notice: Notice) -> InlineChart | None:
+    """The chart `notice`'s email shows inline, if it has one (the weekly report)."""
+    if notice.template != TEMPLATE:
+        return None
+    context = notice.context
+    return InlineChart(str(context["chart_cid"]), context["chart"], str(context["week"]))

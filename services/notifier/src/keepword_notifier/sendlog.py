@@ -39,15 +39,26 @@ class Send:
     # When it was recorded as due: its Date header, so that an email sent again (a sender killed
     # between the server's "250" and the record of it) is the same bytes, not a new date.
     created_at: datetime | None = None
+    # A PNG the HTML shows inline as `cid:<inline_cid>` (see compose), or none.
+    inline_cid: str | None = None
+    inline_png: bytes | None = None
 
 
 _COLUMNS = """idempotency_key, notification_id, source_event_id, thread_id, template, recipient,
     recipient_role, message_id, subject, body_text, body_html, attempts, digest_group,
-    digest_text, digest_html, in_reply_to, created_at"""
+    digest_text, digest_html, in_reply_to, created_at, inline_cid, inline_png"""
 
 
 def _qualified(alias: str) -> str:
     return ", ".join(f"{alias}.{column.strip()}" for column in _COLUMNS.split(","))
+
+
+async def recorded(conn: Connection, idempotency_key: str) -> bool:
+    """Whether the email of `idempotency_key` is in the send log already."""
+    found = await conn.fetchval(
+        "SELECT true FROM notifier.sends WHERE idempotency_key = $1", idempotency_key
+    )
+    return bool(found)
 
 
 async def add(conn: Connection, send: Send) -> bool:
@@ -58,8 +69,9 @@ async def add(conn: Connection, send: Send) -> bool:
     inserted = await conn.fetchval(
         """INSERT INTO notifier.sends (idempotency_key, notification_id, source_event_id,
                thread_id, template, recipient, recipient_role, message_id, subject, body_text,
-               body_html, digest_group, digest_text, digest_html, in_reply_to, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+               body_html, digest_group, digest_text, digest_html, in_reply_to, inline_cid,
+               inline_png, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                    CASE WHEN $12::text IS NULL THEN 'pending' ELSE 'held' END)
            ON CONFLICT (idempotency_key) DO NOTHING RETURNING true""",
         send.idempotency_key,
@@ -77,6 +89,8 @@ async def add(conn: Connection, send: Send) -> bool:
         send.digest_text,
         send.digest_html,
         send.in_reply_to,
+        send.inline_cid,
+        send.inline_png,
     )
     return bool(inserted)
 

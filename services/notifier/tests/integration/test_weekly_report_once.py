@@ -42,8 +42,8 @@ from .running import (
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp]
 
-MANAGERS = 120
-KILL_AFTER = 40
+MANAGERS = 60
+KILL_AFTER = 20
 EXAMPLE = next(e for e in every_event() if isinstance(e, WeeklyReportDue))
 
 
@@ -172,4 +172,10 @@ async def test_each_manager_gets_the_weeks_report_once_through_a_kill_and_a_repl
     assert received == after_restart
     assert received == Counter({mid: 1 for mid in received}) + Counter(unlogged)
     assert len(received) == MANAGERS
+    # Each carries its chart inline, under the Content-ID its HTML shows.
+    [sample] = [m for m in catcher.to(next(iter(managers))) if mine in m.message_id][:1]
+    [image] = [p for p in sample.message.walk() if p.get_content_type() == "image/png"]
+    html = sample.message.get_body(("html",))
+    assert html is not None
+    assert f'src="cid:{str(image["Content-ID"]).strip("<>")}"' in html.get_content()
     assert datetime.now(UTC) > EXAMPLE.week_ends_at  # the report was of a week that had ended
