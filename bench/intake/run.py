@@ -2,10 +2,14 @@
 
     .venv/bin/python bench/intake/run.py [--seconds 10] [--connections 32]
 
-Needs the local stack (Kafka, PostgreSQL, topics): `make bench` provides it. Starts its own
+Needs the local PostgreSQL and the Kafka jars the local broker installed (`make bench`).
+Nothing shared is touched, so it runs beside `make up`: intake works in a database of its own
+(`keepword_bench_intake`, made afresh) and on a private broker with the catalog's topics (a
+running intake on the shared broker would share its partitions and its disk). Starts its own
 intake process (one uvicorn worker), drives single POSTs with wrk and batches with httpx, then
 sends the same records with a raw aiokafka producer with the same settings (acks=all,
-idempotent) as the baseline. Prints a table and writes JSON to bench/results/.
+idempotent) to the same private broker as the baseline. Prints a table and writes JSON to
+bench/results/.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -33,12 +38,15 @@ from keepword_platform import auth
 from keepword_platform.auth.store import create_api_key
 from keepword_platform.migrations import apply_migrations
 from keepword_platform.producer import MAX_BATCH_BYTES
+from keepword_testkit.fault_run.stack import create_database
+from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import percentile, progress
 from keepword_testkit.processes import running_service
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
 BATCH_SIZE = 1000
+DATABASE = "keepword_bench_intake"
 
 
 def message(i: int) -> dict[str, Any]:
@@ -202,6 +210,31 @@ async def raw_producer(
     }
 
 
+def measure(
+    args: argparse.Namespace, bootstrap: str, database_url: str, key: str
+) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
+    """Single POSTs and batches through intake, then the raw producer: all on `bootstrap`."""
+    env = {
+        "KEEPWORD_KAFKA_BOOTSTRAP": bootstrap,
+        "KEEPWORD_DATABASE_URL": database_url,
+        # INFO, as in production: one log line per accepted message is part of the cost.
+        "KEEPWORD_LOG_LEVEL": "INFO",
+    }
+    progress(f"starting intake (one worker) against {bootstrap}")
+    with running_service("intake", log_dir=RESULTS / "logs", env=env, timeout=60) as intake:
+        progress("warm-up")
+        wrk_single_posts(intake.url, key, 3, args.connections)
+        progress(f"single POSTs: {args.seconds}s, {args.connections} connections (wrk)")
+        single = wrk_single_posts(intake.url, key, args.seconds, args.connections)
+        progress(f"batches: {args.batches} x {BATCH_SIZE} messages, {args.in_flight} at a time")
+        batch = asyncio.run(batches(intake.url, key, args.batches, concurrency=args.in_flight))
+    progress("baseline: raw aiokafka producer, same records, acks=all, idempotent")
+    raw = asyncio.run(
+        raw_producer(bootstrap, args.batches * BATCH_SIZE, args.seconds, args.connections)
+    )
+    return single, batch, raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each timed phase")
@@ -211,24 +244,12 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = IntakeSettings()
-    key = asyncio.run(api_key(settings.database_url))
-    progress("starting intake (one worker)")
-    # INFO, as in production: one log line per accepted message is part of the cost.
-    with running_service(
-        "intake", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"}, timeout=60
-    ) as intake:
-        progress("warm-up")
-        wrk_single_posts(intake.url, key, 3, args.connections)
-        progress(f"single POSTs: {args.seconds}s, {args.connections} connections (wrk)")
-        single = wrk_single_posts(intake.url, key, args.seconds, args.connections)
-        progress(f"batches: {args.batches} x {BATCH_SIZE} messages, {args.in_flight} at a time")
-        batch = asyncio.run(batches(intake.url, key, args.batches, concurrency=args.in_flight))
-    progress("baseline: raw aiokafka producer, same records, acks=all, idempotent")
-    raw = asyncio.run(
-        raw_producer(
-            settings.kafka_bootstrap, args.batches * BATCH_SIZE, args.seconds, args.connections
-        )
-    )
+    database_url = asyncio.run(create_database(settings.database_url, DATABASE))
+    key = asyncio.run(api_key(database_url))
+    with tempfile.TemporaryDirectory(prefix="keepword-bench-intake-") as tmp:
+        progress("starting a private Kafka broker")
+        with private_broker(Path(tmp) / "kafka", settings.topic_partitions) as bootstrap:
+            single, batch, raw = measure(args, bootstrap, database_url, key)
 
     ratios = {
         "batch_vs_raw_bulk": batch["rate"] / raw["bulk"]["rate"],
