@@ -2,9 +2,13 @@
 
     .venv/bin/python bench/commitments/run.py [--events 20000] [--trickle 250] [--profile]
 
-Needs the local stack (Kafka, PostgreSQL, topics, migrations): `make bench` provides it. Starts
-its own commitments process and waits until it has drained any backlog (no lag on its inputs,
-nothing in its outbox, no other member in its consumer group). Then, phase 1: `--trickle`
+Needs the local PostgreSQL and the Kafka jars the local broker installed (`make bench`).
+Nothing shared is touched, so it runs beside `make up`: commitments works in a database of its
+own (`keepword_bench_commitments`, made afresh; the service migrates it) and on a private broker
+with the catalog's topics (on the shared one a running commitments would share the partitions,
+and its relay, leading the shared outbox, could publish ours). Starts its own commitments
+process and waits until it has settled (no lag on its inputs, nothing in its outbox, no other
+member in its consumer group). Then, phase 1: `--trickle`
 `CommitmentDeclared` events at 50/s (latency under light load), and `--events` written to
 keepword.commitment-requests.v1 as fast as possible, timed from the first input until the last
 status-changed event for them is on keepword.commitments.v1 (consume, ledger transaction with
@@ -14,8 +18,7 @@ status-changed event a naive service would emit (decoded and encoded the same wa
 database) to a scratch topic. Latency is output record time minus input record time; the
 baseline's inputs already wait when it starts, so its latency runs from its first consume.
 
-Prints a table and the CPU each party used, writes JSON to bench/results/, and cancels the
-timers of the benchmark's promises (so no later commitments process fires them). With
+Prints a table and the CPU each party used, writes JSON to bench/results/. With
 --profile, samples the service with py-spy during the bulk phase (`pip install py-spy`, outside
 the venv) and prints where its time goes.
 """
@@ -28,6 +31,7 @@ import contextlib
 import json
 import os
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -60,6 +64,8 @@ from keepword_events import (
 from keepword_events.thread_refs import new_thread_id
 from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
 from keepword_platform.messaging import store
+from keepword_testkit.fault_run.stack import create_database
+from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import (
     cores_busy,
     cpu_seconds_of,
@@ -74,6 +80,7 @@ from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
+DATABASE = "keepword_bench_commitments"
 GROUP = "keepword-commitments"
 SERVICE_INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
 BASELINE_TOPIC = "bench.commitments-baseline.v1"
@@ -83,13 +90,6 @@ PROMISES_PER_THREAD = 10
 TRICKLE_RATE = 50.0  # declarations/s of the light-load phase: the service keeps up easily
 STALL_SECONDS = 30.0  # no new output for this long: the run failed, say so rather than hang
 SETTLE_SECONDS = 120.0
-# The outbox relay is one per database schema (an advisory lock), not one per broker: a
-# commitments process of a test on a private broker but this database can lead it and publish
-# our rows to its own broker.
-ANOTHER_RELAY = (
-    "no relay publishes to this broker. Is another commitments process using this database "
-    "with another broker (a test on a private broker)? Its relay leads the outbox."
-)
 # Larger batches than aiokafka's 16 KiB default, as intake's producer uses: the pre-production
 # should be limited by the broker, not by request overhead.
 MAX_BATCH_BYTES = 512 * 1024
@@ -494,24 +494,6 @@ def cpu_snapshot(parties: Parties) -> dict[str, float]:
     return totals | {"machine": machine_busy_seconds()}
 
 
-# --- clean-up ---------------------------------------------------------------------------------
-
-
-async def cancel_bench_timers(database_url: str, ids: Sequence[str]) -> None:
-    """The benchmark's promises fall due in an hour: cancel their timers, or any commitments
-    process started later (a test, the next run) would spend its time breaking them."""
-    # One statement, not `timers.cancel_timers` per id: the timers table has no index on
-    # `subject` alone, so each of those calls scans the table (about 50 s for 40,000 timers).
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.execute(
-            f"DELETE FROM {SCHEMA}.timers WHERE subject = ANY($1::text[])",  # noqa: S608
-            list(ids),
-        )
-    finally:
-        await conn.close()
-
-
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -535,19 +517,15 @@ def run_service_phase(
     """Phase 1 with its own commitments process, stopped at the end whatever happens."""
     progress("starting commitments (one process)")
     # INFO, as in production: whatever the service logs per event is part of the cost.
-    with running_service(
-        "commitments", log_dir=RESULTS / "logs", env={"KEEPWORD_LOG_LEVEL": "INFO"}, timeout=60
-    ) as service:
+    env = {
+        "KEEPWORD_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "KEEPWORD_DATABASE_URL": settings.database_url,
+        "KEEPWORD_LOG_LEVEL": "INFO",
+    }
+    with running_service("commitments", log_dir=RESULTS / "logs", env=env, timeout=60) as service:
         state = asyncio.run(settle(settings.kafka_bootstrap, settings.database_url, SETTLE_SECONDS))
-        progress(f"settled: {state}; checking that our relay publishes to our broker")
-        asyncio.run(
-            keepword_phase(
-                settings.kafka_bootstrap,
-                [marker_id],
-                stall_s=SETTLE_SECONDS,
-                advice=ANOTHER_RELAY,
-            )
-        )
+        progress(f"settled: {state}; a first declaration through (its relay publishes)")
+        asyncio.run(keepword_phase(settings.kafka_bootstrap, [marker_id], stall_s=SETTLE_SECONDS))
         trickle = None
         if trickle_ids:
             progress(f"phase 1a: {len(trickle_ids)} declarations at {TRICKLE_RATE:.0f}/s")
@@ -594,21 +572,23 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="sample the service with py-spy")
     args = parser.parse_args()
 
-    settings = CommitmentsSettings()
+    shared = CommitmentsSettings()
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     run = uuid.uuid4().hex[:8]
     bulk_ids = commitment_ids(args.events, run)
     trickle_ids = commitment_ids(args.trickle, f"{run}-t")
     marker_id = f"cmt-bench-{run}-marker"
     profile = RESULTS / "logs" / f"commitments-{stamp}.pyspy.raw" if args.profile else None
-    try:
-        service = run_service_phase(settings, marker_id, bulk_ids, trickle_ids, profile)
-        progress("phase 2: raw aiokafka consume → produce, fresh group, the same inputs")
-        baseline = asyncio.run(baseline_phase(settings.kafka_bootstrap, service.inputs)).summary()
-    finally:
-        progress("cancelling the timers of the benchmark's promises")
-        ids = [marker_id, *bulk_ids, *trickle_ids]
-        asyncio.run(cancel_bench_timers(settings.database_url, ids))
+    database_url = asyncio.run(create_database(shared.database_url, DATABASE))
+    with tempfile.TemporaryDirectory(prefix="keepword-bench-commitments-") as tmp:
+        progress("starting a private Kafka broker")
+        with private_broker(Path(tmp) / "kafka", shared.topic_partitions) as bootstrap:
+            settings = shared.model_copy(
+                update={"kafka_bootstrap": bootstrap, "database_url": database_url}
+            )
+            service = run_service_phase(settings, marker_id, bulk_ids, trickle_ids, profile)
+            progress("phase 2: raw aiokafka consume → produce, fresh group, the same inputs")
+            baseline = asyncio.run(baseline_phase(bootstrap, service.inputs)).summary()
 
     bulk = service.bulk.summary()
     ratio = bulk["rate"] / baseline["rate"]
