@@ -2,19 +2,15 @@
 
     .venv/bin/python bench/escalation/run.py [--threads 1000000] [--due 10000] [--profile] [--keep]
 
-Needs the local PostgreSQL with escalation's migrations (`make up` or `keepword db migrate`) and
-the Kafka jars the local broker installed. The question (the issue's target: p99 under 2 s):
-with `--threads` open threads in the database, how long after `--due` reply deadlines fall due
-at the same instant T is each `keepword.escalation.opened.v1` on keepword.escalations.v1?
+Needs the local PostgreSQL and the Kafka jars the local broker installed (`make bench`). The
+question (the issue's target: p99 <= 1 s): with `--threads` open threads in the database, how
+long after `--due` reply deadlines fall due at the same instant T is each
+`keepword.escalation.opened.v1` on keepword.escalations.v1?
 
-THE BENCHMARK OWNS THE LOCAL DEV DATABASE'S ESCALATION STATE. The service's schema is fixed
-(`escalation`), so there is no private copy: it refuses to start while another escalation
-service runs against the database (its deadline loop and relay would share the work and
-publish to their own broker) or another backend holds locks on the schema, then TRUNCATEs
-escalation.threads, timeline, escalations, timers, inbox and outbox, and truncates them again
-at the end unless `--keep` (the seeded threads' deadlines would otherwise fire, hours later,
-in whichever escalation service runs next). Those checks cannot see a test suite between two
-tests: do not run it while `make test` runs.
+Nothing shared is touched, so it runs beside `make up` and `make test`: the service works in a
+database of its own (`keepword_bench_escalation`, made afresh and migrated at the start,
+dropped at the end unless `--keep`: a million threads take a few hundred MB) and on a private
+broker (below).
 
 1. Seeding (timed): every thread waits for its first reply (unanswered = 1) with one timeline
    line, and has a reply_warn and a reply_due timer hours ahead, except the `--due` measured
@@ -45,7 +41,6 @@ import contextlib
 import itertools
 import json
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -59,10 +54,13 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
+from keepword_escalation.app import MIGRATIONS
 from keepword_escalation.settings import EscalationSettings
 from keepword_escalation.watch import REPLY_DUE, REPLY_WARN, SCHEMA
 from keepword_events import EscalationOpened, topics
 from keepword_platform.kafka import describe_topics
+from keepword_platform.migrations import apply_migrations
+from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import (
     cores_busy,
@@ -80,9 +78,8 @@ from keepword_testkit.profiling import print_profile, profile_summary, sampled
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
 LOGS = RESULTS / "logs"
-TARGET_P99_MS = 2000.0
-# The tables the benchmark empties; used_decision_links is left alone (nothing here uses it).
-OWNED_TABLES = ("threads", "timeline", "escalations", "timers", "inbox", "outbox")
+DATABASE = "keepword_bench_escalation"
+TARGET_P99_MS = 1000.0
 SEEDED_TABLES = ("threads", "timeline", "timers")
 FIRST_REPLY = timedelta(hours=24)
 WARN_FRACTION = 0.75
@@ -246,66 +243,29 @@ def timeline_rows(population: Population, now: datetime) -> Iterator[tuple[Any, 
 
 
 async def relay_leader(conn: asyncpg.Connection) -> int | None:
-    """The backend pid holding the escalation relay's advisory lock: an escalation service."""
+    """The backend pid holding the escalation relay's advisory lock in this database: the
+    benchmark's escalation service (pg_locks lists every database's, `make up`'s too)."""
     key: int = await conn.fetchval("SELECT hashtext($1)::bigint", RELAY_LOCK)
     # pg_advisory_lock(bigint) is listed as classid = the high 32 bits, objid = the low ones.
     pid: int | None = await conn.fetchval(
         """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
-              AND classid = $1::bigint::oid AND objid = $2::bigint::oid""",
+              AND classid = $1::bigint::oid AND objid = $2::bigint::oid
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
         (key >> 32) & 0xFFFFFFFF,
         key & 0xFFFFFFFF,
     )
     return pid
 
 
-async def schema_users(conn: asyncpg.Connection) -> list[int]:
-    """Other backends holding locks on escalation's tables right now (a test, a migration)."""
-    pids: list[int] = [
-        r["pid"]
-        for r in await conn.fetch(
-            """SELECT DISTINCT l.pid FROM pg_locks l
-                 JOIN pg_class c ON c.oid = l.relation
-                 JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()""",
-            SCHEMA,
-        )
-    ]
-    return pids
-
-
-async def truncate_owned(conn: asyncpg.Connection) -> None:
-    tables = ", ".join(f"{SCHEMA}.{t}" for t in OWNED_TABLES)
-    # A test holding a row lock would make TRUNCATE wait forever; fail with a clear reason.
-    await conn.execute("SET lock_timeout = '10s'")
-    await conn.execute(f"TRUNCATE {tables}")
-
-
-async def prepare_database(database_url: str) -> None:
-    """Refuse to run beside another escalation service, then empty escalation's tables."""
-    conn = await asyncpg.connect(database_url)
+async def fresh_database(server_url: str) -> str:
+    """The benchmark's own database, new, with escalation's schema migrated; returns its URL."""
+    url = await create_database(server_url, DATABASE)
+    conn = await asyncpg.connect(url)
     try:
-        holder = await relay_leader(conn)
-        if holder is not None:
-            raise SystemExit(
-                f"an escalation service is running against this database (backend {holder} "
-                "leads its outbox relay): it would fire the benchmark's deadlines and publish "
-                "them to its own broker, and truncating would destroy its state. Stop it "
-                "(`make down`, or wait for the test run) and run again."
-            )
-        users = await schema_users(conn)
-        if users:
-            raise SystemExit(
-                f"backends {users} are using schema {SCHEMA!r} (a test run?): run again later"
-            )
-        print(
-            f"WARNING: the benchmark truncates {', '.join(OWNED_TABLES)} in schema "
-            f"{SCHEMA!r} of {database_url}",
-            file=sys.stderr,
-            flush=True,
-        )
-        await truncate_owned(conn)
+        await apply_migrations(conn, SCHEMA, MIGRATIONS)
     finally:
         await conn.close()
+    return url
 
 
 async def copy_rows(
@@ -408,10 +368,10 @@ async def opened_at(conn: asyncpg.Connection, ids: Sequence[str]) -> dict[str, d
     return {r["thread_id"]: r["opened_at"] for r in rows}
 
 
-async def clean_up(database_url: str) -> None:
-    conn = await asyncpg.connect(database_url)
+async def drop_database(server_url: str) -> None:
+    conn = await asyncpg.connect(server_url)
     try:
-        await truncate_owned(conn)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
     finally:
         await conn.close()
 
@@ -420,9 +380,10 @@ async def clean_up(database_url: str) -> None:
 
 
 @contextlib.contextmanager
-def escalation_service(bootstrap: str, config: Path) -> Iterator[ServiceProcess]:
+def escalation_service(bootstrap: str, database_url: str, config: Path) -> Iterator[ServiceProcess]:
     env = {
         "KEEPWORD_KAFKA_BOOTSTRAP": bootstrap,
+        "KEEPWORD_DATABASE_URL": database_url,
         "KEEPWORD_CONFIG": str(config),
         # INFO, as in production: whatever the service logs per deadline is part of the cost.
         "KEEPWORD_LOG_LEVEL": "INFO",
@@ -638,23 +599,25 @@ class Run:
     service_log: str
 
 
-def run(args: argparse.Namespace, settings: EscalationSettings, profile: Path | None) -> Run:
+def run(
+    args: argparse.Namespace, settings: EscalationSettings, database_url: str, profile: Path | None
+) -> Run:
     population = Population(args.threads, args.due)
     progress(f"seeding {args.threads:,} open threads ({args.due:,} measured)")
-    seeding = asyncio.run(seed(settings.database_url, population))
+    seeding = asyncio.run(seed(database_url, population))
     progress(f"seeded in {seeding['total_s']:.1f}s: {seeding}")
-    counts = asyncio.run(_counts(settings.database_url))
+    counts = asyncio.run(_counts(database_url))
     with tempfile.TemporaryDirectory(prefix="keepword-bench-escalation-") as tmp:
         config = Path(tmp) / "keepword.toml"
         config.write_text(CONFIG)
         progress("starting a private Kafka broker")
         with private_broker(Path(tmp) / "kafka", settings.topic_partitions) as bootstrap:
             progress(f"starting escalation against {bootstrap}")
-            with escalation_service(bootstrap, config) as service:
-                asyncio.run(until_relay_led(settings.database_url))
+            with escalation_service(bootstrap, database_url, config) as service:
+                asyncio.run(until_relay_led(database_url))
                 with sampled(service.process.pid, profile, nonblocking=True):
                     firing = asyncio.run(
-                        fire(service, bootstrap, settings.database_url, population.due_ids())
+                        fire(service, bootstrap, database_url, population.due_ids())
                     )
                 log = str(service.log_path)
     return Run(seeding, counts, figures(firing), log)
@@ -694,8 +657,8 @@ def print_table(args: argparse.Namespace, result: Run) -> None:
         ("CPU cores busy while firing", _cores_text(f["cpu_cores_busy"])),
     ]
     if "lag" in f:
-        verdict = "met" if f["lag"]["p99_ms"] < TARGET_P99_MS and not f["missing"] else "MISSED"
-        rows.append((f"target p99 < {TARGET_P99_MS / 1000:.0f} s", verdict))
+        verdict = "met" if f["lag"]["p99_ms"] <= TARGET_P99_MS and not f["missing"] else "MISSED"
+        rows.append((f"target p99 <= {TARGET_P99_MS / 1000:.0f} s", verdict))
     print("| measure | value |\n| --- | ---: |")
     for label, value in rows:
         print(f"| {label} | {value} |")
@@ -723,7 +686,7 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=10_000, help="deadlines falling due at T")
     parser.add_argument("--profile", action="store_true", help="sample the service with py-spy")
     parser.add_argument(
-        "--keep", action="store_true", help="leave the seeded rows (default: truncate them)"
+        "--keep", action="store_true", help=f"keep the database {DATABASE} (default: drop it)"
     )
     args = parser.parse_args()
     if not 0 < args.due <= args.threads:
@@ -733,15 +696,13 @@ def main() -> None:
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     profile = LOGS / f"escalation-{stamp}.pyspy.raw" if args.profile else None
     LOGS.mkdir(parents=True, exist_ok=True)
-    # Outside the try: when it refuses (someone else uses escalation's tables), nothing of
-    # theirs may be truncated either.
-    asyncio.run(prepare_database(settings.database_url))
+    database_url = asyncio.run(fresh_database(settings.database_url))
     try:
-        result = run(args, settings, profile)
+        result = run(args, settings, database_url, profile)
     finally:
         if not args.keep:
-            progress(f"truncating escalation's tables ({', '.join(OWNED_TABLES)})")
-            asyncio.run(clean_up(settings.database_url))
+            progress(f"dropping the database {DATABASE}")
+            asyncio.run(drop_database(settings.database_url))
 
     output: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
