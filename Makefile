@@ -67,7 +67,7 @@ stack: ## Start Kafka and PostgreSQL (installing them on first use)
 provision: ## Create the catalog's topics and apply every service's migrations
 	@$(LOCAL)/provision.sh
 
-bench: deps stack provision ## Run the benchmarks (slow; not part of make test); figures go in docs/benchmarks.md
+bench: deps stack ## Run the benchmarks (slow; not part of make test), beside a running make up; figures go in docs/benchmarks.md
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/python bench/intake/run.py
 	$(VENV)/python bench/commitments/run.py
@@ -75,6 +75,7 @@ bench: deps stack provision ## Run the benchmarks (slow; not part of make test);
 	$(VENV)/python bench/escalation/tone_speed.py
 	$(VENV)/python bench/notifier/run.py
 	$(VENV)/python bench/insights/run.py
+	$(VENV)/python bench/summary.py
 
 schemas: ## Regenerate the committed JSON Schemas of the event contract
 	$(VENV)/keepword schemas export
