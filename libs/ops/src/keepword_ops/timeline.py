@@ -19,6 +19,7 @@ from keepword_events import (
     CommitmentDeclared,
     CommitmentFulfilled,
     CommitmentStatusChanged,
+    CustomerRated,
     EscalationDecided,
     EscalationOpened,
     EscalationRaised,
@@ -26,11 +27,13 @@ from keepword_events import (
     EscalationWarned,
     Event,
     EventDecodeError,
+    FeedbackRequested,
     MessageReceived,
     NotificationFailed,
     NotificationSent,
     ReplySent,
     VagueTimePromised,
+    WeeklyReportDue,
     decode,
 )
 from keepword_events.envelope import H_ID, H_TYPE
@@ -140,6 +143,14 @@ def gist(event: Event) -> str:
         case NotificationFailed():
             kind = "permanently" if event.permanent else "for now"
             return f"{event.template} to {event.recipient} failed {kind}: {_short(event.error)}"
+        case FeedbackRequested():
+            return f"rating asked of {event.customer.email or 'the customer'} ({event.occasion})"
+        case CustomerRated():
+            # The comment is the customer's own words: like a body, it stays out of the line.
+            said = ", with a comment" if event.comment else ""
+            return f"rated {event.rating} of 5 (revision {event.revision}){said}"
+        case WeeklyReportDue():
+            return f"weekly report {event.week} due to {event.manager.email}"
     return type(event).__name__
 
 
