@@ -23,7 +23,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
-from keepword_events.topics import MESSAGES
+from keepword_events.topics import CATALOG, MESSAGES
 from keepword_platform.kafka_acls import ADMIN_USER
 from keepword_platform.kafka_security import kafka_client_options
 from keepword_platform.settings import KeepwordSettings
@@ -32,7 +32,8 @@ from keepword_testkit.secure_stack import KEEPWORD, SecureStack
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-CONSUMERS = ("commitments", "escalation", "notifier")
+# Every service that reads the messages topic, as the catalog says (and its ACLs allow).
+CONSUMERS = next(spec.consumers for spec in CATALOG if spec.name == MESSAGES)
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,8 @@ async def test_the_page_is_private_and_its_form_accessible(intake: IntakeClient)
     html = shown.text
     assert '<label for="feasible_date">' in html
     assert '<input type="date" id="feasible_date"' in html
-    assert "<legend>The time you can meet (UTC)</legend>" in html
+    zone = intake.app.state.runtime.company.company.timezone  # KEEPWORD_CONFIG's
+    assert f"<legend>The time you can meet ({zone})</legend>" in html
     assert "<script" not in html
 
 

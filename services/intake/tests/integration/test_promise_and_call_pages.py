@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from keepword_events import (
     Channel,
@@ -101,7 +102,9 @@ async def test_the_maker_renegotiates_once_and_the_withdraw_link_then_says_so(
     [terms] = declared
     assert terms.supersedes == old
     assert terms.text == "Your new site goes live on Monday."
-    assert terms.due_at == datetime(2030, 1, 7, 9, 30, tzinfo=UTC)
+    # The form's date and time are the company's wall clock (KEEPWORD_CONFIG's time zone).
+    zone = ZoneInfo(intake.app.state.runtime.company.company.timezone)
+    assert terms.due_at == datetime(2030, 1, 7, 9, 30, tzinfo=zone).astimezone(UTC)
     assert terms.made_by.email == MAKER
 
 
