@@ -62,19 +62,24 @@ class Stack:
 
     def start(self, name: str, port: int | None = None) -> ServiceProcess:
         """Start (or start again) one service; returns once it is healthy."""
+        process = self._launch(name, port)
+        process.wait_healthy(timeout=90)
+        return process
+
+    def start_all(self) -> None:
+        """Start every service at once (their migrations queue on a lock per schema); returns
+        once all are healthy."""
+        for process in [self._launch(name) for name in SERVICES]:
+            process.wait_healthy(timeout=120)
+
+    def _launch(self, name: str, port: int | None = None) -> ServiceProcess:
         count = self.incarnations.get(name, 0) + 1
         self.incarnations[name] = count
         process = start_service(
             name, log_dir=self.root / "logs" / f"{name}-{count}", env=self.env, port=port
         )
         self.services[name] = process
-        process.wait_healthy(timeout=90)
         return process
-
-    def start_all(self) -> None:
-        """Start the four services."""
-        for name in SERVICES:
-            self.start(name)
 
     def kill_and_restart(self, name: str) -> float:
         """SIGKILL one service, start it again on its port; returns seconds until healthy."""
