@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse
 from keepword_events import Verdict
 from keepword_platform.answer_links import PURPOSE, REQUIRED, AnswerLink, answer_link
 from keepword_platform.company import CompanyConfig
-from keepword_platform.settings import KeepwordSettings
 from keepword_platform.signed_links import SignedLink
 
 from keepword_intake.api import Intake
@@ -47,18 +46,7 @@ def _company(request: Request) -> CompanyConfig:
 
 
 def _open(request: Request, token: str) -> tuple[SignedLink, AnswerLink] | HTMLResponse:
-    settings: KeepwordSettings = request.app.state.runtime.settings
-    opened = kit.open_link(
-        request,
-        PURPOSE,
-        token,
-        max_age_seconds=settings.answer_link_hours * 3600,
-        required=REQUIRED,
-    )
-    if isinstance(opened, HTMLResponse):
-        return opened
-    link = answer_link(dict(opened.claims))
-    return (opened, link) if link is not None else kit.refused("invalid")
+    return kit.open_as(request, PURPOSE, token, answer_link, required=REQUIRED)
 
 
 async def _already(request: Request, signed: SignedLink, link: AnswerLink) -> HTMLResponse | None:

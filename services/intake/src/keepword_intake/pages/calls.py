@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse
 from keepword_events import Channel, Direction, Person, Role
 from keepword_platform.call_links import PURPOSE, REQUIRED, CallLink, call_link
 from keepword_platform.company import CompanyConfig
-from keepword_platform.settings import KeepwordSettings
 from keepword_platform.signed_links import SignedLink
 from pydantic import ValidationError
 
@@ -34,18 +33,7 @@ router = APIRouter(tags=["call pages"], include_in_schema=False)
 
 
 def _open(request: Request, token: str) -> tuple[SignedLink, CallLink] | HTMLResponse:
-    settings: KeepwordSettings = request.app.state.runtime.settings
-    opened = kit.open_link(
-        request,
-        PURPOSE,
-        token,
-        max_age_seconds=settings.answer_link_hours * 3600,
-        required=REQUIRED,
-    )
-    if isinstance(opened, HTMLResponse):
-        return opened
-    link = call_link(dict(opened.claims))
-    return (opened, link) if link is not None else kit.refused("invalid")
+    return kit.open_as(request, PURPOSE, token, call_link, required=REQUIRED)
 
 
 def _form(

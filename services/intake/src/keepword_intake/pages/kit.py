@@ -9,8 +9,9 @@ Templates live in `pages/templates` and extend `base.html` (accessible defaults,
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import Request
@@ -96,6 +97,28 @@ def open_link(
         )
     except LinkRefused as bad:
         return refused(bad.why)
+
+
+Claims = TypeVar("Claims")
+
+
+def open_as(
+    request: Request,
+    purpose: str,
+    token: str,
+    parse: Callable[[dict[str, str]], Claims | None],
+    *,
+    required: Collection[str] = (),
+) -> tuple[SignedLink, Claims] | HTMLResponse:
+    """The link `token` signs for `purpose` (valid `answer_link_hours`) and its claims read by
+    `parse` (None: malformed), or the refused page."""
+    settings: KeepwordSettings = request.app.state.runtime.settings
+    hours = settings.answer_link_hours
+    opened = open_link(request, purpose, token, max_age_seconds=hours * 3600, required=required)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    claims = parse(dict(opened.claims))
+    return (opened, claims) if claims is not None else refused("invalid")
 
 
 def form_token(request: Request, purpose: str, token: str) -> str:

@@ -25,7 +25,6 @@ from keepword_platform.promise_links import (
     PromiseLink,
     promise_link,
 )
-from keepword_platform.settings import KeepwordSettings
 from keepword_platform.signed_links import SignedLink
 from pydantic import ValidationError
 
@@ -50,18 +49,7 @@ _DONE = {
 
 
 def _open(request: Request, token: str) -> tuple[SignedLink, PromiseLink] | HTMLResponse:
-    settings: KeepwordSettings = request.app.state.runtime.settings
-    opened = kit.open_link(
-        request,
-        PURPOSE,
-        token,
-        max_age_seconds=settings.answer_link_hours * 3600,
-        required=REQUIRED,
-    )
-    if isinstance(opened, HTMLResponse):
-        return opened
-    link = promise_link(dict(opened.claims))
-    return (opened, link) if link is not None else kit.refused("invalid")
+    return kit.open_as(request, PURPOSE, token, promise_link, required=REQUIRED)
 
 
 async def _already(intake: Intake, signed: SignedLink, link: PromiseLink) -> HTMLResponse | None:
