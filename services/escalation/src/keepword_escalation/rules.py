@@ -17,14 +17,12 @@ from keepword_events import (
     Channel,
     CommitmentStatus,
     CommitmentStatusChanged,
-    CustomerRated,
     EscalationRule,
     EvidenceItem,
     OptionKind,
     Person,
     PromiseInQuestion,
 )
-from keepword_events.feedback import HIGHEST_RATING
 from keepword_platform.company import PersonEntry
 
 from . import escalations
@@ -175,53 +173,6 @@ def in_question(change: CommitmentStatusChanged) -> PromiseInQuestion:
         text=change.text,
         made_by=change.made_by,
         production_note=change.production_note,
-    )
-
-
-# ----- a customer rated us -------------------------------------------------------------------
-
-
-def is_low(rating: int, low_at_most: int) -> bool:
-    """A rating that calls for a manager (1 or 2 out of 5 by default)."""
-    return rating <= low_at_most
-
-
-def rating_line(rated: CustomerRated) -> str:
-    """The rating as the timeline tells it (the comment's start; the email quotes it whole)."""
-    changed = " (changed)" if rated.revision > 1 else ""
-    said = ""
-    if rated.comment:
-        words = " ".join(rated.comment.split())
-        said = f': "{words[:200]}{"…" if len(words) > 200 else ""}"'
-    return f"Customer rated us {rated.rating} of {HIGHEST_RATING}{changed}{said}"
-
-
-def unhappy_ask(
-    clock: ThreadClock, rated: CustomerRated, *, low_at_most: int, event_id: str
-) -> Ask | None:
-    """A low rating asks for a manager, with the customer's comment; None for a good one."""
-    if not is_low(rated.rating, low_at_most):
-        return None
-    wrote = " and wrote why" if rated.comment else ""
-    return Ask(
-        clock,
-        EscalationRule.UNHAPPY_CUSTOMER,
-        f"The customer rated how well we kept our word {rated.rating} out of "
-        f"{HIGHEST_RATING}{wrote}.",
-        caused_at=rated.rated_at,
-        causation_id=event_id,
-        comment=rated.comment,
-    )
-
-
-def withdrawn(active: Escalation | None, rated: CustomerRated, *, low_at_most: int) -> bool:
-    """A changed rating that is no longer low withdraws the unhappy-customer escalation it
-    opened, while no manager has decided yet (a decided call or refund still happens)."""
-    return (
-        active is not None
-        and active.rule is EscalationRule.UNHAPPY_CUSTOMER
-        and active.state in (State.OPEN, State.DELEGATED)
-        and not is_low(rated.rating, low_at_most)
     )
 
 

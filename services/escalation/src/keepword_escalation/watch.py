@@ -179,11 +179,11 @@ class Watch:
         if not await repository.note_rating(conn, rated):
             return []  # an older revision, read after a newer one
         await repository.add_to_timeline(
-            conn, rated.thread_id, rated.rated_at, rules.rating_line(rated), event_id
+            conn, rated.thread_id, rated.rated_at, feedback.rating_line(rated), event_id
         )
         low_at_most = self._company().feedback.low_at_most
         active = await repository.active_escalation(conn, rated.thread_id)
-        if rules.withdrawn(active, rated, low_at_most=low_at_most):
+        if feedback.withdrawn(active, rated, low_at_most=low_at_most):
             assert active is not None
             what = f"the customer changed their rating to {rated.rating}"
             return await self._resolve(conn, active, what, event_id)
@@ -191,7 +191,7 @@ class Watch:
         if clock is None:  # a rating of a thread we have not seen a message of
             clock = ThreadClock(thread_id=rated.thread_id, customer=Customer())
             await repository.save_clock(conn, clock)
-        ask = rules.unhappy_ask(clock, rated, low_at_most=low_at_most, event_id=event_id)
+        ask = feedback.unhappy_ask(clock, rated, low_at_most=low_at_most, event_id=event_id)
         return await self._escalate(conn, [ask] if ask else [])
 
     # ----- deadlines ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from keepword_escalation import escalations, feedback, rules
+from keepword_escalation import escalations, feedback
 from keepword_escalation.clocks import ThreadClock
 from keepword_escalation.escalations import State
 from keepword_events import (
@@ -98,7 +98,7 @@ def test_a_waiting_thread_has_no_quiet_time() -> None:
 
 @pytest.mark.parametrize(("rating", "low"), [(1, True), (2, True), (3, False), (5, False)])
 def test_low_ratings_escalate_with_the_comment(rating: int, low: bool) -> None:
-    ask = rules.unhappy_ask(ANSWERED, rated(rating, "Too slow."), low_at_most=2, event_id="e1")
+    ask = feedback.unhappy_ask(ANSWERED, rated(rating, "Too slow."), low_at_most=2, event_id="e1")
     assert (ask is not None) is low
     if ask is not None:
         assert ask.rule is EscalationRule.UNHAPPY_CUSTOMER
@@ -108,12 +108,12 @@ def test_low_ratings_escalate_with_the_comment(rating: int, low: bool) -> None:
 
 
 def test_what_counts_as_low_is_configurable() -> None:
-    assert rules.unhappy_ask(ANSWERED, rated(3), low_at_most=3, event_id="e1") is not None
+    assert feedback.unhappy_ask(ANSWERED, rated(3), low_at_most=3, event_id="e1") is not None
 
 
 def test_the_timeline_quotes_the_start_of_the_comment() -> None:
-    assert rules.rating_line(rated(4)) == "Customer rated us 4 of 5"
-    line = rules.rating_line(rated(2, "word " * 100, revision=2))
+    assert feedback.rating_line(rated(4)) == "Customer rated us 4 of 5"
+    line = feedback.rating_line(rated(2, "word " * 100, revision=2))
     assert line.startswith('Customer rated us 2 of 5 (changed): "word word')
     assert line.endswith('…"')
     assert len(line) < 260
@@ -121,11 +121,11 @@ def test_the_timeline_quotes_the_start_of_the_comment() -> None:
 
 def test_a_better_rating_withdraws_an_undecided_unhappy_escalation() -> None:
     active = open_escalation()
-    assert rules.withdrawn(active, rated(4, revision=2), low_at_most=2)
-    assert not rules.withdrawn(active, rated(2, revision=2), low_at_most=2)
-    assert not rules.withdrawn(None, rated(4, revision=2), low_at_most=2)
+    assert feedback.withdrawn(active, rated(4, revision=2), low_at_most=2)
+    assert not feedback.withdrawn(active, rated(2, revision=2), low_at_most=2)
+    assert not feedback.withdrawn(None, rated(4, revision=2), low_at_most=2)
     # another rule's escalation stands: its cause was not the rating
-    assert not rules.withdrawn(
+    assert not feedback.withdrawn(
         open_escalation(EscalationRule.STALLED), rated(5, revision=2), low_at_most=2
     )
     # a manager already decided (a call, a refund): that action still happens
@@ -137,4 +137,4 @@ def test_a_better_rating_withdraws_an_undecided_unhappy_escalation() -> None:
         decision_time=timedelta(hours=4),
     )
     assert decided.state is State.DECIDED
-    assert not rules.withdrawn(decided, rated(5, revision=2), low_at_most=2)
+    assert not feedback.withdrawn(decided, rated(5, revision=2), low_at_most=2)
