@@ -51,16 +51,14 @@ def _open(request: Request, token: str) -> tuple[SignedLink, AnswerLink] | HTMLR
 
 async def _already(request: Request, signed: SignedLink, link: AnswerLink) -> HTMLResponse | None:
     intake: Intake = request.app.state.intake
-    use = await link_uses.use_of(intake.db, signed.nonce)
-    if use is not None and use.done:
-        return kit.refused("used")
-    if use is None and await link_uses.subject_done(intake.db, PURPOSE, link.commitment_id):
-        return kit.refused(
-            "closed",
-            title="This promise was already answered",
-            detail="An answer was recorded from another link of the same email.",
-        )
-    return None
+    return await link_uses.refusal(
+        intake.db,
+        signed,
+        PURPOSE,
+        link.commitment_id,
+        title="This promise was already answered",
+        detail="An answer was recorded from another link of the same email.",
+    )
 
 
 def _form(

@@ -17,13 +17,14 @@ from typing import Any, Literal
 
 import asyncpg
 import structlog
+from fastapi.responses import HTMLResponse
 from keepword_platform.database import Connection
 from keepword_platform.problems import Problem
 from keepword_platform.signed_links import SignedLink
 
 from keepword_intake.publishing import BrokerUnavailable, EventTooLarge
 
-from .kit import event_id_of
+from .kit import event_id_of, refused
 
 log = structlog.get_logger(__name__)
 
@@ -98,3 +99,16 @@ async def act_once(
         "UPDATE intake.link_uses SET state = 'done', done_at = now() WHERE nonce = $1", link.nonce
     )
     return "done"
+
+
+async def refusal(
+    pool: asyncpg.Pool, link: SignedLink, purpose: str, subject: str, *, title: str, detail: str
+) -> HTMLResponse | None:
+    """The page for a link already used, or whose subject another link of the same email has
+    acted on (`title`, `detail`); None when the link may still act."""
+    use = await use_of(pool, link.nonce)
+    if use is not None and use.done:
+        return refused("used")
+    if use is None and await subject_done(pool, purpose, subject):
+        return refused("closed", title=title, detail=detail)
+    return None
