@@ -92,6 +92,7 @@ from keepword_platform.company import load_company_config
 from keepword_platform.kafka import PRODUCER_OPTIONS, describe_topics
 from keepword_platform.migrations import apply_migrations
 from keepword_testkit.api_keys import bearer, new_key
+from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import (
     cores_busy,
@@ -827,22 +828,11 @@ async def where_time_goes(database_url: str, config: Path, team: str | None) -> 
 # ===== the run ====================================================================================
 
 
-def bench_database_url(settings: InsightsSettings) -> str:
-    return settings.database_url.rsplit("/", 1)[0] + "/" + DATABASE
-
-
 async def fresh_database(settings: InsightsSettings) -> str:
-    """The benchmark's own database, its insights schema migrated afresh."""
-    admin = await asyncpg.connect(settings.database_url)
-    try:
-        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", DATABASE):
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    url = bench_database_url(settings)
+    """The benchmark's own database, made afresh, its insights schema migrated."""
+    url = await create_database(settings.database_url, DATABASE)
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         await apply_migrations(conn, SCHEMA, MIGRATIONS)
     finally:
         await conn.close()

@@ -64,6 +64,7 @@ from keepword_notifier.settings import NotifierSettings
 from keepword_platform.company import CompanyConfig, load_company_config
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import cpu_seconds, percentile, progress
 from keepword_testkit.processes import ServiceProcess, free_port, running_service
@@ -228,25 +229,9 @@ async def raw_parallel(
 # --- the notifier -----------------------------------------------------------------------------
 
 
-def bench_database_url(settings: KeepwordSettings) -> str:
-    return settings.database_url.rsplit("/", 1)[0] + "/" + DATABASE
-
-
 async def fresh_database(settings: KeepwordSettings) -> str:
-    """The benchmark's own database, without a notifier schema (the service migrates it)."""
-    admin = await asyncpg.connect(settings.database_url)
-    try:
-        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", DATABASE):
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    url = bench_database_url(settings)
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS notifier CASCADE")
-    finally:
-        await conn.close()
-    return url
+    """The benchmark's own database, made afresh (the service migrates its schema)."""
+    return await create_database(settings.database_url, DATABASE)
 
 
 @contextlib.contextmanager
