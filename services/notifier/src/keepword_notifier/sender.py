@@ -3,11 +3,17 @@ log, hands them to SMTP, records the outcome and announces it (NotificationSent 
 NotificationFailed) through the outbox.
 
 An email is claimed with a lease (`leased_until`) committed before it is sent: other senders
-skip it, and if this one dies, its leased emails are taken up again once the lease has run out.
-Each email's outcome is recorded — marked sent, failed or due again, with its event — in a short
-transaction of its own right after the server's answer. So the only window for a duplicate is
-the instant between one server's "250" and that commit, for the emails in flight at that instant
-(at most `connections`), and a duplicate carries the same Message-ID (the same bytes).
+(other processes against the same database) skip it, and if this one dies, its leased emails are
+taken up again once the lease has run out. Claims overlap the sending: a new batch is claimed
+when no more than `connections` emails are left in flight, so no SMTP conversation waits for
+the database between batches.
+
+Each email's outcome is recorded — marked sent, failed or due again, with its event — right
+after the server's answer. Outcomes that arrive together are committed together (one
+transaction, a few statements whatever their number), and a conversation sends its next email
+only once its last outcome is committed. So the only window for a duplicate is the instant
+between one server's "250" and that commit, for the emails in flight at that instant (at most
+`connections`), and a duplicate carries the same Message-ID (the same bytes).
 
 When the database cannot take the record (an outage), the outcome is kept in memory and
 recorded again, with backoff, until it is: this process never claims an email whose outcome it
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -72,7 +79,7 @@ class Sender:
     server: SmtpServer
     company: Callable[[], CompanyConfig]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    batch_size: int = 50  # emails claimed per round (one statement)
+    batch_size: int = 50  # emails claimed at most per statement (and leased at once)
     connections: int = 10  # SMTP conversations at once, over connections kept open
     max_attempts: int = 8
     poll_seconds: float = 0.5
@@ -83,6 +90,11 @@ class Sender:
     _queue_age_at: float = field(init=False, default=float("-inf"))
     _held: set[str] = field(init=False, default_factory=set)  # claimed, outcome not recorded
     _unrecorded: dict[str, _Outcome] = field(init=False, default_factory=dict)
+    # Outcomes waiting for the next commit, and the task committing them (see `_settle`).
+    _to_record: list[tuple[_Outcome, asyncio.Future[bool]]] = field(
+        init=False, default_factory=list
+    )
+    _recorder: asyncio.Task[None] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._smtp = SmtpConnections(self.server, keep=self.connections)
@@ -96,22 +108,38 @@ class Sender:
     async def run(self) -> None:
         """Send until cancelled; survives database and SMTP outages."""
         keeper = asyncio.create_task(self._keep_leases(), name="notifier-leases")
+        sending: set[asyncio.Task[None]] = set()
         try:
             while True:
                 try:
-                    sent = await self.send_due()
+                    now = self.clock()
+                    due = await self._claim(self.batch_size - len(sending), now)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # the database is away: try again shortly
                     log.warning("sending interrupted; will retry", exc_info=True)
-                    sent = 0
                     await asyncio.sleep(self.poll_seconds * 4)
-                if sent == 0:
+                    continue
+                sending.update(asyncio.create_task(self._send(s, now)) for s in due)
+                if not due:
                     await asyncio.sleep(self.poll_seconds)
+                # Claim again once no more than one email per conversation is left, so that
+                # none waits for the claim (and no lease is taken long before its email goes).
+                while len(sending) > self.connections:
+                    done, sending = await asyncio.wait(sending, return_when=FIRST_COMPLETED)
+                    _report_failures(done)
+                done = {task for task in sending if task.done()}
+                sending -= done
+                _report_failures(done)
         finally:
             keeper.cancel()
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
             # Stopping: one last try for what is known but unrecorded (else sent again later).
             with contextlib.suppress(Exception):
+                if self._recorder is not None:
+                    await asyncio.wait_for(asyncio.shield(self._recorder), timeout=5)
                 await asyncio.wait_for(self._record_unrecorded(now=True), timeout=5)
             await self.close()
 
@@ -122,10 +150,19 @@ class Sender:
     async def send_due(self) -> int:
         """One round: record outcomes still unrecorded, decide on held emails, then claim,
         send and record each email. Returns how many emails were attempted."""
+        now = self.clock()
+        due = await self._claim(self.batch_size, now)
+        await asyncio.gather(*(self._send(s, now) for s in due))
+        return len(due)
+
+    async def _claim(self, limit: int, now: datetime) -> list[Send]:
+        """Record outcomes still unrecorded, decide on held emails, then lease up to `limit`
+        due emails."""
         await self._record_unrecorded()
         if self.digest_window > timedelta(0):
             await self.plan_digests()
-        now = self.clock()
+        if limit <= 0:
+            return []
         async with self.pool().acquire() as conn:
             if time.monotonic() - self._queue_age_at >= 1.0:  # a gauge: once a second will do
                 QUEUE_AGE.set(await sendlog.oldest_waiting_age_seconds(conn, now))
@@ -133,13 +170,12 @@ class Sender:
             due = await sendlog.claim_due(
                 conn,
                 now,
-                self.batch_size,
+                limit,
                 lease_until=now + self.lease,
                 excluding=list(self._unrecorded),
             )
         self._held.update(s.idempotency_key for s in due)
-        await asyncio.gather(*(self._send(s, now) for s in due))
-        return len(due)
+        return due
 
     async def plan_digests(self) -> int:
         """Release or fold the held emails whose turn has come (committed before anything is
@@ -201,42 +237,69 @@ class Sender:
         )
 
     async def _send(self, send: Send, now: datetime) -> None:
-        delivery = await self._deliver(send, now)
-        if delivery.accepted:
-            crash_point("notifier:after_accept")
-        # When the server answered (not when the round began): digests count from it.
-        await self._settle(_Outcome(send, delivery, self.clock()))
+        # The conversation's turn lasts until the outcome is recorded: at most `connections`
+        # emails are ever accepted and not yet recorded.
+        async with self._parallel:
+            delivery = await self._deliver(send, now)
+            if delivery.accepted:
+                crash_point("notifier:after_accept")
+            # When the server answered (not when the round began): digests count from it.
+            await self._settle(_Outcome(send, delivery, self.clock()))
 
     async def _settle(self, outcome: _Outcome) -> bool:
-        """Record `outcome`, or keep it to record later; True once it is recorded."""
-        key = outcome.send.idempotency_key
+        """Record `outcome` with whatever outcomes arrive meanwhile (one commit for all), or
+        keep it to record later; True once it is recorded."""
+        recorded = asyncio.get_running_loop().create_future()
+        self._to_record.append((outcome, recorded))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_queued(), name="notifier-record")
+        result: bool = await recorded
+        return result
+
+    async def _record_queued(self) -> None:
+        while self._to_record:
+            batch, self._to_record = self._to_record, []
+            recorded = await self._record_or_keep([outcome for outcome, _ in batch])
+            for _, future in batch:
+                if not future.done():  # its sender may have been cancelled meanwhile
+                    future.set_result(recorded)
+
+    async def _record_or_keep(self, outcomes: list[_Outcome]) -> bool:
+        """Record `outcomes` in one transaction, or keep them all to record again later (with
+        backoff); True once they are recorded."""
         try:
-            await self._record(outcome)
+            await self._record(outcomes)
         except asyncio.CancelledError:
             raise
         except Exception as trouble:
-            outcome.failures += 1
-            outcome.retry_at = time.monotonic() + min(0.25 * 2**outcome.failures, 5.0)
-            self._unrecorded[key] = outcome
-            log.warning(
-                "outcome not recorded; kept to record again",
-                notification_id=outcome.send.notification_id,
-                accepted=outcome.delivery.accepted,
-                failures=outcome.failures,
-                error=type(trouble).__name__,
-            )
+            for outcome in outcomes:
+                outcome.failures += 1
+                outcome.retry_at = time.monotonic() + min(0.25 * 2**outcome.failures, 5.0)
+                self._unrecorded[outcome.send.idempotency_key] = outcome
+                log.warning(
+                    "outcome not recorded; kept to record again",
+                    notification_id=outcome.send.notification_id,
+                    accepted=outcome.delivery.accepted,
+                    failures=outcome.failures,
+                    error=type(trouble).__name__,
+                )
             return False
-        self._unrecorded.pop(key, None)
-        self._held.discard(key)
+        for outcome in outcomes:
+            key = outcome.send.idempotency_key
+            self._unrecorded.pop(key, None)
+            self._held.discard(key)
         return True
 
     async def _record_unrecorded(self, *, now: bool = False) -> None:
-        """Record the outcomes the database could not take before, oldest first, those whose
-        backoff has passed (all of them `now`); stop at the first that still fails (the
-        database is still away)."""
-        for outcome in list(self._unrecorded.values()):
-            if (now or outcome.retry_at <= time.monotonic()) and not await self._settle(outcome):
-                return
+        """Record the outcomes the database could not take before whose backoff has passed
+        (all of them `now`), together."""
+        due = [
+            outcome
+            for outcome in self._unrecorded.values()
+            if now or outcome.retry_at <= time.monotonic()
+        ]
+        if due:
+            await self._record_or_keep(due)
 
     async def _keep_leases(self) -> None:
         """Extend the leases of the emails held here, so that no other sender takes them while
@@ -264,79 +327,109 @@ class Sender:
         except (UnsafeEmail, ValueError) as unsafe:
             # Never on the wire: no retry can make this email safe.
             return Delivery(False, permanent=True, error=f"not sent: {unsafe}"[:500])
-        async with self._parallel:
-            started = time.perf_counter()
-            try:
-                return await self._smtp.deliver(
-                    data, sender=company.support_address, recipient=send.recipient
-                )
-            finally:
-                SMTP_SECONDS.observe(time.perf_counter() - started)
+        started = time.perf_counter()
+        try:
+            return await self._smtp.deliver(
+                data, sender=company.support_address, recipient=send.recipient
+            )
+        finally:
+            SMTP_SECONDS.observe(time.perf_counter() - started)
 
-    async def _record(self, outcome: _Outcome) -> None:
-        """Record one email's outcome, and the events announcing it, in a transaction of its
-        own; raises when the database cannot take it."""
-        send, delivery = outcome.send, outcome.delivery
-        attempts = send.attempts + 1
-        about = {
-            "notification_id": send.notification_id,
-            "template": send.template,
-            "rcpt": recipient_ref(send.recipient),
-            "attempts": attempts,
-            "thread_id": send.thread_id,
-        }
-        if not delivery.accepted and not delivery.permanent and attempts < self.max_attempts:
-            at = outcome.answered_at + retry_delay(attempts)
-            async with self.pool().acquire(timeout=10) as conn:
-                await sendlog.retry_later(
-                    conn, send.idempotency_key, attempts, delivery.error or "deferred", at
-                )
-            RETRIES.inc()
-            log.info("email deferred", code=delivery.code, retry_at=at.isoformat(), **about)
-            return
+    async def _record(self, outcomes: list[_Outcome]) -> None:
+        """Record these emails' outcomes, and the events announcing them, in one transaction;
+        raises when the database cannot take it."""
+        retries: list[tuple[sendlog.Outcome, datetime]] = []
+        finished: list[sendlog.Outcome] = []
+        by_key = {outcome.send.idempotency_key: outcome for outcome in outcomes}
+        for outcome in outcomes:
+            send, delivery = outcome.send, outcome.delivery
+            error = None if delivery.accepted else delivery.error or "refused"
+            record = sendlog.Outcome(
+                send.idempotency_key, send.attempts + 1, outcome.answered_at, error
+            )
+            if error is not None and not delivery.permanent and record.attempts < self.max_attempts:
+                retries.append((record, outcome.answered_at + retry_delay(record.attempts)))
+            else:
+                finished.append(record)
         async with self.pool().acquire(timeout=10) as conn, conn.transaction():
-            recorded = await self._finish(conn, outcome, attempts)
-        if not recorded:  # an earlier try had committed; only its answer was lost
-            return
-        if delivery.accepted:
-            SENT.inc()
-            log.info("email sent", **about)
-        else:
-            FAILED.inc()
-            log.warning("email failed", code=delivery.code, permanent=delivery.permanent, **about)
+            await sendlog.retry_later(conn, retries)
+            done = await sendlog.mark_finished(conn, finished)
+            # Only what this commit records is announced: an earlier try may have committed,
+            # its answer lost.
+            recorded = [record for record in finished if record.key in done]
+            events = [
+                event
+                for record in recorded
+                for event in await self._announce(conn, by_key[record.key], record)
+            ]
+            await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
+        for record, at in retries:
+            RETRIES.inc()
+            outcome = by_key[record.key]
+            log.info(
+                "email deferred",
+                code=outcome.delivery.code,
+                retry_at=at.isoformat(),
+                **_about(outcome),
+            )
+        for record in recorded:
+            outcome = by_key[record.key]
+            if outcome.delivery.accepted:
+                SENT.inc()
+                log.info("email sent", **_about(outcome))
+            else:
+                FAILED.inc()
+                log.warning(
+                    "email failed",
+                    code=outcome.delivery.code,
+                    permanent=outcome.delivery.permanent,
+                    **_about(outcome),
+                )
 
-    async def _finish(self, conn: Connection, outcome: _Outcome, attempts: int) -> bool:
-        """Mark the email sent or failed and enqueue the events saying so; False when the
-        send log had it already."""
+    async def _announce(
+        self, conn: Connection, outcome: _Outcome, record: sendlog.Outcome
+    ) -> list[NotificationSent | NotificationFailed]:
+        """The events saying how the email ended: one per email a digest carried (each has its
+        own source event and thread, and all name the digest's Message-ID)."""
         send, delivery = outcome.send, outcome.delivery
-        key, at = send.idempotency_key, outcome.answered_at
-        error = delivery.error or "refused"
-        if delivery.accepted:
-            recorded = await sendlog.mark_sent(conn, key, attempts, at)
-        else:
-            recorded = await sendlog.mark_failed(conn, key, attempts, error, at)
-        if not recorded:
-            return False
-        # A digest's outcome is announced for each email it carried: each has its own source
-        # event and thread, and all name the digest's Message-ID.
         announced = (
-            await sendlog.digest_members(conn, key) if send.template == DIGEST_TEMPLATE else [send]
+            await sendlog.digest_members(conn, record.key)
+            if send.template == DIGEST_TEMPLATE
+            else [send]
         )
-        events: list[NotificationSent | NotificationFailed] = [
+        return [
             NotificationSent(
-                **_facts(s, attempts), email_message_id=send.message_id, subject=send.subject
+                **_facts(s, record.attempts), email_message_id=send.message_id, subject=send.subject
             )
             if delivery.accepted
             else NotificationFailed(
-                **_facts(s, attempts),
-                error=error,
+                **_facts(s, record.attempts),
+                error=record.error or "refused",
                 smtp_code=delivery.code,
                 permanent=delivery.permanent,
             )
             for s in announced
         ]
-        await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
-        return True
+
+
+def _report_failures(tasks: set[asyncio.Task[None]]) -> None:
+    # A send never raises by design; should one, say so rather than lose it silently (its
+    # email stays leased and is taken up again when the lease runs out).
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("sending an email failed", exc_info=task.exception())
+
+
+def _about(outcome: _Outcome) -> dict[str, Any]:
+    """What a log line says of an email: never its address (`rcpt` is a reference)."""
+    send = outcome.send
+    return {
+        "notification_id": send.notification_id,
+        "template": send.template,
+        "rcpt": recipient_ref(send.recipient),
+        "attempts": send.attempts + 1,
+        "thread_id": send.thread_id,
+    }
 
 
 def _facts(send: Send, attempts: int) -> dict[str, Any]:

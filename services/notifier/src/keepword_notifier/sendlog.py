@@ -7,6 +7,7 @@ A row's status: `held` (may join a digest, see `digest`), `pending` (to send), `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -134,37 +135,40 @@ async def extend_leases(conn: Connection, keys: list[str], until: datetime) -> N
         )
 
 
-async def mark_sent(conn: Connection, key: str, attempts: int, at: datetime) -> bool:
-    """The server accepted it (and, for a digest, every email it carried). False when the row
-    was no longer pending: recorded already (a retried commit whose answer was lost)."""
-    done = await conn.fetchval(
-        """UPDATE notifier.sends SET status = 'sent', attempts = $2, finished_at = $3,
-               last_error = NULL, leased_until = NULL
-            WHERE idempotency_key = $1 AND status = 'pending' RETURNING true""",
-        key,
-        attempts,
-        at,
-    )
-    if done and key.startswith(DIGEST_KEY_PREFIX):
-        await _settle_members(conn, [key])
-    return bool(done)
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the server answered for one email, as the send log records it."""
+
+    key: str
+    attempts: int
+    at: datetime  # when the server answered
+    error: str | None = None  # None: accepted
 
 
-async def mark_failed(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> bool:
-    """The server refused it for good (and, for a digest, every email it carried). False when
-    the row was no longer pending."""
-    done = await conn.fetchval(
-        """UPDATE notifier.sends SET status = 'failed', attempts = $2, finished_at = $4,
-               last_error = $3, leased_until = NULL
-            WHERE idempotency_key = $1 AND status = 'pending' RETURNING true""",
-        key,
-        attempts,
-        error,
-        at,
+async def mark_finished(conn: Connection, outcomes: Sequence[Outcome]) -> set[str]:
+    """The server accepted these emails (no error) or refused them for good (and, for a
+    digest, every email it carried), in two statements whatever their number. Returns the
+    keys recorded now; a row no longer pending was recorded already (a retried commit whose
+    answer was lost)."""
+    if not outcomes:
+        return set()
+    rows = await conn.fetch(
+        """UPDATE notifier.sends AS s
+              SET status = CASE WHEN o.error IS NULL THEN 'sent' ELSE 'failed' END,
+                  attempts = o.attempts, finished_at = o.at, last_error = o.error,
+                  leased_until = NULL
+             FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[])
+                  AS o(key, attempts, at, error)
+            WHERE s.idempotency_key = o.key AND s.status = 'pending'
+        RETURNING s.idempotency_key""",
+        [o.key for o in outcomes],
+        [o.attempts for o in outcomes],
+        [o.at for o in outcomes],
+        [o.error for o in outcomes],
     )
-    if done and key.startswith(DIGEST_KEY_PREFIX):
-        await _settle_members(conn, [key])
-    return bool(done)
+    done = {row["idempotency_key"] for row in rows}
+    await _settle_members(conn, [key for key in done if key.startswith(DIGEST_KEY_PREFIX)])
+    return done
 
 
 async def _settle_members(conn: Connection, digest_keys: list[str]) -> None:
@@ -180,17 +184,20 @@ async def _settle_members(conn: Connection, digest_keys: list[str]) -> None:
         )
 
 
-async def retry_later(conn: Connection, key: str, attempts: int, error: str, at: datetime) -> None:
-    """Refused for now: try again at `at` (the lease is given up)."""
-    await conn.execute(
-        """UPDATE notifier.sends SET attempts = $2, last_error = $3, next_attempt_at = $4,
-               leased_until = NULL
-            WHERE idempotency_key = $1 AND status = 'pending'""",
-        key,
-        attempts,
-        error,
-        at,
-    )
+async def retry_later(conn: Connection, retries: Sequence[tuple[Outcome, datetime]]) -> None:
+    """Refused for now: try each again at the time paired with it (the lease is given up)."""
+    if retries:
+        await conn.execute(
+            """UPDATE notifier.sends AS s SET attempts = o.attempts, last_error = o.error,
+                   next_attempt_at = o.at, leased_until = NULL
+                 FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[])
+                      AS o(key, attempts, error, at)
+                WHERE s.idempotency_key = o.key AND s.status = 'pending'""",
+            [o.key for o, _ in retries],
+            [o.attempts for o, _ in retries],
+            [o.error or "deferred" for o, _ in retries],
+            [at for _, at in retries],
+        )
 
 
 async def oldest_waiting_age_seconds(conn: Connection, now: datetime) -> float:

@@ -27,6 +27,7 @@ class Received:
     message: EmailMessage
     tls: bool = False  # the session was encrypted (STARTTLS or implicit TLS)
     login: str | None = None  # who authenticated, if anyone
+    helo: str | None = None  # the name the client gave in EHLO/HELO
 
     @property
     def message_id(self) -> str:
@@ -59,7 +60,10 @@ class Catcher:
         tls = server.transport.get_extra_info("ssl_object") is not None
         auth: Any = getattr(session, "auth_data", None)
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
-        received = Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message, tls, login)
+        helo = getattr(session, "host_name", None)
+        received = Received(
+            envelope.mail_from, list(envelope.rcpt_tos), raw, message, tls, login, helo
+        )
         self.mail.append(received)
         return "250 2.0.0 OK"
 
