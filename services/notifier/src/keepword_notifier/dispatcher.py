@@ -43,7 +43,7 @@ from . import context_store, sendlog
 from .compose import plain_message_id
 from .digest import digest_group
 from .recipients import Notice, acknowledgement_for, notices_for
-from .rendering import render, render_part
+from .rendering import render
 from .report_chart import chart_png
 from .report_notices import inline_chart, week_link
 
@@ -218,7 +218,7 @@ class Dispatcher:
         # Drawn off the event loop: a chart takes matplotlib 0.1 s or more.
         png = await asyncio.to_thread(chart_png, chart.bars, chart.label) if chart else None
         group = digest_group(notice.template, notice.recipient) if self._digests else None
-        part = render_part(notice, company) if group else None
+        part = email.part if group else None  # rendered with the email, stored if it may fold
         await sendlog.add(
             conn,
             sendlog.Send(

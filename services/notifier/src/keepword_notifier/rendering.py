@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -43,15 +44,6 @@ _BIDI_CONTROLS: Final = dict.fromkeys(
 
 
 @dataclass(frozen=True)
-class RenderedEmail:
-    """The words of one email; the sender adds the headers."""
-
-    subject: str
-    text: str
-    html: str
-
-
-@dataclass(frozen=True)
 class DigestPart:
     """One email's body without greeting and closing: its part in a digest."""
 
@@ -59,16 +51,33 @@ class DigestPart:
     html: str  # autoescaped when rendered: safe to place in the digest's HTML as it is
 
 
+@dataclass(frozen=True)
+class RenderedEmail:
+    """The words of one email; the sender adds the headers."""
+
+    subject: str
+    text: str
+    html: str
+    part: DigestPart  # its body alone, should it join a digest
+
+
 def render(notice: Notice, company: CompanyConfig) -> RenderedEmail:
-    """The email for `notice`, in the house tone, signed with the company's name."""
+    """The email for `notice`, in the house tone, signed with the company's name.
+
+    Each template is rendered once: what its `body` block wrote on the way is the email's
+    digest part.
+    """
     variables = _variables(notice, company)
     environment = _environment()
     text_template = environment.get_template(f"{notice.template}.txt")
     html_template = environment.get_template(f"{notice.template}.html")
+    text, text_body = _with_body(text_template, variables)
+    html, html_body = _with_body(html_template, variables)
     return RenderedEmail(
         subject=_subject(text_template, variables, notice.thread_id),
-        text=text_template.render(variables).strip() + "\n",
-        html=html_template.render(variables).strip() + "\n",
+        text=text.strip() + "\n",
+        html=html.strip() + "\n",
+        part=DigestPart(text=text_body.strip() + "\n", html=html_body.strip() + "\n"),
     )
 
 
@@ -97,6 +106,21 @@ def _block(template: Template, name: str, variables: dict[str, Any]) -> str:
     if block is None:
         raise LookupError(f"template {template.name} has no {name} block")
     return "".join(block(template.new_context(variables))).strip() + "\n"
+
+
+def _with_body(template: Template, variables: dict[str, Any]) -> tuple[str, str]:
+    """`template` rendered whole, and what its `body` block wrote within it."""
+    context = template.new_context(variables)
+    block, *overridden = context.blocks["body"]
+    written: list[str] = []
+
+    def body(inner: Context) -> Iterator[str]:
+        for piece in block(inner):
+            written.append(piece)
+            yield piece
+
+    context.blocks["body"] = [body, *overridden]
+    return "".join(template.root_render_func(context)), "".join(written)
 
 
 def header_safe(text: str, limit: int = SUBJECT_LIMIT) -> str:

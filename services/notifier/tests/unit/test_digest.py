@@ -18,6 +18,7 @@ from keepword_notifier.digest import (
     digest_notice,
 )
 from keepword_notifier.recipients import STAFF_TEMPLATES, Notice
+from keepword_notifier.rendering import render, render_part
 from keepword_notifier.sendlog import Send
 from keepword_platform.company import CompanyConfig
 
@@ -102,3 +103,12 @@ def test_a_digest_is_for_the_manager_and_keeps_every_escalations_links(
     for escalation in ("esc-1", "esc-2"):
         assert f"/decisions/{escalation}." in text
         assert f"/decisions/{escalation}." in html
+
+
+def test_the_part_rendered_with_the_email_is_the_part_rendered_alone(
+    examples: dict[str, Notice], company: CompanyConfig
+) -> None:
+    digested = [n for n in examples.values() if n.template in DIGESTED_TEMPLATES]
+    assert digested
+    for notice in digested:
+        assert render(notice, company).part == render_part(notice, company)
