@@ -50,6 +50,7 @@ SPEC = ConsumingService(
     inputs=DISPATCHER_INPUTS,
     handler=_dispatcher,
     on_timer=Dispatcher.on_timer,
+    on_events=Dispatcher.on_events,
     migrations="keepword_notifier",
     extensions=(background_task("notifier-sender", _send),),
     title="Keepword notifier",

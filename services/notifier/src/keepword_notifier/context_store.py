@@ -3,26 +3,41 @@ last wrote, the promise in question — kept from the events it reads."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
 from keepword_events import CommitmentStatusChanged, Customer, MessageReceived, Money
 from keepword_platform.database import Connection
 
 from .recipients import ThreadContext
 
+_THREAD_COLUMNS = """thread_id, customer::text AS customer, subject, last_customer_message,
+    deposit::text AS deposit, promise, production_note, feasible_due_at, waiting_since,
+    last_customer_email_id"""
+
 
 async def load(conn: Connection, thread_id: str) -> ThreadContext:
     """What is known of the thread (an empty context when nothing is)."""
     row = await conn.fetchrow(
-        """SELECT customer::text AS customer, subject, last_customer_message,
-                  deposit::text AS deposit, promise, production_note, feasible_due_at,
-                  waiting_since, last_customer_email_id
-             FROM notifier.threads WHERE thread_id = $1""",
+        f"SELECT {_THREAD_COLUMNS} FROM notifier.threads WHERE thread_id = $1",  # noqa: S608 - constant columns
         thread_id,
     )
-    if row is None:
-        return ThreadContext()
+    return ThreadContext() if row is None else _context(row)
+
+
+async def load_many(conn: Connection, thread_ids: Collection[str]) -> dict[str, ThreadContext]:
+    """What is known of each thread (an empty context when nothing is), in one statement."""
+    rows = await conn.fetch(
+        f"SELECT {_THREAD_COLUMNS} FROM notifier.threads WHERE thread_id = ANY($1::text[])",  # noqa: S608 - as above
+        list(thread_ids),
+    )
+    known = {row["thread_id"]: _context(row) for row in rows}
+    return {thread_id: known.get(thread_id, ThreadContext()) for thread_id in thread_ids}
+
+
+def _context(row: asyncpg.Record) -> ThreadContext:
     return ThreadContext(
         customer=Customer.model_validate_json(row["customer"]) if row["customer"] else None,
         subject=row["subject"],

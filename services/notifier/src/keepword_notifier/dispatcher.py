@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from keepword_events import (
@@ -42,7 +44,7 @@ from keepword_platform.settings import KeepwordSettings
 from . import context_store, sendlog
 from .compose import plain_message_id
 from .digest import digest_group
-from .recipients import Notice, acknowledgement_for, notices_for
+from .recipients import Notice, ThreadContext, acknowledgement_for, notices_for
 from .rendering import render
 from .report_chart import chart_png
 from .report_notices import inline_chart, week_link
@@ -50,6 +52,19 @@ from .report_notices import inline_chart, week_link
 SCHEMA = "notifier"
 ACKNOWLEDGE = "acknowledge"
 _IDS = uuid.UUID("3e1c7a52-9b0d-4f6e-8a21-5d4c3b2a1f90")
+
+
+@dataclass
+class _Batch:
+    """A batch of events being handled (see `Dispatcher.on_events`): the threads' contexts read
+    at its start (dropped as its events change them) and the emails it calls for so far."""
+
+    contexts: dict[str, ThreadContext]
+    sends: list[sendlog.Send] = field(default_factory=list)
+
+
+# Per task: the timers' step, running beside a batch, records its emails as before.
+_BATCH: ContextVar[_Batch | None] = ContextVar("notifier_batch", default=None)
 
 
 class Dispatcher:
@@ -120,6 +135,24 @@ class Dispatcher:
         """Remember what the emails will need, then record the emails the event calls for."""
         return await INPUTS.handle(self, conn, envelope)
 
+    async def on_events(
+        self, conn: Connection, envelopes: Sequence[Envelope[Event]]
+    ) -> Sequence[Event | Envelope[Event]]:
+        """A batch of events, each as `on_event` handles it and in order, with two statements
+        for all of them rather than two per event: the threads' contexts are read at once, and
+        the emails the batch calls for are recorded at once."""
+        batch = _Batch(await context_store.load_many(conn, {e.data.thread_id for e in envelopes}))
+        caused: list[Event | Envelope[Event]] = []
+        token = _BATCH.set(batch)
+        try:
+            for envelope in envelopes:
+                caused.extend(await INPUTS.handle(self, conn, envelope))
+                await asyncio.sleep(0)  # rendering is work: let the loop breathe between events
+        finally:
+            _BATCH.reset(token)
+        await sendlog.add_many(conn, batch.sends)
+        return caused
+
     async def customer_wrote(
         self, conn: Connection, envelope: Envelope[MessageReceived]
     ) -> Sequence[Event]:
@@ -129,8 +162,10 @@ class Dispatcher:
             # Mail claiming a staff address without proof: shown to managers as such, never
             # acknowledged, and the thread's customer stays who it was.
             await context_store.unverified_mail(conn, data)
+            _changed(data.thread_id)
             return await self.notify(conn, envelope)
         wait = await context_store.customer_wrote(conn, data)
+        _changed(data.thread_id)
         if wait is not None:
             company = self._company()
             due = data.received_at + company.sla.acknowledge_after
@@ -152,6 +187,7 @@ class Dispatcher:
         data = envelope.data
         if data.reached_the_customer and data.sender_verified:
             await context_store.person_replied(conn, data.thread_id, data.sent_at)
+            _changed(data.thread_id)
             await timers.cancel_timers(conn, SCHEMA, data.thread_id)
         return await self.notify(conn, envelope)
 
@@ -160,6 +196,7 @@ class Dispatcher:
     ) -> Sequence[Event]:
         """A move of the ledger: remembered for the emails about the thread."""
         await context_store.promise_moved(conn, envelope.data)
+        _changed(envelope.data.thread_id)
         return await self.notify(conn, envelope)
 
     async def notify(self, conn: Connection, envelope: Envelope[Event]) -> Sequence[Event]:
@@ -169,7 +206,7 @@ class Dispatcher:
             # History (a new consumer group starting at the beginning of the topics): remember
             # it, but do not email anyone about what happened long ago.
             return []
-        context = await context_store.load(conn, data.thread_id)
+        context = await _context(conn, data.thread_id)
         notices = notices_for(
             envelope,
             self._company(),
@@ -219,30 +256,46 @@ class Dispatcher:
         png = await asyncio.to_thread(chart_png, chart.bars, chart.label) if chart else None
         group = digest_group(notice.template, notice.recipient) if self._digests else None
         part = email.part if group else None  # rendered with the email, stored if it may fold
-        await sendlog.add(
-            conn,
-            sendlog.Send(
-                idempotency_key=key,
-                notification_id=notification_id,
-                source_event_id=source_event_id,
-                thread_id=notice.thread_id,
-                template=notice.template,
-                recipient=notice.recipient,
-                recipient_role=notice.recipient_role.value,
-                # Short enough to stay on one header line (some mail tools mishandle folding).
-                message_id=keepword_message_id(notice.thread_id, notification_id[4:16], domain),
-                subject=email.subject,
-                body_text=email.text,
-                body_html=email.html,
-                digest_group=group,
-                digest_text=part.text if part else None,
-                digest_html=part.html if part else None,
-                # Kept only when it is a plain Message-ID: it came from someone's email.
-                in_reply_to=answers if answers and plain_message_id(answers) else None,
-                inline_cid=chart.cid if chart else None,
-                inline_png=png,
-            ),
+        send = sendlog.Send(
+            idempotency_key=key,
+            notification_id=notification_id,
+            source_event_id=source_event_id,
+            thread_id=notice.thread_id,
+            template=notice.template,
+            recipient=notice.recipient,
+            recipient_role=notice.recipient_role.value,
+            # Short enough to stay on one header line (some mail tools mishandle folding).
+            message_id=keepword_message_id(notice.thread_id, notification_id[4:16], domain),
+            subject=email.subject,
+            body_text=email.text,
+            body_html=email.html,
+            digest_group=group,
+            digest_text=part.text if part else None,
+            digest_html=part.html if part else None,
+            # Kept only when it is a plain Message-ID: it came from someone's email.
+            in_reply_to=answers if answers and plain_message_id(answers) else None,
+            inline_cid=chart.cid if chart else None,
+            inline_png=png,
         )
+        batch = _BATCH.get()
+        if batch is None:
+            await sendlog.add(conn, send)
+        else:
+            batch.sends.append(send)
+
+
+async def _context(conn: Connection, thread_id: str) -> ThreadContext:
+    """The thread's context: as the batch read it, unless one of its events changed it since."""
+    batch = _BATCH.get()
+    known = batch.contexts.get(thread_id) if batch is not None else None
+    return known if known is not None else await context_store.load(conn, thread_id)
+
+
+def _changed(thread_id: str) -> None:
+    """The thread's context changed: what the batch read of it is stale."""
+    batch = _BATCH.get()
+    if batch is not None:
+        batch.contexts.pop(thread_id, None)
 
 
 INPUTS: Inputs[Dispatcher] = Inputs(

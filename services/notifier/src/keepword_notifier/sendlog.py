@@ -96,6 +96,52 @@ async def add(conn: Connection, send: Send) -> bool:
     return bool(inserted)
 
 
+async def add_many(conn: Connection, sends: Sequence[Send]) -> None:
+    """Record that these emails are due, in one statement (see `add`); those recorded already
+    (a redelivered event) stay as they were."""
+    if not sends:
+        return
+    columns = [
+        [getattr(send, name) for send in sends]
+        for name in (
+            "idempotency_key",
+            "notification_id",
+            "source_event_id",
+            "thread_id",
+            "template",
+            "recipient",
+            "recipient_role",
+            "message_id",
+            "subject",
+            "body_text",
+            "body_html",
+            "digest_group",
+            "digest_text",
+            "digest_html",
+            "in_reply_to",
+            "inline_cid",
+            "inline_png",
+        )
+    ]
+    await conn.execute(
+        """INSERT INTO notifier.sends (idempotency_key, notification_id, source_event_id,
+               thread_id, template, recipient, recipient_role, message_id, subject, body_text,
+               body_html, digest_group, digest_text, digest_html, in_reply_to, inline_cid,
+               inline_png, status)
+           SELECT *, CASE WHEN u.digest_group IS NULL THEN 'pending' ELSE 'held' END
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                         $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                         $17::bytea[])
+                  AS u(idempotency_key, notification_id, source_event_id, thread_id, template,
+                       recipient, recipient_role, message_id, subject, body_text, body_html,
+                       digest_group, digest_text, digest_html, in_reply_to, inline_cid,
+                       inline_png)
+           ON CONFLICT (idempotency_key) DO NOTHING""",
+        *columns,
+    )
+
+
 async def claim_due(
     conn: Connection, now: datetime, limit: int, *, lease_until: datetime, excluding: list[str]
 ) -> list[Send]:
