@@ -1,7 +1,7 @@
 """Notifier benchmark: emails per second through the notifier to a local SMTP server, against a
 raw aiosmtplib send loop to the same server in the same run.
 
-    .venv/bin/python bench/notifier/run.py [--emails 2000] [--profile]
+    .venv/bin/python bench/notifier/run.py [--emails 2000] [--notifiers 1] [--profile]
 
 Needs the local PostgreSQL and the Kafka jars the local broker installed (`make up` or `make
 bench`). Nothing shared is touched: the notifier works in a database of its own
@@ -14,15 +14,17 @@ bench`). Nothing shared is touched: the notifier works in a database of its own
 2. Baseline, raw aiosmtplib: the same email (an escalation rendered by the notifier's
    templates, as bytes) sent `--emails` times, (a) over one connection, one after the other,
    and (b) a connection per email, `--concurrency` at a time (the notifier's way).
-3. The notifier as its own process (production settings: INFO logs, digests on), healthy, then
+3. The notifier as its own process (production settings: INFO logs, digests on) — or
+   `--notifiers` processes sharing the work (the topics' partitions, and the send log through
+   its leases), their consumer group formed —, healthy, then
    `--emails` EscalationOpened events published at once, one per manager (digests release
    each on its own): consume → send log → sender → SMTP → NotificationSent through the
    outbox. Rate = emails / (last email accepted - first event published); also the sending
    rate alone (first to last accepted) and each email's latency (event time to accepted).
 
 Prints progress on stderr, a markdown table on stdout, writes JSON to bench/results/. With
---profile, samples the notifier with py-spy while it works (`pip install py-spy`, outside the
-venv).
+--profile, samples the (first) notifier with py-spy while it works (`pip install py-spy`,
+outside the venv).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from typing import Any
 
 import aiosmtplib
 import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
 from keepword_events import (
     Customer,
     EscalationOpened,
@@ -74,6 +77,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
 LOGS = RESULTS / "logs"
 DATABASE = "keepword_bench_notifier"
+GROUP = "keepword-notifier"  # the notifiers' consumer group
 # Both loops name themselves once, as the notifier does (aiosmtplib would look it up for every
 # connection otherwise).
 LOCAL_HOSTNAME = socket.getfqdn()
@@ -235,9 +239,11 @@ async def fresh_database(settings: KeepwordSettings) -> str:
 
 
 @contextlib.contextmanager
-def notifier(
-    bootstrap: str, database_url: str, config: Path, smtp_port: int
-) -> Iterator[ServiceProcess]:
+def notifiers(
+    bootstrap: str, database_url: str, config: Path, smtp_port: int, count: int
+) -> Iterator[list[ServiceProcess]]:
+    """`count` notifier processes against the same database and consumer group: they share
+    the topics' partitions and, through the send log's leases, the sending."""
     env = {
         "KEEPWORD_KAFKA_BOOTSTRAP": bootstrap,
         "KEEPWORD_DATABASE_URL": database_url,
@@ -248,19 +254,43 @@ def notifier(
         # INFO, as in production: a line per email is part of the cost.
         "KEEPWORD_LOG_LEVEL": "INFO",
     }
-    with running_service("notifier", log_dir=LOGS, env=env) as service:
-        yield service
+    with contextlib.ExitStack() as stack:
+        services = [
+            stack.enter_context(running_service("notifier", log_dir=LOGS, env=env))
+            for _ in range(count)
+        ]
+        asyncio.run(group_formed(bootstrap, count))
+        yield services
+
+
+async def group_formed(bootstrap: str, members: int) -> None:
+    """Wait until the notifiers' consumer group is stable with all `members` in it, so that no
+    rebalance pauses the measurement."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="keepword-bench")
+    await admin.start()
+    try:
+        deadline = time.monotonic() + STALL_SECONDS
+        while True:
+            [found] = (await admin.describe_consumer_groups([GROUP]))[0].to_object()["groups"]
+            if found["state"] == "Stable" and len(found["members"]) == members:
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the notifiers' group did not form: {found['state']}")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 async def through_notifier(
-    bootstrap: str, database_url: str, count: int, service: ServiceProcess, sink_pid: int
+    bootstrap: str, database_url: str, count: int, services: list[ServiceProcess], sink_pid: int
 ) -> dict[str, Any]:
     """Publish `count` escalations at once; wait until every email was accepted."""
     events = [new_envelope(escalation(i), source="/bench") for i in range(count)]
     producer = make_broker(KeepwordSettings(kafka_bootstrap=bootstrap), client_id="bench")
     await producer.start()
     conn = await asyncpg.connect(database_url)
-    cpu_before = (cpu_seconds(service.process.pid), cpu_seconds(sink_pid))
+    pids = [service.process.pid for service in services]
+    cpu_before = (sum(map(cpu_seconds, pids)), cpu_seconds(sink_pid))
     try:
         started_wall = datetime.now(UTC)
         started = time.perf_counter()
@@ -276,7 +306,7 @@ async def through_notifier(
             elif time.monotonic() - last_change > STALL_SECONDS:
                 raise SystemExit(f"stalled at {sent:,} of {count:,} emails")
         elapsed = time.perf_counter() - started
-        cpu_after = (cpu_seconds(service.process.pid), cpu_seconds(sink_pid))
+        cpu_after = (sum(map(cpu_seconds, pids)), cpu_seconds(sink_pid))
         rows = await conn.fetch(
             "SELECT created_at, finished_at, status FROM notifier.sends ORDER BY finished_at"
         )
@@ -327,18 +357,21 @@ def run(args: argparse.Namespace, profile: Path | None) -> dict[str, Any]:
             progress("starting a private Kafka broker")
             with private_broker(folder / "kafka", settings.topic_partitions) as bootstrap:
                 progress(f"starting the notifier against {bootstrap}")
-                with notifier(bootstrap, database_url, config, server.port) as service:
-                    with sampled(service.process.pid, profile):
+                with notifiers(
+                    bootstrap, database_url, config, server.port, args.notifiers
+                ) as services:
+                    with sampled(services[0].process.pid, profile):
                         through = asyncio.run(
                             through_notifier(
-                                bootstrap, database_url, args.emails, service, server.process.pid
+                                bootstrap, database_url, args.emails, services, server.process.pid
                             )
                         )
-                    log = str(service.log_path)
+                    log = ", ".join(str(service.log_path) for service in services)
             counts = server.counts()
     theirs = {k: v for k, v in counts.items() if k.startswith("<kw.")}
     return {
         "email_bytes": len(template),
+        "notifiers": args.notifiers,
         "raw_one_connection": sequential,
         "raw_connection_each": parallel,
         "notifier": through,
@@ -362,7 +395,7 @@ def print_table(result: dict[str, Any]) -> None:
         ("raw aiosmtplib, one connection, sequential", f"{seq['rate']:,.0f}", ""),
         ("raw aiosmtplib, a connection per email, 10 at a time", f"{par['rate']:,.0f}", ""),
         (
-            "notifier, end to end (published → accepted)",
+            f"notifier x{result['notifiers']}, end to end (published → accepted)",
             f"{nt['rate']:,.0f}",
             f"{nt['latency_p50_ms']:,.0f} / {nt['latency_p99_ms']:,.0f}",
         ),
@@ -378,7 +411,8 @@ def print_table(result: dict[str, Any]) -> None:
         f"{nt['sending_rate'] / best:.1%} sending alone; "
         f"emails of {result['email_bytes']:,} bytes; received from the notifier "
         f"{received['notifier_distinct']:,} distinct, {received['notifier_duplicates']} "
-        f"duplicates; CPU cores busy: notifier {cores['notifier']:.2f}, "
+        f"duplicates; CPU cores busy: notifier{'s' if result['notifiers'] > 1 else ''} "
+        f"{cores['notifier']:.2f}, "
         f"SMTP server {cores['smtp_server']:.2f} (of {os.cpu_count()})"
     )
 
@@ -387,7 +421,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--emails", type=int, default=2000, help="emails per measurement")
     parser.add_argument("--concurrency", type=int, default=10, help="raw loop's connections")
-    parser.add_argument("--profile", action="store_true", help="sample the notifier with py-spy")
+    parser.add_argument(
+        "--notifiers", type=int, default=1, help="notifier processes sharing the work"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the (first) notifier with py-spy"
+    )
     args = parser.parse_args()
 
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
