@@ -11,6 +11,7 @@ from keepword_platform.service import Runtime
 
 from .dispatcher import INPUTS as DISPATCHER_INPUTS
 from .dispatcher import SCHEMA, Dispatcher
+from .rendering import compile_templates
 from .sender import Sender
 from .settings import NotifierSettings
 from .smtp import server_from
@@ -22,6 +23,7 @@ SMTP_SERVER = "smtp_server"
 def _dispatcher(runtime: Runtime, settings: NotifierSettings) -> Dispatcher:
     # The sender's server is made now, so that a bad CA file stops the app from being built.
     runtime.extras[SMTP_SERVER] = server_from(settings)
+    compile_templates()  # a template with an error stops the app from being built, too
     return Dispatcher(
         company=lambda: runtime.company,
         settings=settings,

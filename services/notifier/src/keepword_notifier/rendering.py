@@ -146,6 +146,13 @@ def header_safe(text: str, limit: int = SUBJECT_LIMIT) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+def compile_templates() -> None:
+    """Compile every template now (at start-up) rather than on its first email."""
+    environment = _environment()
+    for name in environment.list_templates():
+        environment.get_template(name)
+
+
 def template_names() -> frozenset[str]:
     """Every email template in `templates/` (shared layouts and macros, named `_*`, aside)."""
     return frozenset(
@@ -182,6 +189,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship with the package: no need to look at their files for every email.
+        auto_reload=False,
     )
     environment.filters.update(
         local_time=_local_time,
