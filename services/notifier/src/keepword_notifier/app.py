@@ -41,6 +41,7 @@ async def _send(runtime: Runtime) -> None:
         lambda: runtime.company,
         digest_window=timedelta(seconds=settings.digest_seconds),
         lease=timedelta(seconds=settings.lease_seconds),
+        connections=settings.smtp_connections,
     )
     await sender.run()
 

@@ -33,6 +33,14 @@ class NotifierSettings(ServiceSettings):
         description="An email claimed for sending is left alone by other senders this long "
         "(extended while held); a dead sender's emails are taken up again after it.",
     )
+    smtp_connections: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        validation_alias="KEEPWORD_NOTIFIER_SMTP_CONNECTIONS",
+        description="SMTP conversations at once per process, over connections kept open; also "
+        "the most emails a killed process can leave accepted but unrecorded (sent again once).",
+    )
     smtp_security: Literal["auto", "none", "starttls", "tls"] = Field(
         default="auto",
         validation_alias="KEEPWORD_SMTP_SECURITY",
