@@ -26,6 +26,7 @@ SPEC = ConsumingService(
     inputs=LEDGER_INPUTS,
     handler=_ledger,
     on_timer=Ledger.on_timer,
+    on_events=Ledger.on_events,
     migrations="keepword_commitments",
     # The read API checks API keys, which live in the shared `auth` schema.
     shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),

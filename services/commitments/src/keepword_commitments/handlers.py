@@ -1,9 +1,14 @@
-"""What the ledger does with each input event and each timer (the I/O around `domain`)."""
+"""What the ledger does with its input events and its timers (the I/O around `moves`).
+
+A batch of events is handled in a few statements whatever its size: the commitments it touches
+are loaded (and locked) with one SELECT, its events folded over them in memory in the order of
+their records, and what moved written back with one statement per table (ledger, history,
+timers). A single event, as the consumer hands it when it redoes a failed batch event by event,
+is a batch of one: the same steps."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -13,13 +18,10 @@ from keepword_events import (
     CommitmentCancelled,
     CommitmentDeclared,
     CommitmentFulfilled,
-    CommitmentSource,
     CommitmentStatusChanged,
     Envelope,
     Event,
     ReplySent,
-    Role,
-    VagueTimePromised,
     new_envelope,
 )
 from keepword_platform.company import CompanyConfig
@@ -28,17 +30,15 @@ from keepword_platform.messaging import timers
 from keepword_platform.messaging.consumer import Caused, Rejected
 from keepword_platform.messaging.inputs import Inputs, on
 
-from . import domain, repository
+from . import domain, moves, repository
 from .domain import Change, IllegalTransition
-from .extraction import Reading, read_reply
+from .extraction import FoundPromise, Reading, read_reply
+from .moves import DUE, WARN, Book, UnknownCommitment
 from .vague_times import vague_times_told
 
 SCHEMA = "commitments"
 SOURCE = "/keepword/commitments"
-DUE = "due"
-WARN = "warn"
-PROMISING_ROLES = frozenset({Role.SALES, Role.MARKETING, Role.SERVICE})
-_EXTRACTED = uuid.UUID("a5d3c1e2-7b4f-4c59-8e0a-2f6b9d1c3e47")
+__all__ = ["DUE", "INPUTS", "SCHEMA", "SOURCE", "WARN", "Ledger", "status_changed"]
 
 EXTRACTION_BUDGET_SECONDS = 5.0
 """How long reading a reply for promises may take in its worker thread. The extractor's input
@@ -109,59 +109,33 @@ class Ledger:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Caused:
-        """One input event (customer messages and the ledger's own events change nothing)."""
-        return await INPUTS.handle(self, conn, envelope)
+        """One input event: a batch of one."""
+        return await self.on_events(conn, [envelope])
 
-    async def declared(self, conn: Connection, event: Envelope[CommitmentDeclared]) -> Caused:
-        """A promise made through the API: recorded, and the one it replaces superseded."""
-        return await self._applied(conn, await self._declared(conn, event.data, event.time), event)
-
-    async def answered(self, conn: Connection, event: Envelope[CommitmentAnswered]) -> Caused:
-        """Production's verdict on a promise."""
-        data = event.data
-        move = await self._move(
-            conn,
-            data.commitment_id,
-            lambda c: domain.answer(
-                c,
-                verdict=data.verdict,
-                note=data.note,
-                feasible_due_at=data.feasible_due_at,
-                at=event.time,
-            ),
-        )
-        return await self._applied(conn, [move], event)
-
-    async def fulfilled(self, conn: Connection, event: Envelope[CommitmentFulfilled]) -> Caused:
-        """A promise kept, or not."""
-        data = event.data
-        move = await self._move(
-            conn,
-            data.commitment_id,
-            lambda c: domain.fulfil(c, kept=data.kept, note=data.note, at=event.time),
-        )
-        return await self._applied(conn, [move], event)
-
-    async def cancelled(self, conn: Connection, event: Envelope[CommitmentCancelled]) -> Caused:
-        """A promise withdrawn."""
-        data = event.data
-        move = await self._move(
-            conn, data.commitment_id, lambda c: domain.cancel(c, reason=data.reason, at=event.time)
-        )
-        return await self._applied(conn, [move], event)
-
-    async def replied(self, conn: Connection, event: Envelope[ReplySent]) -> Caused:
-        """A reply: it may answer open promises, and a person's may make new ones. A reply
-        whose sender was not proven (intake never publishes one) does neither."""
-        if not event.data.sender_verified:
-            return []
-        moves, vague = await self._reply(conn, event.data, event.id)
-        return [*await self._applied(conn, moves, event), *vague]
-
-    async def _applied(
-        self, conn: Connection, moves: Sequence[Change], cause: Envelope[Event]
-    ) -> Caused:
-        return [await self._apply(conn, move, cause.id) for move in moves]
+    async def on_events(self, conn: Connection, envelopes: Sequence[Envelope[Event]]) -> Caused:
+        """A batch of input events, in the order of their records (customer messages and the
+        ledger's own events change nothing). An event the rules refuse fails the batch
+        (`Rejected`): the consumer then redoes it event by event and sets that one aside."""
+        # Replies are read for promises before any commitment is locked: it takes a while.
+        found = {
+            e.id: await self._promises_in(e.data, e.id)
+            for e in envelopes
+            if isinstance(e.data, ReplySent) and moves.is_read_for_promises(e.data)
+        }
+        book = Book.of(await repository.touched_for_update(conn, *_touched(envelopes)))
+        caused: list[Event | Envelope[Event]] = []
+        announced: list[tuple[Change, str]] = []
+        for envelope in envelopes:
+            recorded = found.get(envelope.id, ({}, []))
+            made = _moves(book, envelope, recorded[0])
+            book.apply(made)
+            for move in made:
+                out = new_envelope(status_changed(move, causation_id=envelope.id), source=SOURCE)
+                announced.append((move, out.id))
+                caused.append(out)
+            caused.extend(recorded[1])
+        await self._write(conn, announced)
+        return caused
 
     async def on_timer(self, conn: Connection, timer: timers.Timer) -> Sequence[Envelope[Event]]:
         """A due or warning time passed."""
@@ -174,109 +148,79 @@ class Ledger:
             if timer.kind == DUE
             else domain.warn(commitment, at=at)
         )
-        return [await self._apply(conn, move, None)] if move else []
+        if move is None:
+            return []
+        out = new_envelope(status_changed(move, causation_id=None), source=SOURCE)
+        await self._write(conn, [(move, out.id)])
+        return [out]
 
-    async def _declared(
-        self, conn: Connection, data: CommitmentDeclared, at: datetime
-    ) -> list[Change]:
-        if await repository.load_for_update(conn, data.commitment_id) is not None:
-            raise Rejected(f"commitment {data.commitment_id} was already declared")
-        moves = []
-        if data.supersedes:
-            moves.append(
-                await self._move(
-                    conn,
-                    data.supersedes,
-                    lambda c: domain.supersede(c, by=data.commitment_id, at=at),
-                )
-            )
-        moves.append(
-            domain.declare(
-                commitment_id=data.commitment_id,
-                thread_id=data.thread_id,
-                kind=data.kind,
-                text=data.text,
-                made_by=data.made_by,
-                customer=data.customer,
-                due_at=data.due_at,
-                source=CommitmentSource(kind="declared"),
-                at=at,
-            )
-        )
-        return moves
+    async def _promises_in(
+        self, reply: ReplySent, event_id: str
+    ) -> tuple[dict[FoundPromise, str], list[Event]]:
+        """The promises found in `reply` with the ids they are recorded under, and the notices
+        of those that named only a vague time."""
+        timezone = self._company().company.timezone
+        reading = await promises_in_time(reply, timezone=timezone, event_id=event_id)
+        recorded = moves.extracted_ids(reading, event_id)
+        return recorded, [*vague_times_told(reading, reply, event_id=event_id, recorded=recorded)]
 
-    async def _reply(
-        self, conn: Connection, reply: ReplySent, event_id: str
-    ) -> tuple[list[Change], list[VagueTimePromised]]:
-        moves = []
-        for commitment in await repository.open_on_thread(conn, reply.thread_id):
-            move = domain.reply_sent(
-                commitment, channel=reply.channel, by_person=not reply.automatic, at=reply.sent_at
-            )
-            if move:
-                moves.append(move)
-        if reply.automatic or reply.author.role not in PROMISING_ROLES:
-            return moves, []
-        company = self._company().company
-        reading = await promises_in_time(reply, timezone=company.timezone, event_id=event_id)
-        recorded = {
-            found: f"cmt-{uuid.uuid5(_EXTRACTED, f'{event_id}:{index}').hex}"
-            for index, found in enumerate(reading.promises)
-        }
-        for found, commitment_id in recorded.items():
-            moves.append(
-                domain.declare(
-                    commitment_id=commitment_id,
-                    thread_id=reply.thread_id,
-                    kind=found.kind,
-                    text=found.sentence,
-                    made_by=reply.author,
-                    customer=reply.customer,
-                    due_at=found.due_at,
-                    source=CommitmentSource(
-                        kind="extracted",
-                        message_id=reply.message_id,
-                        matched_text=reply.body[found.span[0] : found.span[1]],
-                    ),
-                    at=reply.sent_at,
-                )
-            )
-        return moves, vague_times_told(reading, reply, event_id=event_id, recorded=recorded)
+    async def _write(self, conn: Connection, announced: Sequence[tuple[Change, str]]) -> None:
+        """The moves, each with the id of the event announcing it, into the ledger and its
+        history, and the timers they call for."""
+        await repository.record_moves(conn, announced)
+        plan = moves.timer_plan([move for move, _ in announced], self._company().sla.warn_at)
+        await repository.cancel_timers(conn, plan.cancelled)
+        await timers.set_timers(conn, SCHEMA, plan.due)
 
-    async def _move(
-        self, conn: Connection, commitment_id: str, rule: Callable[[domain.Commitment], Change]
-    ) -> Change:
-        commitment = await repository.load_for_update(conn, commitment_id)
-        if commitment is None:
-            raise Rejected(f"unknown commitment {commitment_id}")
-        try:
-            return rule(commitment)
-        except IllegalTransition as refusal:
-            raise Rejected(str(refusal)) from None
 
-    async def _apply(self, conn: Connection, move: Change, cause: str | None) -> Envelope[Event]:
-        envelope = new_envelope(status_changed(move, causation_id=cause), source=SOURCE)
-        await repository.record(conn, move, envelope.id)
-        await self._schedule(conn, move)
-        return envelope
+def _touched(envelopes: Sequence[Envelope[Event]]) -> tuple[set[str], set[str]]:
+    """The commitments the events name, and the threads whose open ones a reply may keep."""
+    ids: set[str] = set()
+    threads: set[str] = set()
+    for envelope in envelopes:
+        match envelope.data:
+            case CommitmentDeclared(commitment_id=named, supersedes=replaced):
+                ids.update(c for c in (named, replaced) if c)
+            case CommitmentAnswered() | CommitmentFulfilled() | CommitmentCancelled():
+                ids.add(envelope.data.commitment_id)
+            case ReplySent(sender_verified=True, thread_id=thread):
+                threads.add(thread)
+    return ids, threads
 
-    async def _schedule(self, conn: Connection, move: Change) -> None:
-        c = move.after
-        if not c.is_open:
-            await timers.cancel_timers(conn, SCHEMA, c.commitment_id)
-            return
-        if move.before is None and c.due_at is not None:
-            warn_at = domain.warning_time(c.created_at, c.due_at, self._company().sla.warn_at)
-            await timers.set_timers(
-                conn, SCHEMA, [(DUE, c.commitment_id, c.due_at), (WARN, c.commitment_id, warn_at)]
-            )
+
+def _moves(
+    book: Book, envelope: Envelope[Event], recorded: dict[FoundPromise, str]
+) -> list[Change]:
+    """The moves of one event over `book`; a refusal of the rules is `Rejected`."""
+    at = envelope.time
+    try:
+        match envelope.data:
+            case CommitmentDeclared() as data:
+                return moves.declared(book, data, at=at)
+            case CommitmentAnswered() as data:
+                return moves.answered(book, data, at=at)
+            case CommitmentFulfilled() as data:
+                return moves.fulfilled(book, data, at=at)
+            case CommitmentCancelled() as data:
+                return moves.cancelled(book, data, at=at)
+            case ReplySent() as data:
+                return moves.replied(book, data, recorded)
+            case _:
+                return []
+    except (IllegalTransition, UnknownCommitment) as refusal:
+        raise Rejected(str(refusal)) from None
 
 
 INPUTS: Inputs[Ledger] = Inputs(
-    on(CommitmentDeclared, Ledger.declared),
-    on(CommitmentAnswered, Ledger.answered),
-    on(CommitmentFulfilled, Ledger.fulfilled),
-    on(CommitmentCancelled, Ledger.cancelled),
-    on(ReplySent, Ledger.replied),
+    *(
+        on(kind, Ledger.on_event)
+        for kind in (
+            CommitmentDeclared,
+            CommitmentAnswered,
+            CommitmentFulfilled,
+            CommitmentCancelled,
+            ReplySent,
+        )
+    )
 )
 """What the ledger consumes: promises, answers, fulfilments, cancellations and staff replies."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,55 +50,94 @@ async def load_for_update(conn: Connection, commitment_id: str) -> Commitment | 
     return _commitment(row) if row else None
 
 
-async def open_on_thread(conn: Connection, thread_id: str) -> list[Commitment]:
-    """The thread's commitments that are not final yet, locked, oldest first."""
+async def touched_for_update(
+    conn: Connection, commitment_ids: Collection[str], thread_ids: Collection[str]
+) -> list[Commitment]:
+    """The commitments named, and those of the threads named that are not final yet, locked
+    until the transaction ends (one round trip whatever their number)."""
+    if not commitment_ids and not thread_ids:
+        return []
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM commitments.commitments
-             WHERE thread_id = $1
-               AND status NOT IN ('kept', 'broken', 'renegotiated', 'cancelled')
-             ORDER BY created_at, commitment_id FOR UPDATE""",  # noqa: S608
-        thread_id,
+             WHERE commitment_id = ANY($1::text[])
+                OR (thread_id = ANY($2::text[])
+                    AND status NOT IN ('kept', 'broken', 'renegotiated', 'cancelled'))
+             ORDER BY commitment_id FOR UPDATE""",  # noqa: S608
+        list(commitment_ids),
+        list(thread_ids),
     )
     return [_commitment(row) for row in rows]
 
 
 async def record(conn: Connection, change: Change, event_id: str) -> None:
-    """Store the commitment as it now stands, and the move in its history (one round trip)."""
-    c = change.after
-    # The history row's foreign key is checked at the end of the statement, when the commitment
-    # written by the first part is there.
+    """Store the commitment as it now stands, and the move in its history."""
+    await record_moves(conn, [(change, event_id)])
+
+
+async def record_moves(conn: Connection, moves: Sequence[tuple[Change, str]]) -> None:
+    """Store each commitment as its last move leaves it, and every move, in order, in its
+    history with the id of the event that announced it: one statement per table."""
+    if not moves:
+        return
+    latest = {change.after.commitment_id: change for change, _ in moves}
+    stood = [(change.after, change.at) for change in latest.values()]
     await conn.execute(
-        """WITH stored AS (
-               INSERT INTO commitments.commitments (commitment_id, thread_id, kind, text, made_by,
-                   customer, due_at, source, created_at, status, at_risk, feasible_due_at,
-                   production_note, updated_at)
-               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8::jsonb, $9, $10, $11, $12,
-                       $13, $14)
-               ON CONFLICT (commitment_id) DO UPDATE SET status = EXCLUDED.status,
-                   at_risk = EXCLUDED.at_risk, feasible_due_at = EXCLUDED.feasible_due_at,
-                   production_note = EXCLUDED.production_note, updated_at = EXCLUDED.updated_at
-               RETURNING commitment_id)
-           INSERT INTO commitments.commitment_history
-                  (commitment_id, at, from_status, to_status, at_risk, reason, event_id)
-           SELECT commitment_id, $14, $15, $10, $11, $16, $17 FROM stored""",
-        c.commitment_id,
-        c.thread_id,
-        c.kind.value,
-        c.text,
-        c.made_by.model_dump_json(),
-        c.customer.model_dump_json() if c.customer else None,
-        c.due_at,
-        c.source.model_dump_json(),
-        c.created_at,
-        c.status.value,
-        c.at_risk,
-        c.feasible_due_at,
-        c.production_note,
-        change.at,
-        change.previous_status.value if change.previous_status else None,
-        change.reason,
-        event_id,
+        """INSERT INTO commitments.commitments (commitment_id, thread_id, kind, text, made_by,
+               customer, due_at, source, created_at, status, at_risk, feasible_due_at,
+               production_note, updated_at)
+           SELECT commitment_id, thread_id, kind, text, made_by::jsonb, customer::jsonb, due_at,
+                  source::jsonb, created_at, status, at_risk, feasible_due_at, production_note,
+                  updated_at
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::timestamptz[], $8::text[], $9::timestamptz[], $10::text[],
+                         $11::boolean[], $12::timestamptz[], $13::text[], $14::timestamptz[])
+                  AS c (commitment_id, thread_id, kind, text, made_by, customer, due_at, source,
+                        created_at, status, at_risk, feasible_due_at, production_note,
+                        updated_at)
+           ON CONFLICT (commitment_id) DO UPDATE SET status = EXCLUDED.status,
+               at_risk = EXCLUDED.at_risk, feasible_due_at = EXCLUDED.feasible_due_at,
+               production_note = EXCLUDED.production_note, updated_at = EXCLUDED.updated_at""",
+        [c.commitment_id for c, _ in stood],
+        [c.thread_id for c, _ in stood],
+        [c.kind.value for c, _ in stood],
+        [c.text for c, _ in stood],
+        [c.made_by.model_dump_json() for c, _ in stood],
+        [c.customer.model_dump_json() if c.customer else None for c, _ in stood],
+        [c.due_at for c, _ in stood],
+        [c.source.model_dump_json() for c, _ in stood],
+        [c.created_at for c, _ in stood],
+        [c.status.value for c, _ in stood],
+        [c.at_risk for c, _ in stood],
+        [c.feasible_due_at for c, _ in stood],
+        [c.production_note for c, _ in stood],
+        [at for _, at in stood],
     )
+    # Ordered by position, so the history's ids follow the order of the moves.
+    await conn.execute(
+        """INSERT INTO commitments.commitment_history
+                  (commitment_id, at, from_status, to_status, at_risk, reason, event_id)
+           SELECT commitment_id, at, from_status, to_status, at_risk, reason, event_id
+             FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::boolean[],
+                         $6::text[], $7::text[]) WITH ORDINALITY
+                  AS m (commitment_id, at, from_status, to_status, at_risk, reason, event_id, n)
+            ORDER BY n""",
+        [change.after.commitment_id for change, _ in moves],
+        [change.at for change, _ in moves],
+        [change.previous_status.value if change.previous_status else None for change, _ in moves],
+        [change.after.status.value for change, _ in moves],
+        [change.after.at_risk for change, _ in moves],
+        [change.reason for change, _ in moves],
+        [event_id for _, event_id in moves],
+    )
+
+
+async def cancel_timers(conn: Connection, subjects: Sequence[str]) -> None:
+    """Cancel every timer of the commitments `subjects`, in one statement (the platform's
+    `timers.cancel_timers` takes one subject)."""
+    if subjects:
+        await conn.execute(
+            "DELETE FROM commitments.timers WHERE subject = ANY($1::text[])", list(subjects)
+        )
 
 
 @dataclass(frozen=True, slots=True)
