@@ -100,19 +100,19 @@ async def enqueue(
     """
     if not outgoing:
         return
-    await conn.executemany(
+    # One statement for the lot (executemany is one per row); ordered by position, so the rows'
+    # ids, which the relay publishes in, follow the order of `outgoing`.
+    await conn.execute(
         f"""INSERT INTO {_checked(schema)}.outbox (event_id, topic, key, value, headers)
-            VALUES ($1, $2, $3, $4, $5::jsonb)""",  # noqa: S608
-        [
-            (
-                o.event_id,
-                o.record.topic,
-                o.record.key,
-                o.record.value,
-                headers_to_json(o.record.headers),
-            )
-            for o in outgoing
-        ],
+            SELECT event_id, topic, key, value, headers::jsonb
+              FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::text[])
+                   WITH ORDINALITY AS o (event_id, topic, key, value, headers, n)
+             ORDER BY n""",  # noqa: S608
+        [o.event_id for o in outgoing],
+        [o.record.topic for o in outgoing],
+        [o.record.key for o in outgoing],
+        [o.record.value for o in outgoing],
+        [headers_to_json(o.record.headers) for o in outgoing],
     )
     if notify:
         await notify_relay(conn, schema)
