@@ -56,6 +56,9 @@ class ConsumingService(Generic[S, T]):
     consumes: str  # what the subscription reads, in words (AsyncAPI)
     on_timer: Callable[[T, Connection, Timer], Awaitable[Caused]] | None = None
     on_timers: Callable[[T, Connection, Sequence[Timer]], Awaitable[Caused]] | None = None
+    # Kinds of timers the step may be handed ahead of their time (it takes their `fire_at` as
+    # its time): a burst of them is fired ahead and committed when due (`timers.prepare_due`).
+    timers_ahead: frozenset[str] = frozenset()
     # A step for a whole batch of wanted events (in the order of their records), used for the
     # batch's first attempt; the inputs' steps still handle events one by one when a batch
     # fails and is redone event by event (see `EventConsumer`).
@@ -132,7 +135,11 @@ class ConsumingService(Generic[S, T]):
             async def batch(conn: Connection, due: Sequence[Timer]) -> Caused:
                 return await on_timers(target, conn, due)
 
-            return (timers_extension(self.schema, self.source, on_timers=batch),)
+            return (
+                timers_extension(
+                    self.schema, self.source, on_timers=batch, ahead=self.timers_ahead
+                ),
+            )
         if on_timer is not None:
 
             async def one(conn: Connection, timer: Timer) -> Caused:

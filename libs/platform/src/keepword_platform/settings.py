@@ -136,6 +136,16 @@ class KeepwordSettings(BaseSettings):
             "or for this long after a timer was set aside (it could not be fired)."
         ),
     )
+    timers_prepare_seconds: float = Field(
+        default=10,
+        ge=0,
+        description=(
+            "Deadlines falling due this soon (of the kinds a service may fire ahead: "
+            "escalation's reply deadlines) are fired ahead in one transaction that commits "
+            "when they are due; an event of one of their threads meanwhile waits for it "
+            "(0: fired once due)."
+        ),
+    )
     exit_when_not_live: bool = Field(
         default=False,
         description=(

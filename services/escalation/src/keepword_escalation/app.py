@@ -11,7 +11,7 @@ from .pages import router as pages_router
 from .routes import router
 from .settings import EscalationSettings
 from .watch import INPUTS as WATCH_INPUTS
-from .watch import SCHEMA, Watch
+from .watch import REPLY_DUE, REPLY_WARN, SCHEMA, Watch
 
 SERVICE = "escalation"
 
@@ -30,6 +30,9 @@ SPEC = ConsumingService(
     inputs=WATCH_INPUTS,
     handler=_watch,
     on_timers=Watch.on_timers,
+    # A reply deadline handled ahead is handled as of when it falls due (`Watch.on_timers`); a
+    # manager's decision time is not: a decision made just before it must still count.
+    timers_ahead=frozenset({REPLY_WARN, REPLY_DUE}),
     migrations="keepword_escalation",
     shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
     routers=(router, pages_router),

@@ -205,21 +205,24 @@ class Watch:
 
         Thousands of reply deadlines can fall due at once (a Monday morning): the clocks, the
         timelines and the active escalations of the batch are read in one query each, and what
-        the batch causes is written in one statement per table.
+        the batch causes is written in one statement per table. Fired ahead of time (the
+        platform's `prepare_due`), the batch is handled as of when its deadlines fall due.
         """
-        now = self._now()
+        now = max(self._now(), *(t.fire_at for t in due)) if due else self._now()
         caused: Caused = []
         for timer in due:
             if timer.kind == DECISION_DUE:
                 caused += await self._decision_due(conn, timer.subject, now)
             elif timer.kind == FEEDBACK_ASK:
-                caused += await self._ask_feedback(conn, timer.subject, FeedbackOccasion.ANSWERED)
+                caused += await self._ask_feedback(
+                    conn, timer.subject, FeedbackOccasion.ANSWERED, now=now
+                )
         replies = [t for t in due if t.kind in (REPLY_WARN, REPLY_DUE)]
         waiting = await repository.load_clocks(conn, [t.subject for t in replies])
         overdue = rules.replies_overdue([(t.kind, waiting.get(t.subject)) for t in replies], now)
         caused += [announcements.warned(w) for w in overdue.warnings]
         await repository.add_to_timelines(conn, overdue.lines)
-        return caused + await self._escalate(conn, overdue.stalls)
+        return caused + await self._escalate(conn, overdue.stalls, at=now)
 
     async def _decision_due(self, conn: Connection, escalation_id: str, now: datetime) -> Caused:
         escalation = await repository.load_escalation(conn, escalation_id)
@@ -302,8 +305,11 @@ class Watch:
 
     # ----- shared -------------------------------------------------------------------------
 
-    async def _escalate(self, conn: Connection, asks: Sequence[Ask]) -> Caused:
-        """What the asks call for (`rules.escalate`: one escalation per thread), saved."""
+    async def _escalate(
+        self, conn: Connection, asks: Sequence[Ask], *, at: datetime | None = None
+    ) -> Caused:
+        """What the asks call for (`rules.escalate`: one escalation per thread), saved; `at`
+        is the time of the escalations opened (by default, now)."""
         if not asks:
             return []
         config = self._company()
@@ -317,7 +323,7 @@ class Watch:
             active=await repository.active_escalations(conn, thread_ids),
             terms=await repository.terms(conn, thread_ids),
             manager=chain[0],
-            at=self._now(),
+            at=at or self._now(),
             decision_time=config.sla.manager_decision,
             new_id=lambda: f"esc-{uuid.uuid4().hex[:20]}",
         )
@@ -359,12 +365,14 @@ class Watch:
         conn: Connection,
         thread_id: str,
         occasion: FeedbackOccasion = FeedbackOccasion.RESOLVED,
+        *,
+        now: datetime | None = None,
     ) -> Caused:
-        """Ask the customer how well we kept our word, if `feedback.may_ask` now (once)."""
+        """Ask the customer how well we kept our word, if `feedback.may_ask` `now` (once)."""
         config = self._company().feedback
         if not config.enabled:
             return []
-        now = self._now()
+        now = now or self._now()
         clock = await repository.load_clock(conn, thread_id)
         may = feedback.may_ask(
             clock,

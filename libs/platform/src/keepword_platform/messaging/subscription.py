@@ -24,6 +24,7 @@ from keepword_platform.messaging import store
 from keepword_platform.messaging.consumer import EventConsumer, outgoing
 from keepword_platform.messaging.relay import OutboxRelay
 from keepword_platform.messaging.timers import (
+    Ahead,
     BatchTimerHandler,
     TimerHandler,
     TimerHealth,
@@ -215,11 +216,13 @@ def timers_extension(
     on_timer: TimerHandler | None = None,
     *,
     on_timers: BatchTimerHandler | None = None,
+    ahead: frozenset[str] = frozenset(),
 ) -> Extension:
     """Fire `schema`'s durable timers; what they cause goes to the outbox.
 
     `on_timers` takes a whole batch of due timers (a service with many deadlines falling due at
-    once saves round trips); `on_timer` takes them one at a time.
+    once saves round trips); `on_timer` takes them one at a time. Timers of the kinds `ahead`
+    are fired up to `timers_prepare_seconds` ahead and committed when due (`prepare_due`).
     """
     if on_timers is not None and on_timer is None:
         handler = on_timers
@@ -241,6 +244,7 @@ def timers_extension(
             enqueue,
             lambda: datetime.now(UTC),
             health=health,
+            ahead=Ahead(ahead, runtime.settings.timers_prepare_seconds),
         )
 
     return background_task(f"{schema}-timers", work)

@@ -20,7 +20,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, UTC, datetime, timedelta
 from typing import Any, Final
@@ -148,6 +148,13 @@ RETRY_FAILED_AFTER = timedelta(minutes=1)
 MAX_ATTEMPTS: Final = 3
 # Due timers another instance has locked are not ours: do not spin on them.
 MIN_WAIT_SECONDS = 0.02
+# Timers fired ahead in one transaction at most (its locks and its outbox rows).
+PREPARED_AT_MOST: Final = 50_000
+# How often a preparation waiting for its deadline checks whether it is in anyone's way.
+GIVE_WAY_CHECK_SECONDS = 0.05
+# Prepared ahead with the earliest upcoming deadline: those due this soon after it (the
+# earliest one's event waits for the transaction to commit at the latest one's time).
+PREPARE_SPAN = timedelta(milliseconds=200)
 
 
 def one_by_one(handler: TimerHandler) -> BatchTimerHandler:
@@ -200,47 +207,134 @@ async def fire_due(
     fails is fired again timer by timer, so one bad timer cannot hold the others back; a timer
     that fails alone is put back a minute later, or set aside after `MAX_ATTEMPTS` failures.
     """
-    table = _table(schema)
     done = _Round(schema)
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            f"""DELETE FROM {table} WHERE id IN (
-                    SELECT id FROM {table} WHERE fire_at <= $1 ORDER BY fire_at LIMIT $2
-                       FOR UPDATE SKIP LOCKED)
-                RETURNING kind, subject, fire_at, payload::text AS payload, attempts""",  # noqa: S608
-            now,
-            limit,
-        )
-        due: list[Timer] = []
-        for row in rows:
-            timer = timer_of(
-                row["kind"], row["subject"], row["fire_at"], row["payload"], row["attempts"]
-            )
-            if isinstance(timer, str):
-                stored = Timer(
-                    row["kind"], row["subject"], as_utc(row["fire_at"]), {}, row["attempts"]
-                )
-                await _set_aside(conn, done, stored, f"unusable: {timer}", timer, row["payload"])
-            else:
-                due.append(timer)
-        due.sort(key=lambda t: t.fire_at)
-        if due:
-            try:
-                async with conn.transaction():
-                    await enqueue(conn, await handler(conn, due))
-            except INFRASTRUCTURE_ERRORS:
-                raise  # nothing is claimed: the round is tried again
-            except Exception as error:  # a handler bug or bad data: isolate the timer at fault
-                if len(due) == 1:
-                    await _failed(conn, done, due[0], error, now)
-                else:
-                    log.warning(
-                        "timer batch failed; firing one by one", schema=schema, exc_info=True
-                    )
-                    for timer in due:
-                        await _fire_alone(conn, done, handler, enqueue, timer, now)
+        claimed, _ = await _fire_batch(conn, done, handler, enqueue, now, limit)
     _report(done, health)
-    return len(rows)
+    return claimed
+
+
+async def prepare_due(
+    pool: asyncpg.Pool,
+    schema: str,
+    handler: BatchTimerHandler,
+    enqueue: Enqueue,
+    clock: Callable[[], datetime],
+    *,
+    until: datetime,
+    kinds: Collection[str],
+    limit: int = 500,
+    most: int = PREPARED_AT_MOST,
+    health: TimerHealth | None = None,
+) -> int | None:
+    """Fire ahead of time the timers of `kinds` due by `until`, committing once the last of
+    them is due; how many were claimed, or None if it gave way.
+
+    For a burst of deadlines falling due at one instant (a Monday morning): batch after batch
+    is claimed and handled in one transaction before the instant, which then commits as soon
+    as it comes, so what they cause is in the outbox at once instead of seconds later. The
+    handler gets timers whose `fire_at` is still ahead: it must take the later of the clock and
+    the timers' `fire_at` as its time. Claiming stops at `until` (what is left fires the usual
+    way) or after `most` timers.
+
+    Nothing may come before its time: should anything wait for a row the transaction locked (an
+    event of one of these threads, a decision), the whole transaction gives way (rolls back) at
+    once, so that the event is handled before the deadline, and the timers fire once due.
+    """
+    done = _Round(schema)
+    claimed = 0
+    latest: datetime | None = None
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            while claimed < most and clock() < until:
+                count, last = await _fire_batch(
+                    conn, done, handler, enqueue, until, min(limit, most - claimed), kinds
+                )
+                claimed += count
+                if last is not None and (latest is None or last > latest):
+                    latest = last
+                if await _in_the_way(conn):
+                    raise _GaveWay
+                if count < limit:
+                    break
+            # Never committed before the latest deadline it fired: nothing is early.
+            while latest is not None and (wait := (latest - clock()).total_seconds()) > 0:
+                await asyncio.sleep(min(wait, GIVE_WAY_CHECK_SECONDS))
+                if await _in_the_way(conn):
+                    raise _GaveWay
+    except _GaveWay:
+        log.info("timers fired ahead gave way to a waiting transaction", schema=schema)
+        return None
+    _report(done, health)
+    return claimed
+
+
+class _GaveWay(Exception):
+    """A transaction waits for a row a preparation locked: the preparation rolls back."""
+
+
+async def _in_the_way(conn: Connection) -> bool:
+    """Whether another transaction waits for a lock this connection's transaction holds."""
+    return bool(
+        await conn.fetchval(
+            # pg_locks, not pg_stat_activity: that one is read once per transaction.
+            """SELECT EXISTS (SELECT 1 FROM pg_locks
+                               WHERE NOT granted
+                                 AND pg_backend_pid() = ANY (pg_blocking_pids(pid)))"""
+        )
+    )
+
+
+async def _fire_batch(
+    conn: Connection,
+    done: _Round,
+    handler: BatchTimerHandler,
+    enqueue: Enqueue,
+    now: datetime,
+    limit: int,
+    kinds: Collection[str] | None = None,
+) -> tuple[int, datetime | None]:
+    """Claim and fire up to `limit` timers due at `now` (of `kinds` only, if given) in the
+    caller's transaction; how many were claimed and the latest `fire_at` among them."""
+    table = _table(done.schema)
+    of_kinds = "" if kinds is None else "AND kind = ANY($3::text[])"
+    rows = await conn.fetch(
+        f"""DELETE FROM {table} WHERE id IN (
+                SELECT id FROM {table} WHERE fire_at <= $1 {of_kinds} ORDER BY fire_at LIMIT $2
+                   FOR UPDATE SKIP LOCKED)
+            RETURNING kind, subject, fire_at, payload::text AS payload, attempts""",  # noqa: S608
+        now,
+        limit,
+        *(() if kinds is None else (list(kinds),)),
+    )
+    due: list[Timer] = []
+    for row in rows:
+        timer = timer_of(
+            row["kind"], row["subject"], row["fire_at"], row["payload"], row["attempts"]
+        )
+        if isinstance(timer, str):
+            stored = Timer(row["kind"], row["subject"], as_utc(row["fire_at"]), {}, row["attempts"])
+            await _set_aside(conn, done, stored, f"unusable: {timer}", timer, row["payload"])
+        else:
+            due.append(timer)
+    due.sort(key=lambda t: t.fire_at)
+    if due:
+        try:
+            async with conn.transaction():
+                await enqueue(conn, await handler(conn, due))
+        except INFRASTRUCTURE_ERRORS:
+            raise  # nothing is claimed: the round is tried again
+        except Exception as error:  # a handler bug or bad data: isolate the timer at fault
+            if len(due) == 1:
+                await _failed(conn, done, due[0], error, now)
+            else:
+                log.warning(
+                    "timer batch failed; firing one by one", schema=done.schema, exc_info=True
+                )
+                for timer in due:
+                    await _fire_alone(conn, done, handler, enqueue, timer, now)
+    latest = max((as_utc(row["fire_at"]) for row in rows), default=None)
+    return len(rows), latest
 
 
 async def _fire_alone(
@@ -395,6 +489,12 @@ class TimerHealth:
         return None
 
 
+def _prepares(ahead: Ahead, upcoming: datetime | None, now: datetime) -> bool:
+    if not ahead.kinds or upcoming is None:
+        return False
+    return 0 < (upcoming - now).total_seconds() <= ahead.seconds
+
+
 async def next_due(pool: asyncpg.Pool, schema: str) -> datetime | None:
     """When the earliest timer falls due, if there is one."""
     at: datetime | None = await pool.fetchval(
@@ -414,17 +514,42 @@ async def run_timers(
     limit: int = 250,
     loops: int = 2,
     health: TimerHealth | None = None,
+    ahead: Ahead | None = None,
 ) -> None:
     """Fire due timers with `loops` firing loops until cancelled; survives database outages.
 
     Side by side, one loop's batch is in the database while the other's is in Python, and
-    SKIP LOCKED keeps their batches apart.
+    SKIP LOCKED keeps their batches apart. With `ahead`, a loop that sees the next deadline
+    within its `seconds` fires it ahead (`prepare_due`), with those of its kinds due then.
     """
     async with asyncio.TaskGroup() as group:
         for _ in range(loops):
             group.create_task(
-                _firing_loop(pool, schema, handler, enqueue, clock, poll_seconds, limit, health)
+                _firing_loop(
+                    pool,
+                    schema,
+                    handler,
+                    enqueue,
+                    clock,
+                    _Pace(poll_seconds, limit, ahead or Ahead()),
+                    health,
+                )
             )
+
+
+@dataclass(frozen=True, slots=True)
+class Ahead:
+    """Which timers may be fired ahead (`prepare_due`), and how far ahead at most."""
+
+    kinds: frozenset[str] = frozenset()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Pace:
+    poll_seconds: float
+    limit: int
+    ahead: Ahead
 
 
 async def _firing_loop(
@@ -433,13 +558,15 @@ async def _firing_loop(
     handler: BatchTimerHandler,
     enqueue: Enqueue,
     clock: Callable[[], datetime],
-    poll_seconds: float,
-    limit: int,
+    pace: _Pace,
     health: TimerHealth | None,
 ) -> None:
     """Idle, sleep until the next deadline or `poll_seconds`, whichever comes first (a timer
-    set meanwhile by another instance is seen within `poll_seconds`)."""
+    set meanwhile by another instance is seen within `poll_seconds`), or prepare it when it is
+    `prepare_seconds` away."""
     health = health or TimerHealth()
+    poll_seconds, limit = pace.poll_seconds, pace.limit
+    gave_way_at: datetime | None = None  # the deadline a preparation gave way for: fired once due
     while True:
         try:
             fired = await fire_due(
@@ -449,6 +576,24 @@ async def _firing_loop(
             if fired:
                 continue
             upcoming = await next_due(pool(), schema)
+            if upcoming != gave_way_at and _prepares(pace.ahead, upcoming, clock()):
+                assert upcoming is not None
+                prepared = await prepare_due(
+                    pool(),
+                    schema,
+                    handler,
+                    enqueue,
+                    clock,
+                    until=upcoming + PREPARE_SPAN,
+                    kinds=pace.ahead.kinds,
+                    limit=limit,
+                    health=health,
+                )
+                health.round_done()
+                if prepared is None:
+                    gave_way_at = upcoming
+                if prepared:
+                    continue
         except asyncio.CancelledError:
             raise
         except Exception as error:  # database unavailable (or a bug): try again shortly
