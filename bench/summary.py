@@ -125,6 +125,8 @@ TARGET_DUE, TARGET_THREADS, TARGET_P99_MS = 10_000, 1_000_000, 1000.0
 def escalation_lag(d: dict[str, Any]) -> Reading:
     due, threads = d["settings"]["due"], d["settings"]["threads"]
     size = f"{due:,} due among {threads:,} threads"
+    if (instances := d["settings"].get("instances", 1)) > 1:
+        size += f", {instances} instances"
     if "lag" not in d:
         return Reading(figure="no event published", met="NO", size=size)
     p99 = d["lag"]["p99_ms"]

@@ -142,8 +142,8 @@ class KeepwordSettings(BaseSettings):
         description=(
             "Deadlines falling due this soon (of the kinds a service may fire ahead: "
             "escalation's reply deadlines) are fired ahead in one transaction that commits "
-            "when they are due; an event of one of their threads meanwhile waits for it "
-            "(0: fired once due)."
+            "when they are due; it gives way (they fire once due) should an event of one of "
+            "their threads come meanwhile (0: fired once due)."
         ),
     )
     exit_when_not_live: bool = Field(
