@@ -31,7 +31,15 @@ def make_broker(settings: KeepwordSettings, *, client_id: str, **options: Any) -
         "security": faststream_security(settings),
         **PRODUCER_OPTIONS,
     }
-    return KafkaBroker(settings.kafka_bootstrap, client_id=client_id, **(chosen | options))
+    return KafkaBroker(
+        bootstrap_servers(settings.kafka_bootstrap), client_id=client_id, **(chosen | options)
+    )
+
+
+def bootstrap_servers(bootstrap: str) -> list[str]:
+    """`host:port,host:port,...` as a list: FastStream takes a string as one server's address
+    (aiokafka's own clients split it themselves)."""
+    return [server.strip() for server in bootstrap.split(",") if server.strip()]
 
 
 async def publish(broker: KafkaBroker, envelope: Envelope[Event]) -> RecordMetadata:
