@@ -126,14 +126,14 @@ class Ledger:
         caused: list[Event | Envelope[Event]] = []
         announced: list[tuple[Change, str]] = []
         for envelope in envelopes:
-            recorded = found.get(envelope.id, ({}, []))
-            made = _moves(book, envelope, recorded[0])
+            promised, notices = found.get(envelope.id, ({}, []))
+            made = _moves_of(book, envelope, promised)
             book.apply(made)
             for move in made:
                 out = new_envelope(status_changed(move, causation_id=envelope.id), source=SOURCE)
                 announced.append((move, out.id))
                 caused.append(out)
-            caused.extend(recorded[1])
+            caused.extend(notices)
         await self._write(conn, announced)
         return caused
 
@@ -188,7 +188,7 @@ def _touched(envelopes: Sequence[Envelope[Event]]) -> tuple[set[str], set[str]]:
     return ids, threads
 
 
-def _moves(
+def _moves_of(
     book: Book, envelope: Envelope[Event], recorded: dict[FoundPromise, str]
 ) -> list[Change]:
     """The moves of one event over `book`; a refusal of the rules is `Rejected`."""
