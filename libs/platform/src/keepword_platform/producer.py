@@ -21,13 +21,14 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
-from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import RecordMetadata
 from keepword_events import KafkaRecord
 
+from .partitioner import Murmur2Partitioner
+
 log = structlog.get_logger(__name__)
 
-_PARTITIONER = DefaultPartitioner()
+_PARTITIONER = Murmur2Partitioner()
 
 # Room for a whole HTTP batch per partition in one produce request (aiokafka defaults to 16 KiB).
 MAX_BATCH_BYTES = 512 * 1024
@@ -52,6 +53,7 @@ class FailFastProducer:
             "enable_idempotence": True,
             "request_timeout_ms": int(timeout_seconds * 1000),
             "max_batch_size": MAX_BATCH_BYTES,
+            "partitioner": _PARTITIONER,  # Kafka's murmur2, about twice as fast as aiokafka's
             **options,
         }
         self.timeout_seconds = timeout_seconds
