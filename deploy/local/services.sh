@@ -162,6 +162,8 @@ start() {
   fi
   # The catcher keeps every email as a file in a Maildir: .local/mail/new/
   launch mailcatcher "$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAIL"
+  # intake answers HTTP with one worker process per core unless told otherwise.
+  export KEEPWORD_INTAKE_WORKERS="${KEEPWORD_INTAKE_WORKERS:-$(nproc)}"
   for entry in "${SERVICES[@]}"; do
     launch "${entry%%:*}" "$PY" -m "keepword_${entry%%:*}"
   done
@@ -180,7 +182,8 @@ stop_one() {
   done
   if alive "$pid"; then
     echo "! $name did not stop in 20 s; killed it (SIGKILL)" >&2
-    kill -KILL "$pid" 2>/dev/null || true
+    # Its whole process group (launched with setsid): intake's workers go with their supervisor.
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
   STOPPED+=("$name")

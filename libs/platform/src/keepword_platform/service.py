@@ -19,6 +19,7 @@ import contextlib
 import gc
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -261,13 +262,19 @@ def _end_this_process() -> None:
 GC_THRESHOLDS = (50_000, 50, 100)
 
 
-def serve(app: FastAPI, settings: KeepwordSettings, port: int) -> None:
+def serve(
+    app: FastAPI,
+    settings: KeepwordSettings,
+    port: int,
+    sockets: Sequence[socket.socket] | None = None,
+) -> None:
     """Run `app` under uvicorn until SIGTERM/SIGINT, then shut down cleanly.
 
     A production deployment with unsafe settings ends at once, naming every problem
     (`production_checks`). After a graceful shutdown uvicorn re-raises the signal, so the
     process ends "killed by SIGTERM" as supervisors expect; the log line "service stopped"
-    marks a clean finish.
+    marks a clean finish. `sockets`: listen on these, already bound (worker processes sharing
+    one port), instead of binding `port`.
     """
     problems = production_problems(settings, os.environ)
     if problems:  # before anything opens: nothing to undo
@@ -275,7 +282,7 @@ def serve(app: FastAPI, settings: KeepwordSettings, port: int) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     server = uvicorn.Server(server_config(app, settings, port))
     with contextlib.suppress(KeyboardInterrupt):  # SIGINT, re-raised after the shutdown
-        server.run()
+        server.run(sockets=list(sockets) if sockets else None)
     if not server.started:
         raise SystemExit(3)  # uvicorn's code for a failed start-up (the log says why)
 

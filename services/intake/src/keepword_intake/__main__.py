@@ -1,3 +1,3 @@
-from .app import main
+from .workers import main
 
 main()

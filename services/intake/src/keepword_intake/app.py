@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from keepword_platform import auth
+from keepword_platform.auth.dependencies import authenticator_of
 from keepword_platform.kafka import make_broker
 from keepword_platform.kafka_security import kafka_client_options
 from keepword_platform.problems import install_problem_handlers
@@ -24,8 +28,11 @@ from keepword_platform.service import (
     create_service_app,
     serve,
 )
+from prometheus_client import CollectorRegistry, make_asgi_app, multiprocess
+from starlette.routing import Mount
 
-from . import repository
+from . import fast_path, repository
+from .fast_path import MessageFastPath
 from .guards import RequestGuard
 from .http_metrics import RequestMetrics
 from .mailbox import mailbox_connector
@@ -35,6 +42,7 @@ from .sender_trust import trust_of
 from .settings import IntakeSettings
 from .smtp_auth import SmtpAuth
 from .smtp_listener import InboundMailHandler, SmtpLimits, smtp_listener
+from .workers import METRICS_DIR
 
 SERVICE = "intake"
 SCHEMA = "intake"
@@ -122,7 +130,13 @@ def _inbound_mail(publisher: EventPublisher) -> Extension:
     return lifetime
 
 
-def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
+def _spec(producer: FailFastProducer, publisher: EventPublisher, *, primary: bool) -> ServiceSpec:
+    # What must run once per service, not once per worker, runs in the primary worker only.
+    once: tuple[Extension, ...] = (
+        (_purge_idempotency_keys, _inbound_mail(publisher), mailbox_connector(publisher))
+        if primary
+        else ()
+    )
     return ServiceSpec(
         name=SERVICE,
         schema=SCHEMA,
@@ -133,17 +147,16 @@ def _spec(producer: FailFastProducer, publisher: EventPublisher) -> ServiceSpec:
             "answers, published to Kafka and acknowledged only once the broker has them."
         ),
         shared_schemas=((auth.SCHEMA, auth.MIGRATIONS),),
-        extensions=(
-            _producer_lifetime(producer),
-            _purge_idempotency_keys,
-            _inbound_mail(publisher),
-            mailbox_connector(publisher),
-        ),
+        extensions=(_producer_lifetime(producer), *once),
     )
 
 
-def create_app(settings: IntakeSettings | None = None) -> FastAPI:
-    """The intake service as an ASGI app; connections open when the app starts."""
+def create_app(settings: IntakeSettings | None = None, *, primary: bool = True) -> FastAPI:
+    """The intake service as an ASGI app; connections open when the app starts.
+
+    `primary`: also run the SMTP listener, the mailbox connector and the idempotency-key purge
+    (false in every worker but the first, when several share the HTTP port).
+    """
     settings = settings or IntakeSettings()
     broker = _broker(settings)
     producer = FailFastProducer(
@@ -153,7 +166,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         **kafka_client_options(settings),
     )
     publisher = EventPublisher(producer, max_event_bytes=settings.max_event_bytes)
-    app = create_service_app(_spec(producer, publisher), settings, broker)
+    app = create_service_app(_spec(producer, publisher, primary=primary), settings, broker)
+    if os.environ.get(METRICS_DIR):
+        _serve_metrics_of_all_workers(app)
     runtime: Runtime = app.state.runtime
     app.state.intake = Intake(
         publisher=publisher,
@@ -162,6 +177,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(router)
+    app.add_middleware(  # innermost: after the guard's checks, inside the metrics
+        MessageFastPath,
+        intake=lambda: app.state.intake,
+        authenticator=lambda: authenticator_of(runtime),
+        route=_route(app, "POST", fast_path.PATH),
+    )
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
@@ -176,10 +197,38 @@ def asyncapi_app() -> FastStream:
     return FastStream(_broker(IntakeSettings()))
 
 
-def main() -> None:
-    """Run the service until SIGTERM."""
-    settings = IntakeSettings()
+def _route(app: FastAPI, method: str, path: str) -> APIRoute:
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            return route
+    raise LookupError(f"{method} {path} is not a route of the app")
+
+
+def _serve_metrics_of_all_workers(app: FastAPI) -> None:
+    # prometheus_client's multiprocess mode: /metrics sums the samples every worker wrote.
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    for route in app.router.routes:
+        if isinstance(route, Mount) and route.path == "/metrics":
+            route.app = make_asgi_app(registry)
+
+
+def serve_one(settings: IntakeSettings) -> None:
+    """Run intake as one process until SIGTERM."""
     serve(create_app(settings), settings, settings.http_port)
+
+
+def serve_worker(settings: IntakeSettings, index: int, sock: socket.socket) -> None:
+    """Run worker `index` on the shared listening socket until SIGTERM (see `workers`)."""
+    serve(create_app(settings, primary=index == 0), settings, settings.http_port, sockets=[sock])
+
+
+def main() -> None:
+    """Run the service until SIGTERM: one process, or KEEPWORD_INTAKE_WORKERS of them."""
+    from .workers import main as run
+
+    run()
 
 
 ENTRY = ServiceEntry(

@@ -43,6 +43,13 @@ async def post_message(
     body: MessageIn, intake: IntakeDep, client: ClientDep, idempotency_key: IdempotencyKey = None
 ) -> Response:
     """Accept a customer message or a staff reply; 202 once Kafka acknowledged its event."""
+    return await accept_message(intake, body, client, idempotency_key)
+
+
+async def accept_message(
+    intake: Intake, body: MessageIn, client: str, idempotency_key: str | None
+) -> Response:
+    """POST /v1/messages once its body is valid and its key known (also the fast path's)."""
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
         ids = facts.MessageIds(**planned)
@@ -54,7 +61,8 @@ async def post_message(
         client=client,
         key=idempotency_key,
         route="POST /v1/messages",
-        canonical_body=body.model_dump_json(),
+        # Only a request with a key is compared with another: no canonical form without one.
+        canonical_body=body.model_dump_json() if idempotency_key is not None else "",
         planned=facts.plan_message(body).as_json(),
         status_code=202,
         act=act,

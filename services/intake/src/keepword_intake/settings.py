@@ -13,6 +13,15 @@ class IntakeSettings(ServiceSettings):
 
     http_port: int = Field(default=8080, validation_alias="KEEPWORD_INTAKE_PORT")
     smtp_listen_port: int = Field(default=2525, validation_alias="KEEPWORD_INTAKE_SMTP_PORT")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        validation_alias="KEEPWORD_INTAKE_WORKERS",
+        description="HTTP worker processes sharing the port (one per core is the most that "
+        "helps). The SMTP listener, the mailbox connector and the idempotency-key purge run in "
+        "worker 0 only; a worker that ends is started again.",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, validation_alias="KEEPWORD_INTAKE_MAX_BODY_BYTES"
     )
