@@ -92,7 +92,7 @@ def intake_batches(d: dict[str, Any]) -> Reading:
         baseline=rate(d["raw_producer"]["bulk"]["rate"], "msg/s") + " (bulk send)",
         ratio=share(ratio),
         met=at_least_share(ratio, 0.70),
-        size=f"{s['batches']} batches, {s['in_flight']} in flight",
+        size=f"{s['batches']} batches, {s['in_flight']} in flight, {s.get('workers', 1)} worker(s)",
     )
 
 
@@ -105,7 +105,7 @@ def intake_single(d: dict[str, Any]) -> Reading:
         baseline=rate(raw, "msg/s") + " (send_and_wait)",
         ratio=share(single / raw),
         met=verdict(single >= 3000),
-        size=f"{s['connections']} connections, {s['seconds']} s",
+        size=f"{s['connections']} connections, {s['seconds']} s, {s.get('workers', 1)} worker(s)",
     )
 
 

@@ -1,12 +1,13 @@
 """Intake benchmark: single POSTs and batches against a raw aiokafka producer, in one run.
 
-    .venv/bin/python bench/intake/run.py [--seconds 10] [--connections 32]
+    .venv/bin/python bench/intake/run.py [--seconds 10] [--connections 32] [--workers N]
 
 Needs the local PostgreSQL and the Kafka jars the local broker installed (`make bench`).
 Nothing shared is touched, so it runs beside `make up`: intake works in a database of its own
 (`keepword_bench_intake`, made afresh) and on a private broker with the catalog's topics (a
 running intake on the shared broker would share its partitions and its disk). Starts its own
-intake process (one uvicorn worker), drives single POSTs with wrk and batches with httpx, then
+intake process (`--workers` HTTP workers, one per core unless told), drives single POSTs with
+wrk and batches with httpx, then
 sends the same records with a raw aiokafka producer with the same settings (acks=all,
 idempotent) to the same private broker as the baseline. Prints a table and writes JSON to
 bench/results/.
@@ -219,8 +220,9 @@ def measure(
         "KEEPWORD_DATABASE_URL": database_url,
         # INFO, as in production: one log line per accepted message is part of the cost.
         "KEEPWORD_LOG_LEVEL": "INFO",
+        "KEEPWORD_INTAKE_WORKERS": str(args.workers),
     }
-    progress(f"starting intake (one worker) against {bootstrap}")
+    progress(f"starting intake ({args.workers} worker(s)) against {bootstrap}")
     with running_service("intake", log_dir=RESULTS / "logs", env=env, timeout=60) as intake:
         progress("warm-up")
         wrk_single_posts(intake.url, key, 3, args.connections)
@@ -241,6 +243,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="concurrent single POSTs")
     parser.add_argument("--batches", type=int, default=30, help="batches of 1,000 messages")
     parser.add_argument("--in-flight", type=int, default=4, help="batches sent concurrently")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="intake's HTTP worker processes (KEEPWORD_INTAKE_WORKERS); default: one per core",
+    )
     args = parser.parse_args()
 
     settings = IntakeSettings()
@@ -271,11 +279,13 @@ def main() -> None:
     print("| measure | rate (msg/s) | p50 (ms) | p99 (ms) |")
     print("| --- | ---: | ---: | ---: |")
     print(
-        f"| intake, single POST ({args.connections} connections) | {single['rate']:,.0f} "
+        f"| intake x{args.workers}, single POST ({args.connections} connections) "
+        f"| {single['rate']:,.0f} "
         f"| {single['p50_ms']:.1f} | {single['p99_ms']:.1f} |"
     )
     print(
-        f"| intake, batch of 1,000 ({args.in_flight} in flight) | {batch['rate']:,.0f} "
+        f"| intake x{args.workers}, batch of 1,000 ({args.in_flight} in flight) "
+        f"| {batch['rate']:,.0f} "
         f"| {batch['p50_ms']:.0f} | {batch['p99_ms']:.0f} |"
     )
     print(f"| raw aiokafka, bulk send | {raw['bulk']['rate']:,.0f} | | |")
