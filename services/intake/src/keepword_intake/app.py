@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -42,7 +41,7 @@ from .sender_trust import trust_of
 from .settings import IntakeSettings
 from .smtp_auth import SmtpAuth
 from .smtp_listener import InboundMailHandler, SmtpLimits, smtp_listener
-from .workers import METRICS_DIR
+from .workers import METRICS_DIR, listening_socket
 
 SERVICE = "intake"
 SCHEMA = "intake"
@@ -219,8 +218,9 @@ def serve_one(settings: IntakeSettings) -> None:
     serve(create_app(settings), settings, settings.http_port)
 
 
-def serve_worker(settings: IntakeSettings, index: int, sock: socket.socket) -> None:
-    """Run worker `index` on the shared listening socket until SIGTERM (see `workers`)."""
+def serve_worker(settings: IntakeSettings, index: int) -> None:
+    """Run worker `index`, listening beside the others, until SIGTERM (see `workers`)."""
+    sock = listening_socket(settings.http_host, settings.http_port)
     serve(create_app(settings, primary=index == 0), settings, settings.http_port, sockets=[sock])
 
 

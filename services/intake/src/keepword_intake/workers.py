@@ -1,9 +1,12 @@
 """Several HTTP worker processes on one port: a small pre-fork supervisor.
 
-The supervisor binds the port, forks `KEEPWORD_INTAKE_WORKERS` workers that accept on that one
-socket (the kernel spreads the connections), and stays out of the requests' way: it starts no
-event loop and no thread, so forking from it is safe. Worker 0 is the primary: only it runs the
-SMTP listener, the mailbox connector and the idempotency-key purge, which must not run twice.
+The supervisor forks `KEEPWORD_INTAKE_WORKERS` workers, each listening on the port with its own
+SO_REUSEPORT socket, so the kernel spreads new connections evenly over them (with one socket
+shared, the first worker to wake accepts every connection waiting: a burst of four batch
+connections often all went to one worker). The supervisor listens on nothing and stays out of
+the requests' way: it starts no event loop and no thread, so forking from it is safe. Worker 0
+is the primary: only it runs the SMTP listener, the mailbox connector and the idempotency-key
+purge, which must not run twice.
 A worker that ends on its own is forked again under its index (so a primary is always back);
 one that fails to start ends the whole service with uvicorn's start-up failure code (3), as a
 single process would. SIGTERM or SIGINT is passed on to every worker; the supervisor waits for
@@ -29,8 +32,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
 
-import uvicorn
-
 from .settings import IntakeSettings
 
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -38,15 +39,40 @@ STARTUP_FAILURE = 3  # uvicorn's exit code for a server that could not start
 PR_SET_PDEATHSIG = 1  # prctl(2)
 RESTART_PAUSE_SECONDS = 1.0  # between a worker's end and its next fork: no busy restart loop
 
-Worker = Callable[[int, socket.socket], None]
-"""Runs worker `index` on the shared listening socket until it is told to stop."""
+BACKLOG = 2048  # uvicorn's default
+
+Worker = Callable[[int], None]
+"""Runs worker `index` until it is told to stop."""
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket all workers share, bound as uvicorn binds its own."""
-    config = uvicorn.Config(app="", host=host, port=port, log_config=None)
-    sock: socket.socket = config.bind_socket()
-    sock.set_inheritable(True)
+def port_is_free(host: str, port: int) -> bool:
+    """Whether nothing listens on `port` yet. Checked once, before the workers start: sockets
+    with SO_REUSEPORT would otherwise share the port with another intake of the same user
+    (one left running, say) instead of failing to start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on `port` beside the other workers' (SO_REUSEPORT); a port taken by
+    another program ends the worker as a failed start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as error:
+        sock.close()
+        print(f"intake cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE) from error
     return sock
 
 
@@ -70,10 +96,9 @@ def metrics_directory() -> Iterator[str]:
 
 @dataclass
 class Supervisor:
-    """Keeps `count` workers running on `sock` until SIGTERM/SIGINT."""
+    """Keeps `count` workers running until SIGTERM/SIGINT."""
 
     count: int
-    sock: socket.socket
     worker: Worker
     children: dict[int, int] = field(default_factory=dict)  # pid -> worker index
     stopping: int | None = None  # the signal that asked us to stop
@@ -118,7 +143,7 @@ class Supervisor:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)
                 _end_with_parent(supervisor)
-                self.worker(index, self.sock)
+                self.worker(index)
                 code = 0
             except SystemExit as ended:
                 code = ended.code if isinstance(ended.code, int) else 1
@@ -170,13 +195,13 @@ def main() -> None:
         # Imported in single-process mode already (the console script imports the app first):
         # start again, so that every process counts in multiprocess mode from its first import.
         os.execv(sys.executable, [sys.executable, "-m", "keepword_intake", *sys.argv[1:]])  # noqa: S606
+    if not port_is_free(settings.http_host, settings.http_port):
+        print(f"intake: port {settings.http_port} is in use", file=sys.stderr)
+        raise SystemExit(STARTUP_FAILURE)
     with metrics_directory():
         from .app import serve_worker  # after METRICS_DIR is set
 
-        sock = bind(settings.http_host, settings.http_port)
-        supervisor = Supervisor(
-            settings.workers, sock, lambda index, s: serve_worker(settings, index, s)
-        )
+        supervisor = Supervisor(settings.workers, lambda index: serve_worker(settings, index))
         code = supervisor.run()
     if supervisor.stopping is not None and code == 0:
         # Ended "killed by SIGTERM", as a single process ends after its graceful shutdown.

@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import smtplib
+import socket
 import time
 import uuid
 from email.message import EmailMessage
@@ -162,3 +163,15 @@ def _smtp_port(service: ServiceProcess) -> int:
     match = re.search(r'"port":(\d+),"max_connections"', service.log())
     assert match, service.log()[-3000:]
     return int(match[1])
+
+
+def test_a_port_in_use_is_a_failed_start(database_url: str, tmp_path: Path) -> None:
+    # SO_REUSEPORT must not let the workers share a port something else listens on.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"KEEPWORD_INTAKE_WORKERS": "2", "KEEPWORD_DATABASE_URL": database_url}
+        service = start_service("intake", log_dir=tmp_path / "logs", env=env, port=port)
+        assert service.process.wait(timeout=60) == 3, service.log()[-3000:]
+        assert "is in use" in service.log()
