@@ -22,6 +22,12 @@
 #                                   (--add-scram ...: the SCRAM users exist from the first start)
 #   KEEPWORD_KAFKA_PROBE_CAFILE     the client port speaks TLS: probe it through openssl with
 #                                   this CA
+#   KEEPWORD_KAFKA_HEAP             the broker's heap, e.g. 384m (default: 256m to 512m)
+#   KEEPWORD_KAFKA_VOTERS           id@host:port,... : this node is one of a fixed controller
+#                                   quorum (kafka-cluster.sh), not a quorum of its own; its
+#                                   node.id comes from the overlay, and the storage is
+#                                   formatted with KEEPWORD_KAFKA_CLUSTER_ID, the same on every
+#                                   node
 #
 # Output: one line per command ("✓ Kafka 4.1.2 started on 127.0.0.1:9092 ..."); progress details
 # and the output of apt-get and Maven go to <local>/logs/setup.log. A failure says what failed,
@@ -218,6 +224,11 @@ render_config() {
   text=${text//@PORT@/$PORT}
   text=${text//@CONTROLLER_PORT@/$CONTROLLER_PORT}
   text=${text//@DATA_DIR@/$DATA_DIR}
+  if [[ -n ${KEEPWORD_KAFKA_VOTERS:-} ]]; then
+    # A fixed quorum names its voters; a dynamic one's bootstrap line must not stay beside it.
+    text=$(sed '/^controller\.quorum\.bootstrap\.servers=/d' <<<"$text")
+    text+=$'\n'"controller.quorum.voters=$KEEPWORD_KAFKA_VOTERS"
+  fi
   mkdir -p "$CONFIG_DIR"
   printf '%s\n' "$text" >"$CONFIG_FILE"
   if [[ -n ${KEEPWORD_KAFKA_CONFIG_OVERLAY:-} ]]; then
@@ -236,6 +247,15 @@ run_java_tool() {
 format_storage() {
   [[ -f $DATA_DIR/meta.properties ]] && return
   local out cluster_id
+  if [[ -n ${KEEPWORD_KAFKA_VOTERS:-} ]]; then
+    # One of a fixed quorum: every node formatted with the cluster's id, none standalone.
+    cluster_id=${KEEPWORD_KAFKA_CLUSTER_ID:-}
+    [[ -n $cluster_id ]] || die "KEEPWORD_KAFKA_VOTERS needs KEEPWORD_KAFKA_CLUSTER_ID"
+    say "formatting $DATA_DIR (cluster id $cluster_id, voters $KEEPWORD_KAFKA_VOTERS)"
+    out=$(run_java_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG_FILE" \
+      --ignore-formatted 2>&1) || { note "$out"; die "formatting storage failed" "$SETUP_LOG"; }
+    return
+  fi
   out=$(run_java_tool kafka.tools.StorageTool random-uuid 2>&1) || { note "$out"; die "random-uuid failed" "$SETUP_LOG"; }
   cluster_id=$(grep -E '^[A-Za-z0-9_-]{22}$' <<<"$out" | tail -n 1) || true
   [[ -n $cluster_id ]] || { note "$out"; die "random-uuid printed no cluster id" "$SETUP_LOG"; }
@@ -248,8 +268,10 @@ format_storage() {
 }
 
 launch() {
+  local heap=(-Xms256m -Xmx512m)
+  [[ -z ${KEEPWORD_KAFKA_HEAP:-} ]] || heap=("-Xms$KEEPWORD_KAFKA_HEAP" "-Xmx$KEEPWORD_KAFKA_HEAP")
   local jvm_opts=(
-    -Xms256m -Xmx512m
+    "${heap[@]}"
     # Kafka's own GC settings (kafka-run-class.sh).
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
     -XX:+ExplicitGCInvokesConcurrent
