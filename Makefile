@@ -12,7 +12,7 @@ STEP := $(LOCAL)/steps.sh run
 export UV_PYTHON_DOWNLOADS := never
 export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
 
-.PHONY: help up demo down logs status test lint typecheck unit deps stack provision browser mailserver schemas docs bench clean
+.PHONY: help up demo down logs status test faultrun-cluster lint typecheck unit deps stack provision browser mailserver schemas docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ logs: ## Show where the logs are (.local/logs/), and their last lines
 
 test: deps stack provision browser mailserver lint typecheck ## Run ruff, mypy and every test against the real servers
 	$(VENV)/pytest
+
+faultrun-cluster: deps stack ## The fault run on a 3-broker Kafka cluster with 2 instances of each service (minutes; not in make test)
+	$(VENV)/pytest -m cluster tests/faults/test_fault_run_cluster.py
 
 lint:
 	@$(STEP) "ruff: lint and format clean" "$(VENV)/ruff check --fix . && $(VENV)/ruff format ." -- \

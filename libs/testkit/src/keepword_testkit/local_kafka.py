@@ -1,4 +1,5 @@
-"""A private Kafka broker for tests that stop and start it (deploy/local/kafka.sh).
+"""A private Kafka broker (deploy/local/kafka.sh), or a cluster of three
+(deploy/local/kafka-cluster.sh), for tests that stop, kill and start them.
 
 Stopping and starting it again keeps its ports and its data folder (topics, records, committed
 offsets): clients see the same broker come back, as after a broker restart in production.
@@ -25,6 +26,7 @@ from keepword_testkit.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[4]
 SCRIPT = ROOT / "deploy" / "local" / "kafka.sh"
+CLUSTER_SCRIPT = ROOT / "deploy" / "local" / "kafka-cluster.sh"
 PROBE_GROUP = "keepword-testkit-probe"  # a group nobody joins: only asked about
 
 
@@ -83,37 +85,107 @@ class LocalKafka:
         self.start()
 
     def wait_for_group_coordinator(self, timeout: float = 60.0) -> None:
-        """Return once the broker coordinates consumer groups.
+        """Return once the broker coordinates consumer groups (see wait_for_group_coordinator)."""
+        wait_for_group_coordinator(self.bootstrap, self.client_options, timeout)
 
-        "Kafka Server started" comes before the offsets topic exists (on a new broker) or is
-        loaded (after a restart); a consumer joining in between gets "coordinator not
-        available" errors. Asking for a coordinator until one answers waits that out.
-        """
-        # A thread of its own: callers may be inside a running event loop.
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, self._find_coordinator(timeout)).result()
 
-    async def _find_coordinator(self, within: float) -> None:
-        deadline = time.monotonic() + within
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap, request_timeout_ms=5000, **self.client_options
+@dataclass
+class LocalKafkaCluster:
+    """Three brokers of their own (deploy/local/kafka-cluster.sh): replication 3, min ISR 2,
+    a three-voter KRaft quorum; a node killed for good leaves a working cluster."""
+
+    state_dir: Path
+    ports: tuple[int, int, int]
+    controller_ports: tuple[int, int, int]
+
+    @classmethod
+    def on_free_ports(cls, state_dir: Path) -> LocalKafkaCluster:
+        """A cluster in `state_dir` on six ports free right now."""
+        ports = (free_port(), free_port(), free_port())
+        return cls(state_dir, ports, (free_port(), free_port(), free_port()))
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap list, every node in it (a client finds the cluster through any)."""
+        return ",".join(f"127.0.0.1:{port}" for port in self.ports)
+
+    def _run(self, *command: str) -> None:
+        env = os.environ | {
+            "KEEPWORD_KAFKA_CLUSTER_DIR": str(self.state_dir),
+            "KEEPWORD_KAFKA_CLUSTER_PORTS": ",".join(map(str, self.ports)),
+            "KEEPWORD_KAFKA_CLUSTER_CONTROLLER_PORTS": ",".join(map(str, self.controller_ports)),
+        }
+        done = subprocess.run(  # noqa: S603 - the project's own script
+            ["/bin/bash", str(CLUSTER_SCRIPT), *command],
+            env=env,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"kafka-cluster.sh {' '.join(command)} failed ({done.returncode}):\n"
+                f"{done.stderr.decode()[-3000:]}"
             )
-            try:
-                await admin.start()
-                # Answers once the coordinator exists and has loaded its groups (error 0).
-                for response in await admin.describe_consumer_groups([PROBE_GROUP]):
-                    codes = [group[0] for group in response.groups]
-                    if any(codes):
-                        raise RuntimeError(f"describe groups: error codes {codes}")
-                return
-            except Exception as error:  # not yet: the offsets topic is being created or loaded
-                last = error
-            finally:
-                await admin.close()
-            await asyncio.sleep(0.3)
-        raise TimeoutError(f"no group coordinator on {self.bootstrap} after {within}s: {last!r}")
+
+    def start(self) -> None:
+        """Start the three nodes and wait until they are ready, consumer groups included."""
+        self._run("start")
+        wait_for_group_coordinator(self.bootstrap, {}, 90.0)
+
+    def stop(self) -> None:
+        """Stop every node still running (SIGTERM); the data stays."""
+        self._run("stop")
+
+    def restart(self) -> None:
+        """Stop every node, then start them again on the same ports with the same data."""
+        self.stop()
+        self.start()
+
+    def kill(self, node: int) -> None:
+        """SIGKILL node 1, 2 or 3, as when its machine dies."""
+        self._run("kill", str(node))
+
+    def wait_for_group_coordinator(self, timeout: float = 60.0) -> None:
+        """Return once the cluster coordinates consumer groups."""
+        wait_for_group_coordinator(self.bootstrap, {}, timeout)
+
+
+def wait_for_group_coordinator(
+    bootstrap: str, client_options: dict[str, Any], timeout: float = 60.0
+) -> None:
+    """Return once the broker(s) at `bootstrap` coordinate consumer groups.
+
+    "Kafka Server started" comes before the offsets topic exists (on a new broker) or is
+    loaded (after a restart); a consumer joining in between gets "coordinator not
+    available" errors. Asking for a coordinator until one answers waits that out.
+    """
+    # A thread of its own: callers may be inside a running event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _find_coordinator(bootstrap, client_options, timeout)).result()
+
+
+async def _find_coordinator(bootstrap: str, client_options: dict[str, Any], within: float) -> None:
+    deadline = time.monotonic() + within
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=5000, **client_options
+        )
+        try:
+            await admin.start()
+            # Answers once the coordinator exists and has loaded its groups (error 0).
+            for response in await admin.describe_consumer_groups([PROBE_GROUP]):
+                codes = [group[0] for group in response.groups]
+                if any(codes):
+                    raise RuntimeError(f"describe groups: error codes {codes}")
+            return
+        except Exception as error:  # not yet: the offsets topic is being created or loaded
+            last = error
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.3)
+    raise TimeoutError(f"no group coordinator on {bootstrap} after {within}s: {last!r}")
 
 
 @contextlib.contextmanager
