@@ -39,8 +39,6 @@ STARTUP_FAILURE = 3  # uvicorn's exit code for a server that could not start
 PR_SET_PDEATHSIG = 1  # prctl(2)
 RESTART_PAUSE_SECONDS = 1.0  # between a worker's end and its next fork: no busy restart loop
 
-BACKLOG = 2048  # uvicorn's default
-
 Worker = Callable[[int], None]
 """Runs worker `index` until it is told to stop."""
 
@@ -60,15 +58,18 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket listening on `port` beside the other workers' (SO_REUSEPORT); a port taken by
-    another program ends the worker as a failed start."""
+    """A socket bound to `port` beside the other workers' (SO_REUSEPORT); a port taken by
+    another program ends the worker as a failed start.
+
+    Not listening yet: uvicorn listens once the app has started, and only a listening socket
+    is given connections, so none waits on a worker that is still starting (or restarting).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        sock.listen(BACKLOG)
     except OSError as error:
         sock.close()
         print(f"intake cannot listen on {host}:{port}: {error}", file=sys.stderr)
