@@ -29,6 +29,8 @@ SPEC = ConsumingService(
     settings=EscalationSettings,
     inputs=WATCH_INPUTS,
     handler=_watch,
+    # A consumed batch in a few statements; redone event by event (a batch of one) if it fails.
+    on_events=Watch.on_events,
     on_timers=Watch.on_timers,
     # A reply deadline handled ahead is handled as of when it falls due (`Watch.on_timers`); a
     # manager's decision time is not: a decision made just before it must still count.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +61,75 @@ async def load_clocks(conn: Connection, thread_ids: Sequence[str]) -> dict[str, 
     return {row["thread_id"]: _clock(row) for row in rows}
 
 
+async def lock_timers(conn: Connection, thread_ids: Sequence[str]) -> None:
+    """Lock the timers of these threads and of their active escalations, as firing them does
+    first: a batch then waits for a deadline being fired (ahead, it gives way) and never holds a
+    thread a firing waits for while waiting for that firing's timers."""
+    await conn.execute(
+        """SELECT 1 FROM escalation.timers
+            WHERE subject = ANY($1::text[])
+               OR subject IN (SELECT escalation_id FROM escalation.escalations
+                               WHERE thread_id = ANY($1::text[]) AND state <> 'resolved')
+            ORDER BY kind, subject FOR UPDATE""",
+        list(thread_ids),
+    )
+
+
+async def load_threads(
+    conn: Connection, thread_ids: Sequence[str]
+) -> dict[str, tuple[ThreadClock, Terms, datetime | None]]:
+    """The rows of these threads (those that have one): clock, terms and when the customer was
+    asked for feedback, locked in thread order."""
+    rows = await conn.fetch(
+        """SELECT thread_id, customer::text AS customer, deposit::text AS deposit,
+                  first_contact_at, last_customer_at, last_reply_at, unanswered, waiting_since,
+                  reply_due_at, warn_at, promise::text AS promise, feasible_due_at,
+                  feedback_asked_at
+             FROM escalation.threads WHERE thread_id = ANY($1::text[])
+            ORDER BY thread_id FOR UPDATE""",
+        list(thread_ids),
+    )
+    return {row["thread_id"]: (_clock(row), _terms(row), row["feedback_asked_at"]) for row in rows}
+
+
+async def save_threads(
+    conn: Connection, threads: Sequence[tuple[ThreadClock, Terms, datetime | None]]
+) -> None:
+    """Store threads' rows as they now stand (each thread once), in one statement; a stored
+    row keeps its first contact."""
+    if not threads:
+        return
+    await conn.execute(
+        """INSERT INTO escalation.threads AS t (thread_id, customer, deposit, first_contact_at,
+               last_customer_at, last_reply_at, unanswered, waiting_since, reply_due_at, warn_at,
+               promise, feasible_due_at, feedback_asked_at)
+           SELECT * FROM unnest($1::text[], $2::jsonb[], $3::jsonb[], $4::timestamptz[],
+               $5::timestamptz[], $6::timestamptz[], $7::int[], $8::timestamptz[],
+               $9::timestamptz[], $10::timestamptz[], $11::jsonb[], $12::timestamptz[],
+               $13::timestamptz[])
+           ON CONFLICT (thread_id) DO UPDATE SET customer = EXCLUDED.customer,
+               deposit = EXCLUDED.deposit, last_customer_at = EXCLUDED.last_customer_at,
+               last_reply_at = EXCLUDED.last_reply_at, unanswered = EXCLUDED.unanswered,
+               waiting_since = EXCLUDED.waiting_since, reply_due_at = EXCLUDED.reply_due_at,
+               warn_at = EXCLUDED.warn_at, promise = EXCLUDED.promise,
+               feasible_due_at = EXCLUDED.feasible_due_at,
+               feedback_asked_at = EXCLUDED.feedback_asked_at, updated_at = now()""",
+        [c.thread_id for c, _, _ in threads],
+        [c.customer.model_dump_json() for c, _, _ in threads],
+        [c.deposit.model_dump_json() if c.deposit else None for c, _, _ in threads],
+        [c.first_contact_at for c, _, _ in threads],
+        [c.last_customer_at for c, _, _ in threads],
+        [c.last_reply_at for c, _, _ in threads],
+        [c.unanswered for c, _, _ in threads],
+        [c.waiting_since for c, _, _ in threads],
+        [c.reply_due_at for c, _, _ in threads],
+        [c.warn_at for c, _, _ in threads],
+        [t.promise.model_dump_json() if t.promise else None for _, t, _ in threads],
+        [t.feasible_due_at for _, t, _ in threads],
+        [asked for _, _, asked in threads],
+    )
+
+
 async def save_clock(conn: Connection, clock: ThreadClock) -> None:
     """Store a thread's clock."""
     await conn.execute(
@@ -106,13 +176,14 @@ async def terms(conn: Connection, thread_ids: Sequence[str]) -> dict[str, Terms]
               AND (promise IS NOT NULL OR feasible_due_at IS NOT NULL)""",
         list(thread_ids),
     )
-    return {
-        row["thread_id"]: Terms(
-            PromiseInQuestion.model_validate_json(row["promise"]) if row["promise"] else None,
-            row["feasible_due_at"],
-        )
-        for row in rows
-    }
+    return {row["thread_id"]: _terms(row) for row in rows}
+
+
+def _terms(row: Any) -> Terms:
+    return Terms(
+        PromiseInQuestion.model_validate_json(row["promise"]) if row["promise"] else None,
+        row["feasible_due_at"],
+    )
 
 
 async def add_to_timeline(
@@ -219,40 +290,43 @@ async def save_escalation(conn: Connection, escalation: Escalation) -> None:
 
 
 async def save_escalations(conn: Connection, escalations: Sequence[Escalation]) -> None:
-    """Store escalations as they now stand (each id once), in one round trip."""
+    """Store escalations as they now stand (each id once), in one statement, in their order
+    (an escalation resolved before its thread's next one opens)."""
     if not escalations:
         return
-    await conn.executemany(
+    rows = [
+        (
+            e.escalation_id,
+            e.thread_id,
+            e.rule.value,
+            e.level,
+            e.manager_email,
+            e.state.value,
+            e.reason,
+            e.opened_at,
+            e.decide_by,
+            _OPTIONS.dump_json(e.options).decode(),
+            _EVIDENCE.dump_json(e.evidence).decode(),
+            e.decided_option.value if e.decided_option else None,
+            e.decided_by,
+            e.caused_at,
+            e.reminders,
+        )
+        for e in escalations
+    ]
+    await conn.execute(
         """INSERT INTO escalation.escalations (escalation_id, thread_id, rule, level,
                manager_email, state, reason, opened_at, decide_by, options, evidence,
                decided_option, decided_by, caused_at, reminders)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13, $14,
-                   $15)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[],
+               $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::jsonb[],
+               $11::jsonb[], $12::text[], $13::text[], $14::timestamptz[], $15::int[])
            ON CONFLICT (escalation_id) DO UPDATE SET level = EXCLUDED.level,
                manager_email = EXCLUDED.manager_email, state = EXCLUDED.state,
                decide_by = EXCLUDED.decide_by, evidence = EXCLUDED.evidence,
                decided_option = EXCLUDED.decided_option, decided_by = EXCLUDED.decided_by,
                reminders = EXCLUDED.reminders, updated_at = now()""",
-        [
-            (
-                e.escalation_id,
-                e.thread_id,
-                e.rule.value,
-                e.level,
-                e.manager_email,
-                e.state.value,
-                e.reason,
-                e.opened_at,
-                e.decide_by,
-                _OPTIONS.dump_json(e.options).decode(),
-                _EVIDENCE.dump_json(e.evidence).decode(),
-                e.decided_option.value if e.decided_option else None,
-                e.decided_by,
-                e.caused_at,
-                e.reminders,
-            )
-            for e in escalations
-        ],
+        *(list(column) for column in zip(*rows, strict=True)),
     )
 
 
@@ -311,3 +385,49 @@ async def mark_feedback_asked(conn: Connection, thread_id: str, at: datetime) ->
         at,
     )
     return bool(marked)
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """A thread's kept rating."""
+
+    rating: int
+    revision: int
+    rated_at: datetime
+
+
+async def ratings(conn: Connection, thread_ids: Sequence[str]) -> dict[str, Rating]:
+    """The kept rating of each of these threads that has one."""
+    rows = await conn.fetch(
+        """SELECT thread_id, rating, revision, rated_at FROM escalation.ratings
+            WHERE thread_id = ANY($1::text[])""",
+        list(thread_ids),
+    )
+    return {r["thread_id"]: Rating(r["rating"], r["revision"], r["rated_at"]) for r in rows}
+
+
+async def save_ratings(conn: Connection, kept: Sequence[tuple[str, Rating]]) -> None:
+    """Store threads' ratings (each thread once), in one statement; a stored newer one stays."""
+    if not kept:
+        return
+    await conn.execute(
+        """INSERT INTO escalation.ratings (thread_id, rating, revision, rated_at)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::timestamptz[])
+           ON CONFLICT (thread_id) DO UPDATE SET rating = EXCLUDED.rating,
+               revision = EXCLUDED.revision, rated_at = EXCLUDED.rated_at, updated_at = now()
+            WHERE (escalation.ratings.revision, escalation.ratings.rated_at)
+                  < (EXCLUDED.revision, EXCLUDED.rated_at)""",
+        [thread_id for thread_id, _ in kept],
+        [r.rating for _, r in kept],
+        [r.revision for _, r in kept],
+        [r.rated_at for _, r in kept],
+    )
+
+
+async def cancel_timers(conn: Connection, subjects: Sequence[str]) -> None:
+    """Cancel every timer of these subjects, in one statement (the platform's
+    `timers.cancel_timers` takes one subject)."""
+    if subjects:
+        await conn.execute(
+            "DELETE FROM escalation.timers WHERE subject = ANY($1::text[])", list(subjects)
+        )
