@@ -123,7 +123,9 @@ class BatchStore:
     schema: str
     threads: dict[str, _Thread]
     escalations: dict[str, Escalation]  # the active one of each thread, by thread
-    ratings: dict[str, repository.Rating]
+    named: tuple[str, ...] = ()  # the threads of the batch, in order
+    # Their kept ratings, read when first needed (a rating, or feedback asked).
+    ratings: dict[str, repository.Rating] | None = None
     _saved: dict[str, Escalation] = field(default_factory=dict)  # by id, first save first
     _rated: dict[str, repository.Rating] = field(default_factory=dict)
     _lines: list[Line] = field(default_factory=list)
@@ -134,7 +136,7 @@ class BatchStore:
     @classmethod
     async def load(cls, conn: Connection, schema: str, thread_ids: Sequence[str]) -> BatchStore:
         """The threads' timers, rows and active escalations, locked in that order as firing
-        deadlines locks them (each in thread order, as another batch does), and ratings."""
+        deadlines locks them (each in thread order, as another batch does)."""
         ordered = sorted(set(thread_ids))
         await repository.lock_timers(conn, ordered)
         rows = await repository.load_threads(conn, ordered)
@@ -143,7 +145,7 @@ class BatchStore:
             schema=schema,
             threads={t: _Thread(clock, terms, asked) for t, (clock, terms, asked) in rows.items()},
             escalations=await repository.active_escalations(conn, ordered),
-            ratings=await repository.ratings(conn, ordered),
+            named=tuple(ordered),
         )
 
     async def clock(self, thread_id: str) -> ThreadClock | None:
@@ -211,20 +213,26 @@ class BatchStore:
                 del self.escalations[escalation.thread_id]
 
     async def note_rating(self, rated: CustomerRated) -> bool:
-        kept = self.ratings.get(rated.thread_id)
+        ratings = await self._ratings()
+        kept = ratings.get(rated.thread_id)
         rating = repository.Rating(rated.rating, rated.revision, _utc(rated.rated_at))
         if kept is not None and (kept.revision, kept.rated_at) >= (
             rating.revision,
             rating.rated_at,
         ):
             return False
-        self.ratings[rated.thread_id] = self._rated[rated.thread_id] = rating
+        ratings[rated.thread_id] = self._rated[rated.thread_id] = rating
         return True
 
     async def feedback_asked(self, thread_id: str) -> bool:
         thread = self.threads.get(thread_id)
         asked = thread is not None and thread.feedback_asked_at is not None
-        return asked or thread_id in self.ratings
+        return asked or thread_id in await self._ratings()
+
+    async def _ratings(self) -> dict[str, repository.Rating]:
+        if self.ratings is None:
+            self.ratings = await repository.ratings(self.conn, self.named)
+        return self.ratings
 
     async def mark_feedback_asked(self, thread_id: str, at: datetime) -> bool:
         thread = self.threads.get(thread_id)

@@ -190,13 +190,15 @@ _ESCALATION_ID = re.compile(r"esc-[0-9a-f]{20}")
 async def snapshot(
     conn: asyncpg.Connection, threads: list[str], outbox_after: int
 ) -> tuple[str, list[str]]:
-    """The threads' rows, timelines, escalations, ratings, timers and the outbox rows written
+    """The threads' rows, timelines, escalations, ratings, timers and their outbox rows written
     after `outbox_after` (as text, the escalations' random ids replaced by their order), and the
     kinds of the events in those outbox rows."""
+    # Only the threads' rows: the running service may fire other tests' deadlines meanwhile.
     outbox = await conn.fetch(
         f"""SELECT topic, key, value, headers::text AS headers FROM {SCHEMA}.outbox
-             WHERE id > $1 ORDER BY id""",
+             WHERE id > $1 AND key = ANY($2::bytea[]) ORDER BY id""",
         outbox_after,
+        [t.encode() for t in threads],
     )
     announced = [
         (row["topic"], row["key"], decode(row["value"], headers_from_json(row["headers"])).data)
@@ -231,8 +233,11 @@ async def snapshot(
             threads,
         ),
         "timers": await rows(
-            f"""SELECT kind, subject, fire_at FROM {SCHEMA}.timers
-                 WHERE subject = ANY($1) OR subject = ANY($2) ORDER BY fire_at, kind""",
+            # An escalation's timers in the order of its thread: its id differs run to run.
+            f"""SELECT kind, subject, fire_at FROM {SCHEMA}.timers AS t
+                  LEFT JOIN {SCHEMA}.escalations AS e ON e.escalation_id = t.subject
+                 WHERE subject = ANY($1) OR subject = ANY($2)
+                 ORDER BY coalesce(e.thread_id, t.subject), kind""",
             threads,
             ids,
         ),

@@ -46,7 +46,7 @@ async def test_an_older_rating_revision_changes_nothing() -> None:
     assert not await store.note_rating(rated(5, 1, T0 + timedelta(minutes=1)))
     assert not await store.note_rating(rated(5, 2, T0))  # the same revision and time
     assert await store.note_rating(rated(4, 2, T0 + timedelta(seconds=1)))
-    assert store.ratings["t1"] == repository.Rating(4, 2, T0 + timedelta(seconds=1))
+    assert store.ratings == {"t1": repository.Rating(4, 2, T0 + timedelta(seconds=1))}
     assert await store.feedback_asked("t1")  # a rated thread counts as asked
 
 
