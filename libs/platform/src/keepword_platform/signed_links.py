@@ -20,6 +20,7 @@ import re
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -48,6 +49,7 @@ class LinkRefused(Exception):
         self.why = why
 
 
+@lru_cache(maxsize=64)  # a few purposes and one secret (two while it rotates): built once each
 def _serializer(secret: str, purpose: str, kind: str) -> URLSafeTimedSerializer:
     if not _PURPOSE.fullmatch(purpose):  # the salt must not be ambiguous between purposes
         raise ValueError(f"purpose {purpose!r} must be lower-case words joined by '-'")
