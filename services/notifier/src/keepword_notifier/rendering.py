@@ -38,9 +38,13 @@ SUBJECT_LIMIT: Final = 200
 # Characters that could end a header line or reorder what the reader sees: controls (C0, C1,
 # DEL), Unicode line and paragraph separators, and bidirectional overrides.
 _LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
-_BIDI_CONTROLS: Final = dict.fromkeys(
-    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-)
+_BIDI_CONTROLS: Final = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# One str.translate does it all (a category lookup per character took an eighth of rendering).
+# Every Cc, Zl and Zp character is in the Basic Multilingual Plane: Unicode never changes the
+# Cc set, and U+2028 and U+2029 are the only Zl and Zp characters.
+_HEADER_TABLE: Final[dict[int, str | None]] = {
+    code: " " for code in range(0x10000) if unicodedata.category(chr(code)) in _LINE_BREAKING
+} | dict.fromkeys(map(ord, _BIDI_CONTROLS))
 
 
 @dataclass(frozen=True)
@@ -130,10 +134,7 @@ def header_safe(text: str, limit: int = SUBJECT_LIMIT) -> str:
     runs of white space collapse, an encoded word's opening `=?` is broken up, and an over-long
     line is cut at a word with an ellipsis.
     """
-    spaced = "".join(
-        " " if unicodedata.category(char) in _LINE_BREAKING else char
-        for char in text.translate(_BIDI_CONTROLS)
-    )
+    spaced = text.translate(_HEADER_TABLE)
     # The email package decodes RFC 2047 encoded words in a header value it is given, and some
     # Python versions then write a decoded CR LF out raw (CVE-2024-6923): `=?utf-8?b?DQpCY2M6…?=`
     # in a customer's subject would become a Bcc header. What people write is never encoded.

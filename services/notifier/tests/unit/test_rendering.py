@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
@@ -255,6 +256,15 @@ def test_productions_example_answer_names_the_thread(
 )
 def test_header_safe(text: str, limit: int, safe: str) -> None:
     assert header_safe(text, limit) == safe
+
+
+def test_header_safe_spaces_every_line_breaking_character_of_unicode() -> None:
+    breaking = [chr(c) for c in range(sys.maxunicode + 1) if not _header_safe(chr(c))]
+
+    assert (
+        header_safe(f"a{'b'.join(breaking)}c", sys.maxsize)
+        == "a" + " b" * (len(breaking) - 1) + " c"
+    )
 
 
 # ----- values in the company's time zone ------------------------------------------------------
