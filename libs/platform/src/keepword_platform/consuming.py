@@ -109,6 +109,7 @@ class ConsumingService(Generic[S, T]):
                 batch_handler=self._batch_step(target),
             ),
             self.topics,
+            max_records=settings.consumer_batch_records,
             description=self.consumes,
         )
         if self.routers:  # problem+json answers for the service's own API

@@ -175,3 +175,10 @@ class ServiceSettings(KeepwordSettings):
     """
 
     http_port: int
+    consumer_batch_records: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Events handled at most per consumer batch (one transaction); a service may "
+        "name its own variable and default.",
+    )

@@ -41,6 +41,14 @@ class NotifierSettings(ServiceSettings):
         description="SMTP conversations at once per process, over connections kept open; also "
         "the most emails a killed process can leave accepted but unrecorded (sent again once).",
     )
+    consumer_batch_records: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        validation_alias="KEEPWORD_NOTIFIER_BATCH_RECORDS",
+        description="Events dispatched at most per consumer batch (one transaction): no email of "
+        "a batch can be sent before it commits, so smaller than other services' 500.",
+    )
     smtp_security: Literal["auto", "none", "starttls", "tls"] = Field(
         default="auto",
         validation_alias="KEEPWORD_SMTP_SECURITY",
