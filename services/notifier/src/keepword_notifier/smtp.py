@@ -109,7 +109,7 @@ class SmtpConnections:
         self, client: aiosmtplib.SMTP, data: bytes, sender: str, recipient: str
     ) -> Delivery:
         try:
-            await client.sendmail(sender, [recipient], data)
+            await _transaction(client, sender, recipient, data)
         except aiosmtplib.SMTPResponseException as refused:
             self._keep_open(client)  # aiosmtplib reset the envelope: the connection is fine
             return _verdict(refused, recipient)
@@ -162,6 +162,58 @@ async def deliver(data: bytes, *, sender: str, recipient: str, server: SmtpServe
 
 # A reused connection the server had closed: the email may go again on a fresh one.
 _GONE = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
+
+
+async def _transaction(client: aiosmtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """aiosmtplib's `sendmail` for one recipient, with the DATA bytes prepared once.
+
+    `sendmail` rewrites every line ending of the email with a regular expression twice (once
+    to count its SIZE) and dot-stuffs it with another: a tenth of the sender's time. Our emails
+    already end their lines in CRLF, so a check and a plain replace do. Refusals raise what
+    `sendmail` raises, after the same RSET.
+    """
+    lines = _crlf_lines(data)
+    options = [f"SIZE={len(lines)}"] if client.supports_extension("size") else []
+    try:
+        await client.mail(sender, options=options)
+        try:
+            await client.rcpt(recipient)
+        except aiosmtplib.SMTPRecipientRefused as refused:
+            raise aiosmtplib.SMTPRecipientsRefused([refused]) from None
+        await _data(client, _dot_stuffed(lines))
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await client.rset()  # the envelope is reset for the next email, as sendmail does
+        raise
+
+
+def _crlf_lines(data: bytes) -> bytes:
+    """`data` with every line ending in CRLF (RFC 5321 2.3.8)."""
+    bare = data.replace(b"\r\n", b"")
+    if b"\r" in bare or b"\n" in bare:  # never in our emails, but never sent bare either
+        return aiosmtplib.protocol.normalize_message_line_endings(data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def _dot_stuffed(lines: bytes) -> bytes:
+    """What DATA sends: a line's leading dot doubled, then the final "." (RFC 5321 4.5.2)."""
+    stuffed = lines.replace(b"\r\n.", b"\r\n..")
+    return (b"." if stuffed.startswith(b".") else b"") + stuffed + b".\r\n"
+
+
+async def _data(client: aiosmtplib.SMTP, wire: bytes) -> None:
+    # aiosmtplib's protocol.execute_data_command, less its rewriting of the bytes.
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    start = await client.execute_command(b"DATA")
+    if start.code != aiosmtplib.SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    protocol.write(wire)
+    # No await between the write and read_response, which arms the protocol for the answer.
+    response = await protocol.read_response(timeout=client.timeout)
+    if response.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
 
 
 def _discard(client: aiosmtplib.SMTP) -> None:
