@@ -95,6 +95,7 @@ class Sender:
         init=False, default_factory=list
     )
     _recorder: asyncio.Task[None] | None = field(init=False, default=None)
+    _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._smtp = SmtpConnections(self.server, keep=self.connections)
@@ -108,10 +109,12 @@ class Sender:
     async def run(self) -> None:
         """Send until cancelled; survives database and SMTP outages."""
         keeper = asyncio.create_task(self._keep_leases(), name="notifier-leases")
+        listener = asyncio.create_task(self._listen(), name="notifier-listen")
         sending: set[asyncio.Task[None]] = set()
         try:
             while True:
                 try:
+                    self._wake.clear()  # before the claim: an email added during it wakes the wait
                     now = self.clock()
                     due = await self._claim(self.batch_size - len(sending), now)
                 except asyncio.CancelledError:
@@ -122,7 +125,8 @@ class Sender:
                     continue
                 sending.update(asyncio.create_task(self._send(s, now)) for s in due)
                 if not due:
-                    await asyncio.sleep(self.poll_seconds)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
                 # Claim again once no more than one email per conversation is left, so that
                 # none waits for the claim (and no lease is taken long before its email goes).
                 while len(sending) > self.connections:
@@ -133,6 +137,7 @@ class Sender:
                 _report_failures(done)
         finally:
             keeper.cancel()
+            listener.cancel()
             for task in sending:
                 task.cancel()
             await asyncio.gather(*sending, return_exceptions=True)
@@ -300,6 +305,36 @@ class Sender:
         ]
         if due:
             await self._record_or_keep(due)
+
+    async def _listen(self) -> None:
+        """Wake the loop as soon as a dispatcher (of any process) commits new emails, rather than
+        at its next poll; the poll still finds them should a notification be missed."""
+        while True:
+            try:
+                async with self.pool().acquire() as conn:
+                    lost = asyncio.Event()
+
+                    def on_lost(_: object, lost: asyncio.Event = lost) -> None:
+                        lost.set()
+
+                    conn.add_termination_listener(on_lost)
+                    await conn.add_listener(sendlog.CHANNEL, self._on_added)
+                    try:
+                        while not conn.is_closed():  # (a backstop for the termination listener)
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(lost.wait(), self.poll_seconds * 4)
+                    finally:
+                        conn.remove_termination_listener(on_lost)
+                        with contextlib.suppress(Exception):
+                            await conn.remove_listener(sendlog.CHANNEL, self._on_added)
+            except asyncio.CancelledError:
+                raise
+            except Exception as trouble:  # the database is away: polling goes on meanwhile
+                log.warning("not listening for new emails", error=type(trouble).__name__)
+            await asyncio.sleep(self.poll_seconds * 4)
+
+    def _on_added(self, *_: object) -> None:
+        self._wake.set()
 
     async def _keep_leases(self) -> None:
         """Extend the leases of the emails held here, so that no other sender takes them while

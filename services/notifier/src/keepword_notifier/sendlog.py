@@ -93,6 +93,8 @@ async def add(conn: Connection, send: Send) -> bool:
         send.inline_cid,
         send.inline_png,
     )
+    if inserted:
+        await announce(conn)
     return bool(inserted)
 
 
@@ -140,6 +142,17 @@ async def add_many(conn: Connection, sends: Sequence[Send]) -> None:
            ON CONFLICT (idempotency_key) DO NOTHING""",
         *columns,
     )
+    await announce(conn)
+
+
+# Senders LISTEN here: emails were added (told when the adding transaction commits).
+CHANNEL = "notifier_sends"
+
+
+async def announce(conn: Connection) -> None:
+    """Wake the senders when the caller's transaction commits: emails are waiting (they would
+    find them at their next poll anyway)."""
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
 async def claim_due(

@@ -183,3 +183,41 @@ async def test_an_email_sent_again_after_its_sender_died_is_the_same_bytes(
     one, other = handler.mail
     assert one.message_id == other.message_id
     assert one.raw == other.raw
+
+
+async def test_an_email_added_while_the_sender_waits_wakes_it(
+    db: asyncpg.Pool, smtp: tuple[Catcher, SmtpServer]
+) -> None:
+    # The sender polls once an hour here: only the notification of the adding commit can
+    # bring the second email out while the test waits.
+    handler, server = smtp
+    sender = Sender(lambda: db, server, CompanyConfig, poll_seconds=3600)
+    first, second = a_send(), a_send()
+    async with db.acquire() as conn:
+        await sendlog.add(conn, first)
+    running = asyncio.create_task(sender.run())
+    try:
+        await until(lambda: len(handler.mail) == 1, "the first email")
+        await _until_listening(db)
+        async with db.acquire() as conn, conn.transaction():
+            await sendlog.add(conn, second)
+
+        await until(lambda: len(handler.mail) == 2, "the second email")
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+    assert [m.message_id for m in handler.mail] == [first.message_id, second.message_id]
+
+
+async def _until_listening(db: asyncpg.Pool) -> None:
+    for _ in range(200):
+        listening = await db.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND query = $1",
+            f'LISTEN "{sendlog.CHANNEL}"',
+        )
+        if listening:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the sender never listened")
