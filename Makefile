@@ -15,9 +15,9 @@ export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
 .PHONY: help up demo down logs status test faultrun-cluster lint typecheck unit deps stack provision browser mailserver schemas docs bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
-up: deps stack provision ## Install what is missing, start Kafka, PostgreSQL, the mail catcher and the four services
+up: deps stack provision ## Install what is missing, start Kafka, PostgreSQL, the mail catcher and the five services
 	@$(LOCAL)/services.sh start
 	@echo "intake API: http://127.0.0.1:$${KEEPWORD_INTAKE_PORT:-8080}/docs   emails: .local/mail/new/   logs: .local/logs/ (make logs)"
 

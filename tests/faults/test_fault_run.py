@@ -16,19 +16,24 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from keepword_events import topics
+from keepword_testkit.fault_run.expected import (
+    Run,
+    expected_emails,
+    unexpected_emails,
+    wait_until,
+)
 from keepword_testkit.fault_run.outcome import (
-    Outcome,
     emails_outcome,
     escalation_counts,
 )
 from keepword_testkit.fault_run.stack import Stack, create_database, healthy, new_stack
-from keepword_testkit.fault_run.workload import CONFIG, Driver, Kind, Plan, plans
+from keepword_testkit.fault_run.workload import CONFIG, Driver, Plan, plans
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.local_postgres import LocalPostgres
 from keepword_testkit.processes import SERVICES, free_port
@@ -40,8 +45,6 @@ FEED_SECONDS = 45.0  # the threads start evenly over this long, faults happening
 # SLAs far longer than any recovery: a fault may delay an answer, never past its deadline.
 FIRST_REPLY_S = 90
 ACKNOWLEDGE_AFTER_S = 60
-# Emails each kind of thread causes (the clean run must show exactly these).
-EMAILS_PER_KIND = {Kind.UNANSWERED: 2, Kind.ANSWERED: 0, Kind.PROMISE_REJECTED: 3}
 SMTP_IN_FLIGHT = 10  # the notifier's SMTP conversations at once: the most a kill can resend
 SETTLE_S = 8.0  # after the last expected email, keep listening this long for duplicates
 POISON = {  # each input topic gets records nobody can read
@@ -49,42 +52,6 @@ POISON = {  # each input topic gets records nobody can read
     topics.COMMITMENTS: b'{"half": "a json',
     topics.ESCALATIONS: b"<html>hello</html>",
 }
-
-
-@dataclass
-class Run:
-    """What one run produced, and how long its faults took to recover from."""
-
-    outcome: Outcome = field(default_factory=Outcome)
-    recovery: dict[str, float] = field(default_factory=dict)
-    retries: int = 0
-    seconds: float = 0.0
-
-
-def expected_emails(workload: list[Plan]) -> int:
-    return sum(EMAILS_PER_KIND[plan.kind] for plan in workload)
-
-
-def unexpected_emails(outcome: Outcome, workload: list[Plan]) -> list[str]:
-    """Threads whose email count is not their kind's, with the subjects they got."""
-    subjects: dict[str, list[str]] = {plan.label: [] for plan in workload}
-    for email, count in outcome.emails.items():
-        label = next((lb for lb in subjects if f"[#{lb}]" in email.subject), "?")
-        subjects.setdefault(label, []).extend([f"{email.to}: {email.subject}"] * count)
-    kinds = {plan.label: plan.kind for plan in workload}
-    return [
-        f"{label} ({kinds.get(label)}): {got}"
-        for label, got in sorted(subjects.items())
-        if label not in kinds or len(got) != EMAILS_PER_KIND[kinds[label]]
-    ]
-
-
-async def wait_until(check: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await asyncio.to_thread(check):
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        await asyncio.sleep(0.5)
 
 
 def all_ready(stack: Stack) -> bool:

@@ -16,14 +16,20 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from keepword_events import topics
-from keepword_testkit.fault_run.outcome import Outcome, emails_outcome, escalation_counts
+from keepword_testkit.fault_run.expected import (
+    Run,
+    expected_emails,
+    unexpected_emails,
+    wait_until,
+)
+from keepword_testkit.fault_run.outcome import emails_outcome, escalation_counts
 from keepword_testkit.fault_run.stack import (
     Stack,
     create_database,
@@ -31,7 +37,7 @@ from keepword_testkit.fault_run.stack import (
     instance_key,
     new_stack,
 )
-from keepword_testkit.fault_run.workload import CONFIG, Driver, Kind, Plan, plans
+from keepword_testkit.fault_run.workload import CONFIG, Driver, Plan, plans
 from keepword_testkit.local_kafka import LocalKafkaCluster
 from keepword_testkit.local_postgres import LocalPostgres
 from keepword_testkit.processes import SERVICES, free_port
@@ -47,7 +53,6 @@ THREADS = 240
 FEED_SECONDS = 45.0  # the threads start evenly over this long, faults happening meanwhile
 FIRST_REPLY_S = 90  # SLAs far longer than any recovery: a fault may delay, never change, one
 ACKNOWLEDGE_AFTER_S = 60
-EMAILS_PER_KIND = {Kind.UNANSWERED: 2, Kind.ANSWERED: 0, Kind.PROMISE_REJECTED: 3}
 SMTP_IN_FLIGHT = 10  # one notifier instance is killed: at most its conversations are resent
 SETTLE_S = 8.0  # after the last expected email, keep listening this long for duplicates
 INSTANCES = 2
@@ -62,42 +67,6 @@ FAULTS_AT = {  # seconds after the feed began
     "insights": 18.0,
 }
 BROKER_KILL_AT = 21.0
-
-
-@dataclass
-class Run:
-    """What one run produced, and how long its faults took to recover from."""
-
-    outcome: Outcome = field(default_factory=Outcome)
-    recovery: dict[str, float] = field(default_factory=dict)
-    retries: int = 0
-    seconds: float = 0.0
-
-
-def expected_emails(workload: list[Plan]) -> int:
-    return sum(EMAILS_PER_KIND[plan.kind] for plan in workload)
-
-
-def unexpected_emails(outcome: Outcome, workload: list[Plan]) -> list[str]:
-    """Threads whose email count is not their kind's, with the subjects they got."""
-    subjects: dict[str, list[str]] = {plan.label: [] for plan in workload}
-    for email, count in outcome.emails.items():
-        label = next((lb for lb in subjects if f"[#{lb}]" in email.subject), "?")
-        subjects.setdefault(label, []).extend([f"{email.to}: {email.subject}"] * count)
-    kinds = {plan.label: plan.kind for plan in workload}
-    return [
-        f"{label} ({kinds.get(label)}): {got}"
-        for label, got in sorted(subjects.items())
-        if label not in kinds or len(got) != EMAILS_PER_KIND[kinds[label]]
-    ]
-
-
-async def wait_until(check: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await asyncio.to_thread(check):
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        await asyncio.sleep(0.5)
 
 
 def first_instances_ready(stack: Stack) -> bool:

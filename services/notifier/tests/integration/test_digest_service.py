@@ -1,5 +1,5 @@
 """Digests through the running notifier, the real broker, database and SMTP server: three
-escalations for one manager published together become at most two emails — and the last one a
+escalations for one manager published together become at most two emails — one of them a
 digest — with each escalation in exactly one of them and announced once on Kafka."""
 
 from __future__ import annotations
@@ -67,10 +67,12 @@ async def test_a_managers_escalations_come_as_a_digest(
         announced = _sent(await probe.records(), threads)
 
     emails = digesting.to(manager)
-    print(f"{len(emails)} emails for 3 escalations")  # one digest, or the first alone and one
+    print(f"{len(emails)} emails for 3 escalations")  # one digest, and maybe one alone
     assert 1 <= len(emails) <= 2  # not three: the ones within the window came together
-    digest = emails[-1]
-    assert digest.message_id.startswith("<kw.digest.")
+    # Which goes alone depends on when the sender first sees them: the first alone and the
+    # others as a digest after the window, or the ones recorded together as a digest at once
+    # and the last alone after the window. Either way exactly one email is a digest.
+    [digest] = [m for m in emails if m.message_id.startswith("<kw.digest.")]
     assert digest.message["Subject"].endswith("escalations need your decision")
     assert digest.rcpt_tos == [manager]
     for thread in threads:  # each escalation in exactly one email
