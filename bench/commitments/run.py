@@ -64,6 +64,7 @@ from keepword_events import (
 from keepword_events.thread_refs import new_thread_id
 from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
 from keepword_platform.messaging import store
+from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import (
@@ -583,6 +584,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="keepword-bench-commitments-") as tmp:
         progress("starting a private Kafka broker")
         with private_broker(Path(tmp) / "kafka", shared.topic_partitions) as bootstrap:
+            asyncio.run(warm_broker(bootstrap))
             settings = shared.model_copy(
                 update={"kafka_bootstrap": bootstrap, "database_url": database_url}
             )

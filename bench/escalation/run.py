@@ -65,6 +65,7 @@ from keepword_escalation.watch import REPLY_DUE, REPLY_WARN, SCHEMA
 from keepword_events import EscalationOpened, topics
 from keepword_platform.kafka import describe_topics
 from keepword_platform.migrations import apply_migrations
+from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import (
@@ -637,6 +638,7 @@ def run(
         config.write_text(CONFIG)
         progress("starting a private Kafka broker")
         with private_broker(Path(tmp) / "kafka", settings.topic_partitions) as bootstrap:
+            asyncio.run(warm_broker(bootstrap))
             progress(f"starting {args.instances} escalation instance(s) against {bootstrap}")
             with escalation_services(
                 bootstrap, database_url, config, args.instances, args.prepare_seconds

@@ -67,6 +67,7 @@ from keepword_notifier.settings import NotifierSettings
 from keepword_platform.company import CompanyConfig, load_company_config
 from keepword_platform.kafka import make_broker, publish
 from keepword_platform.settings import KeepwordSettings
+from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import cpu_seconds, percentile, progress
@@ -356,6 +357,7 @@ def run(args: argparse.Namespace, profile: Path | None) -> dict[str, Any]:
             )
             progress("starting a private Kafka broker")
             with private_broker(folder / "kafka", settings.topic_partitions) as bootstrap:
+                asyncio.run(warm_broker(bootstrap))
                 progress(f"starting the notifier against {bootstrap}")
                 with notifiers(
                     bootstrap, database_url, config, server.port, args.notifiers
