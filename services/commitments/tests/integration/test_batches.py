@@ -6,12 +6,9 @@ changes nothing. Records are handed to the platform's consumer as Kafka hands th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 from keepword_commitments.app import SERVICE
 from keepword_commitments.handlers import INPUTS, SCHEMA
@@ -26,13 +23,12 @@ from keepword_events import (
     ReplySent,
     Verdict,
     decode,
-    encode,
     new_envelope,
     topics,
 )
 from keepword_platform.database import Connection
-from keepword_platform.messaging.consumer import Caused, EventConsumer
 from keepword_platform.messaging.records import DLQ_REASON, headers_from_json
+from keepword_testkit.batch_harness import BatchHarness, Steps, consumed
 
 from .conftest import Ledger
 from .test_ledger import DANA, PRODUCTION, SALES, answered, declared, new_thread
@@ -40,54 +36,9 @@ from .test_ledger import DANA, PRODUCTION, SALES, answered, declared, new_thread
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
-@dataclass
-class FakeRecord:
-    """What the consumer reads of a Kafka record."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-def consumed(envelopes: Sequence[Envelope[Event]], first_offset: int = 0) -> list[FakeRecord]:
-    records = []
-    for offset, envelope in enumerate(envelopes, start=first_offset):
-        r = encode(envelope)
-        records.append(FakeRecord(r.topic, 0, offset, r.key, r.value, r.headers))
-    return records
-
-
-@dataclass
-class Steps:
-    """The ledger's steps as the consumer calls them, counted."""
-
-    rules: LedgerRules
-    batches: int = 0
-    singles: int = 0
-
-    async def on_events(self, conn: Connection, envelopes: Sequence[Envelope[Event]]) -> Caused:
-        self.batches += 1
-        return await self.rules.on_events(conn, envelopes)
-
-    async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Caused:
-        self.singles += 1
-        return await self.rules.on_event(conn, envelope)
-
-
-def consumer(ledger: Ledger, steps: Steps, *, batched: bool) -> EventConsumer:
+def harness(ledger: Ledger) -> BatchHarness:
     runtime = ledger.app.state.runtime
-    return EventConsumer(
-        SERVICE,
-        SCHEMA,
-        lambda: runtime.db,
-        steps.on_event,
-        wants=INPUTS.wants,
-        batch_handler=steps.on_events if batched else None,
-        retry_pause_seconds=0,
-    )
+    return BatchHarness(SERVICE, SCHEMA, lambda: runtime.db, INPUTS.wants)
 
 
 def steps_of(ledger: Ledger) -> Steps:
@@ -145,7 +96,7 @@ def scenario() -> tuple[list[Envelope[Event]], list[str]]:
     return envelopes, [t1, t2, t3]
 
 
-async def snapshot(conn: asyncpg.Connection, threads: list[str], outbox_after: int) -> Any:
+async def snapshot(conn: Connection, threads: list[str], outbox_after: int) -> Any:
     """The threads' ledger rows, history, timers and the outbox rows written after
     `outbox_after`, with the ids of the events the ledger made replaced by their order."""
     # The threads' rows only (keyed by thread): the running ledger may meanwhile set aside
@@ -185,7 +136,7 @@ async def snapshot(conn: asyncpg.Connection, threads: list[str], outbox_after: i
     }
 
 
-async def forget(conn: asyncpg.Connection, threads: list[str], events: list[str]) -> None:
+async def forget(conn: Connection, threads: list[str], events: list[str]) -> None:
     """The threads' commitments, their history and timers, and the inputs' inbox rows gone."""
     ids = await conn.fetchval(
         f"SELECT array_agg(commitment_id) FROM {SCHEMA}.commitments WHERE thread_id = ANY($1)",
@@ -200,28 +151,20 @@ async def forget(conn: asyncpg.Connection, threads: list[str], events: list[str]
     await conn.execute(f"DELETE FROM {SCHEMA}.inbox WHERE event_id = ANY($1)", events)
 
 
-async def last_outbox_id(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval(f"SELECT coalesce(max(id), 0) FROM {SCHEMA}.outbox"))
-
-
 async def test_a_batch_makes_the_same_ledger_history_timers_and_outbox_as_event_by_event(
     ledger: Ledger,
 ) -> None:
     envelopes, threads = scenario()
     records = consumed(envelopes)
-    db = ledger.app.state.runtime.db
     batched, single = steps_of(ledger), steps_of(ledger)
 
-    async with db.acquire() as conn:
-        mark = await last_outbox_id(conn)
-        await consumer(ledger, batched, batched=True).handle_batch(records)
-        as_batch = await snapshot(conn, threads, mark)
-        await forget(conn, threads, [e.id for e in envelopes])
-        mark = await last_outbox_id(conn)
-        one_by_one = consumer(ledger, single, batched=False)
-        for record in records:
-            await one_by_one.handle_batch([record])
-        each = await snapshot(conn, threads, mark)
+    as_batch, each = await harness(ledger).batch_then_each(
+        records,
+        batched,
+        single,
+        snapshot=lambda conn, mark: snapshot(conn, threads, mark),
+        forget=lambda conn: forget(conn, threads, [e.id for e in envelopes]),
+    )
 
     assert (batched.batches, batched.singles) == (1, 0)  # one step for the whole batch
     assert (single.batches, single.singles) == (0, len(records))
@@ -262,17 +205,14 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone_and_a_redelivery
     records = consumed(envelopes)
     poison_record = records[2]
     steps = steps_of(ledger)
-    db = ledger.app.state.runtime.db
-    ledger_consumer = consumer(ledger, steps, batched=True)
+    batches = harness(ledger)
+    ledger_consumer = batches.consumer(steps, batched=True)
 
-    async with db.acquire() as conn:
-        mark = await last_outbox_id(conn)
+    async with batches.pool().acquire() as conn:
+        mark = await batches.last_outbox_id(conn)
         await ledger_consumer.handle_batch(records)
         first = await snapshot(conn, [thread], mark)
-        inbox = await conn.fetch(
-            f"SELECT event_id, outcome FROM {SCHEMA}.inbox WHERE event_id = ANY($1)",
-            [e.id for e in envelopes],
-        )
+        inbox = await batches.inbox(conn, envelopes)
         # This test's own letters only: the running ledger may set aside another test's poison
         # record from the session's broker meanwhile.
         letters = await conn.fetch(

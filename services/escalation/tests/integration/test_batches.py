@@ -7,12 +7,9 @@ them over."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 from keepword_escalation.app import SERVICE
 from keepword_escalation.watch import INPUTS, SCHEMA, Watch
@@ -27,12 +24,11 @@ from keepword_events import (
     Envelope,
     Event,
     decode,
-    encode,
     new_envelope,
 )
 from keepword_platform.database import Connection
-from keepword_platform.messaging.consumer import Caused, EventConsumer
 from keepword_platform.messaging.records import headers_from_json
+from keepword_testkit.batch_harness import BatchHarness, Steps, consumed
 
 from .conftest import FAST_SLA, Escalation
 from .test_rules import CASEY, DANA, MORGAN, customer_message, reply, thread
@@ -49,70 +45,14 @@ def company_toml() -> str:
     return hours + '\n[feedback]\nenabled = true\nask_after = "2h"\n'
 
 
-@dataclass
-class FakeRecord:
-    """What the consumer reads of a Kafka record."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
-
-
-def consumed(envelopes: Sequence[Envelope[Event]]) -> list[FakeRecord]:
-    records = []
-    for offset, envelope in enumerate(envelopes):
-        r = encode(envelope)
-        records.append(FakeRecord(r.topic, 0, offset, r.key, r.value, r.headers))
-    return records
-
-
-class Poisoned(Exception):
-    """A step failing on one event, as a bug or bad data would."""
-
-
-@dataclass
-class Steps:
-    """The watch's steps as the consumer calls them, counted; `poison` fails its event."""
-
-    watch: Watch
-    poison: str | None = None
-    batches: int = 0
-    singles: int = 0
-
-    async def on_events(self, conn: Connection, envelopes: Sequence[Envelope[Event]]) -> Caused:
-        self.batches += 1
-        caused = await self.watch.on_events(conn, envelopes)
-        if any(e.id == self.poison for e in envelopes):
-            raise Poisoned(self.poison)
-        return caused
-
-    async def on_event(self, conn: Connection, envelope: Envelope[Event]) -> Caused:
-        self.singles += 1
-        caused = await self.watch.on_event(conn, envelope)
-        if envelope.id == self.poison:
-            raise Poisoned(self.poison)
-        return caused
+def harness(escalation: Escalation) -> BatchHarness:
+    runtime = escalation.app.state.runtime
+    return BatchHarness(SERVICE, SCHEMA, lambda: runtime.db, INPUTS.wants)
 
 
 def steps_of(escalation: Escalation, poison: str | None = None) -> Steps:
     runtime = escalation.app.state.runtime
     return Steps(Watch(company=lambda: runtime.company, clock=lambda: NOW), poison)
-
-
-def consumer(escalation: Escalation, steps: Steps, *, batched: bool) -> EventConsumer:
-    runtime = escalation.app.state.runtime
-    return EventConsumer(
-        SERVICE,
-        SCHEMA,
-        lambda: runtime.db,
-        steps.on_event,
-        wants=INPUTS.wants,
-        batch_handler=steps.on_events if batched else None,
-        retry_pause_seconds=0,
-    )
 
 
 def at(minutes: int) -> dict[str, Any]:
@@ -188,7 +128,7 @@ _ESCALATION_ID = re.compile(r"esc-[0-9a-f]{20}")
 
 
 async def snapshot(
-    conn: asyncpg.Connection, threads: list[str], outbox_after: int
+    conn: Connection, threads: list[str], outbox_after: int
 ) -> tuple[str, list[str]]:
     """The threads' rows, timelines, escalations, ratings, timers and their outbox rows written
     after `outbox_after` (as text, the escalations' random ids replaced by their order), and the
@@ -249,7 +189,7 @@ async def snapshot(
     return text, [type(data).__name__ for _, _, data in announced]
 
 
-async def forget(conn: asyncpg.Connection, threads: list[str], events: list[str]) -> None:
+async def forget(conn: Connection, threads: list[str], events: list[str]) -> None:
     """All the threads' state and the inputs' inbox rows gone."""
     await conn.execute(
         f"""DELETE FROM {SCHEMA}.timers WHERE subject = ANY($1) OR subject IN (
@@ -261,28 +201,20 @@ async def forget(conn: asyncpg.Connection, threads: list[str], events: list[str]
     await conn.execute(f"DELETE FROM {SCHEMA}.inbox WHERE event_id = ANY($1)", events)
 
 
-async def last_outbox_id(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval(f"SELECT coalesce(max(id), 0) FROM {SCHEMA}.outbox"))
-
-
 async def test_a_batch_makes_the_same_state_and_outbox_as_event_by_event(
     escalation: Escalation,
 ) -> None:
     envelopes, threads = scenario()
     records = consumed(envelopes)
-    db = escalation.app.state.runtime.db
     batched, single = steps_of(escalation), steps_of(escalation)
 
-    async with db.acquire() as conn:
-        mark = await last_outbox_id(conn)
-        await consumer(escalation, batched, batched=True).handle_batch(records)
-        as_batch = await snapshot(conn, threads, mark)
-        await forget(conn, threads, [e.id for e in envelopes])
-        mark = await last_outbox_id(conn)
-        one_by_one = consumer(escalation, single, batched=False)
-        for record in records:
-            await one_by_one.handle_batch([record])
-        each = await snapshot(conn, threads, mark)
+    as_batch, each = await harness(escalation).batch_then_each(
+        records,
+        batched,
+        single,
+        snapshot=lambda conn, mark: snapshot(conn, threads, mark),
+        forget=lambda conn: forget(conn, threads, [e.id for e in envelopes]),
+    )
 
     assert (batched.batches, batched.singles) == (1, 0)  # one step for the whole batch
     assert (single.batches, single.singles) == (0, len(records))
@@ -310,17 +242,14 @@ async def test_a_poison_event_in_a_batch_is_dead_lettered_alone_and_a_redelivery
     poison = envelopes[4]  # t1's email reply
     records = consumed(envelopes)
     steps = steps_of(escalation, poison=poison.id)
-    db = escalation.app.state.runtime.db
-    watch_consumer = consumer(escalation, steps, batched=True)
+    batches = harness(escalation)
+    watch_consumer = batches.consumer(steps, batched=True)
 
-    async with db.acquire() as conn:
-        mark = await last_outbox_id(conn)
+    async with batches.pool().acquire() as conn:
+        mark = await batches.last_outbox_id(conn)
         await watch_consumer.handle_batch(records)
         first = await snapshot(conn, threads, mark)
-        inbox = await conn.fetch(
-            f"SELECT event_id, outcome FROM {SCHEMA}.inbox WHERE event_id = ANY($1)",
-            [e.id for e in envelopes],
-        )
+        inbox = await batches.inbox(conn, envelopes)
         await watch_consumer.handle_batch(records)  # Kafka delivers the batch again
         again = await snapshot(conn, threads, mark)
 
