@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 import structlog
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
+from fastapi.types import DecoratedCallable
 from keepword_events import Event
 from keepword_platform.problems import Problem
 
@@ -93,7 +95,8 @@ async def publish_fact(
 async def publish_answer(
     intake: Intake, body: AnswerIn, *, commitment_id: str, thread_id: str, event_id: str
 ) -> None:
-    """Publish production's answer: the one path of the API route and the answer pages."""
+    """Publish production's answer from the answer pages (the API route builds the same fact
+    and publishes it by the same `publish_fact`)."""
     event = facts.commitment_answered(body, commitment_id, thread_id)
     await publish_fact(intake, event, event_id, what="answer", commitment_id=commitment_id)
 
@@ -101,22 +104,52 @@ async def publish_answer(
 async def publish_cancellation(
     intake: Intake, body: CancellationIn, *, commitment_id: str, thread_id: str, event_id: str
 ) -> None:
-    """Publish a withdrawal: the one path of the API route and the maker's pages."""
+    """Publish a withdrawal from the maker's pages (the API route builds the same fact and
+    publishes it by the same `publish_fact`)."""
     event = facts.commitment_cancelled(body, commitment_id, thread_id)
     await publish_fact(intake, event, event_id, what="cancel", commitment_id=commitment_id)
 
 
+@dataclass(frozen=True)
+class _FactRequest:
+    """What a route of a fact about a commitment takes besides its body."""
+
+    commitment_id: str
+    intake: Intake
+    client: str
+    idempotency_key: str | None
+
+
+async def _fact_request(
+    commitment_id: CommitmentId,
+    intake: IntakeDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> _FactRequest:
+    return _FactRequest(commitment_id, intake, client, idempotency_key)
+
+
+FactRequest = Annotated[_FactRequest, Depends(_fact_request)]
+_Body = TypeVar("_Body", AnswerIn, FulfilmentIn, CancellationIn)
+
+
+def _fact_route(what: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """`POST /v1/commitments/{commitment_id}/<what>`: 202 with the planned ids, or 404."""
+    return router.post(
+        f"/commitments/{{commitment_id}}/{what}",
+        status_code=202,
+        response_model=CommitmentAccepted,
+        tags=["commitments"],
+        responses=_UNKNOWN,
+    )
+
+
 async def _commitment_fact(
-    intake: Intake,
-    client: str,
-    idempotency_key: str | None,
-    *,
-    commitment_id: str,
-    body: AnswerIn | FulfilmentIn | CancellationIn,
-    what: str,
-    publish_for: Callable[[str, str], Awaitable[None]],
+    request: FactRequest, body: _Body, what: str, fact: Callable[[_Body, str, str], Event]
 ) -> Response:
-    """Publish a fact about an existing commitment (answer, fulfilment, cancellation)."""
+    """Publish a fact about an existing commitment (answer, fulfilment, cancellation), built by
+    `fact` from the body, the commitment and its thread."""
+    intake, commitment_id = request.intake, request.commitment_id
     thread_id = body.thread_id or await repository.thread_of_commitment(intake.db, commitment_id)
     if thread_id is None:
         raise Problem(
@@ -129,13 +162,16 @@ async def _commitment_fact(
     known_thread: str = thread_id
 
     async def act(planned: dict[str, Any]) -> dict[str, Any]:
-        await publish_for(known_thread, planned["event_id"])
+        event = fact(body, commitment_id, known_thread)
+        await publish_fact(
+            intake, event, planned["event_id"], what=what, commitment_id=commitment_id
+        )
         return planned
 
     return await respond_once(
         intake.db,
-        client=client,
-        key=idempotency_key,
+        client=request.client,
+        key=request.idempotency_key,
         route=f"POST /v1/commitments/{commitment_id}/{what}",
         canonical_body=body.model_dump_json(),
         planned={
@@ -149,90 +185,20 @@ async def _commitment_fact(
     )
 
 
-@router.post(
-    "/commitments/{commitment_id}/answer",
-    status_code=202,
-    response_model=CommitmentAccepted,
-    tags=["commitments"],
-    responses=_UNKNOWN,
-)
-async def post_answer(
-    commitment_id: CommitmentId,
-    body: AnswerIn,
-    intake: IntakeDep,
-    client: ClientDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+@_fact_route("answer")
+async def post_answer(body: AnswerIn, request: FactRequest) -> Response:
     """Production confirms, rejects or counters a promise."""
     refuse_far_due_dates(body)
-    return await _commitment_fact(
-        intake,
-        client,
-        idempotency_key,
-        commitment_id=commitment_id,
-        body=body,
-        what="answer",
-        publish_for=lambda thread, event_id: publish_answer(
-            intake, body, commitment_id=commitment_id, thread_id=thread, event_id=event_id
-        ),
-    )
+    return await _commitment_fact(request, body, "answer", facts.commitment_answered)
 
 
-@router.post(
-    "/commitments/{commitment_id}/fulfilment",
-    status_code=202,
-    response_model=CommitmentAccepted,
-    tags=["commitments"],
-    responses=_UNKNOWN,
-)
-async def post_fulfilment(
-    commitment_id: CommitmentId,
-    body: FulfilmentIn,
-    intake: IntakeDep,
-    client: ClientDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+@_fact_route("fulfilment")
+async def post_fulfilment(body: FulfilmentIn, request: FactRequest) -> Response:
     """Report a delivery or outcome promise kept (or not)."""
-    return await _commitment_fact(
-        intake,
-        client,
-        idempotency_key,
-        commitment_id=commitment_id,
-        body=body,
-        what="fulfilment",
-        publish_for=lambda thread, event_id: publish_fact(
-            intake,
-            facts.commitment_fulfilled(body, commitment_id, thread),
-            event_id,
-            what="fulfilment",
-            commitment_id=commitment_id,
-        ),
-    )
+    return await _commitment_fact(request, body, "fulfilment", facts.commitment_fulfilled)
 
 
-@router.post(
-    "/commitments/{commitment_id}/cancel",
-    status_code=202,
-    response_model=CommitmentAccepted,
-    tags=["commitments"],
-    responses=_UNKNOWN,
-)
-async def post_cancel(
-    commitment_id: CommitmentId,
-    body: CancellationIn,
-    intake: IntakeDep,
-    client: ClientDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+@_fact_route("cancel")
+async def post_cancel(body: CancellationIn, request: FactRequest) -> Response:
     """Withdraw a promise (for example after a refund)."""
-    return await _commitment_fact(
-        intake,
-        client,
-        idempotency_key,
-        commitment_id=commitment_id,
-        body=body,
-        what="cancel",
-        publish_for=lambda thread, event_id: publish_cancellation(
-            intake, body, commitment_id=commitment_id, thread_id=thread, event_id=event_id
-        ),
-    )
+    return await _commitment_fact(request, body, "cancel", facts.commitment_cancelled)
