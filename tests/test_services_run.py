@@ -3,26 +3,36 @@ and shuts down cleanly on SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 from pathlib import Path
 
 import pytest
+from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.processes import SERVICES, start_service
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
+@pytest.fixture(scope="module")
+def own_database(database_url: str) -> str:
+    """A database of its own: the session's holds other tests' rows (escalation timers falling
+    due, say), which a service would start working on, and whatever that logs is not its own
+    start and stop."""
+    return asyncio.run(create_database(database_url, "keepword_services_run"))
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_starts_healthy_and_stops_cleanly(
-    service: str, fresh_kafka: str, database_url: str, tmp_path: Path
+    service: str, fresh_kafka: str, own_database: str, tmp_path: Path
 ) -> None:
     # A fresh broker: consuming services start from the beginning of their topics, and on a
     # broker with a long history (after `make bench`) they would be busy catching up.
     process = start_service(
         service,
         log_dir=tmp_path,
-        env={"KEEPWORD_KAFKA_BOOTSTRAP": fresh_kafka, "KEEPWORD_DATABASE_URL": database_url},
+        env={"KEEPWORD_KAFKA_BOOTSTRAP": fresh_kafka, "KEEPWORD_DATABASE_URL": own_database},
     )
     try:
         process.wait_healthy(timeout=60)
