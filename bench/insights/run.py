@@ -9,9 +9,10 @@ Nothing shared is touched: insights works in a database of its own (`keepword_be
 its `insights` schema dropped at the start) and on a private broker (a new consumer group on
 the shared broker would first read the whole history of every topic).
 
-1. Ingest. `--events` events of a seeded generator (threads over six weeks: customer messages,
-   replies, promises and production's answers, escalations, emails, ratings, in the mix a
-   support desk makes) are written to the catalog's topics. Baseline: a raw aiokafka consumer
+1. Ingest. `--events` events of a seeded generator (`keepword_testkit.seeded_threads`, as in
+   insights' seeded-month test; threads over six weeks: customer messages, replies, promises
+   and production's answers, escalations, emails, ratings, in the mix a support desk makes)
+   are written to the catalog's topics. Baseline: a raw aiokafka consumer
    reads them from the earliest offsets and decodes each (no database). Then the insights
    service (its own process, production settings) reads them from the earliest offsets into
    its facts. Rate = events / (last batch committed - first batch's transaction began), so the
@@ -55,34 +56,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 from keepword_events import (
-    CommitmentAnswered,
     CommitmentKind,
-    CommitmentSource,
     CommitmentStatus,
-    CommitmentStatusChanged,
-    Customer,
-    CustomerRated,
     Envelope,
-    EscalationDecided,
-    EscalationOpened,
-    EscalationRaised,
-    EscalationResolved,
     EscalationRule,
     Event,
-    MessageReceived,
-    Money,
-    NotificationFailed,
-    NotificationSent,
-    OptionKind,
-    Person,
-    ReplySent,
-    Role,
     Verdict,
     decode,
     encode,
-    new_envelope,
 )
-from keepword_events.common import Channel
 from keepword_insights.app import INPUTS, MIGRATIONS
 from keepword_insights.indices import Period, indices
 from keepword_insights.reading import clock_of
@@ -104,6 +86,7 @@ from keepword_testkit.measuring import (
     progress,
 )
 from keepword_testkit.processes import ServiceProcess, running_service
+from keepword_testkit.seeded_threads import DECIDED, RESOLUTIONS, VERDICTS, Mix, SeededThreads, desk
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "results"
@@ -145,187 +128,28 @@ FACT_TABLES = (
 )
 
 # A support desk of 60 people in three teams, production's makers and the managers.
-STAFF = [
-    *(Person(email=f"sales{i}@bench.example", role=Role.SALES) for i in range(20)),
-    *(Person(email=f"service{i}@bench.example", role=Role.SERVICE) for i in range(30)),
-    *(Person(email=f"marketing{i}@bench.example", role=Role.MARKETING) for i in range(10)),
-]
-MAKERS = [Person(email=f"maker{i}@bench.example", role=Role.PRODUCTION) for i in range(5)]
-MANAGERS = [Person(email=f"lead{i}@bench.example", role=Role.MANAGEMENT) for i in range(3)]
-RESOLUTIONS = ("Sam called the customer", "Alex replied to the customer", "Morgan decided")
+DESK = desk("bench.example", sales=20, service=30, marketing=10, makers=5, managers=3)
+STAFF, MAKERS, MANAGERS = DESK.staff, DESK.production, DESK.managers
 TEMPLATES = ("acknowledgement", "escalation", "promise-gap", "decision", "feedback-request")
-VERDICTS = (Verdict.CONFIRMED, Verdict.CONFIRMED, Verdict.REJECTED, Verdict.COUNTERED)
-DECIDED = (OptionKind.REFUND, OptionKind.PHONE_CALL, OptionKind.RENEGOTIATE, OptionKind.REASSIGN)
+# How the benchmark's threads end, as in the facts bulk-loaded for the query below (one email a
+# thread on average there).
+MIX = Mix(
+    still_waiting=0.1, escalated=0.08, emailed=1.0, delivered=0.97, rated=0.3, templates=TEMPLATES
+)
 
 
 # ===== 1. ingest ==============================================================================
 
-# --- the events: a seeded generator ---------------------------------------------------------
-
-
-@dataclass
-class Stream:
-    """Generated events, a thread's in the order they happened (one key: one partition)."""
-
-    rng: random.Random
-    envelopes: list[Envelope[Event]] = field(default_factory=list)
-
-    def add(self, event: Event, at: datetime) -> None:
-        self.envelopes.append(new_envelope(event, source="/bench/insights", time=at))
-
-    def later(self, at: datetime, low: int, high: int) -> datetime:
-        return at + timedelta(seconds=self.rng.randint(low, high))
-
 
 def seeded_events(count: int, seed: int) -> list[Envelope[Event]]:
     """At least `count` events of whole threads begun over the six weeks before now."""
-    stream = Stream(random.Random(seed))
+    threads = SeededThreads(seed, DESK, source="/bench/insights", mix=MIX)
     start = datetime.now(UTC) - timedelta(days=42)
     n = 0
-    while len(stream.envelopes) < count:
-        at = start + timedelta(seconds=stream.rng.randint(0, 38 * 86400))
-        _thread(stream, f"bench-{seed}-{n:07d}", at)
+    while len(threads.envelopes) < count:
+        threads.thread(f"bench-{seed}-{n:07d}", start, 38 * 86400)
         n += 1
-    return stream.envelopes
-
-
-def _thread(stream: Stream, thread_id: str, at: datetime) -> None:
-    rng = stream.rng
-    ids = {"thread_id": thread_id, "correlation_id": thread_id}
-    customer = Customer(email=f"{thread_id}@customer.example", name=f"Customer {thread_id}")
-    writer = Person(email=customer.email or "", role=Role.CUSTOMER)
-    deposit = Money(amount=Decimal(f"{rng.randint(100, 4000)}.00"), currency="EUR")
-    paid = rng.random() < 0.15
-    count = 0
-    rounds = rng.randint(1, 3)
-    staff = rng.choice(STAFF)
-    for round_ in range(rounds):
-        for _ in range(rng.choice((1, 1, 1, 2, 3))):
-            count += 1
-            message = MessageReceived(
-                **ids,
-                message_id=f"{thread_id}-m{count}",
-                channel=Channel.EMAIL,
-                customer=customer,
-                author=writer,
-                sent_at=at,
-                received_at=at,
-                deposit=deposit if paid and count == 1 else None,
-            )
-            stream.add(message, at)
-            at = stream.later(at, 60, 8 * 3600)
-        if round_ == rounds - 1 and rng.random() < 0.1:
-            break  # still waiting
-        at = stream.later(at, 300, 2 * 86400)
-        count += 1
-        reply = ReplySent(
-            **ids,
-            message_id=f"{thread_id}-m{count}",
-            channel=Channel.EMAIL,
-            customer=customer,
-            author=staff,
-            sent_at=at,
-            received_at=at,
-        )
-        stream.add(reply, at)
-        if rng.random() < 0.3:
-            _promise(stream, ids, f"{thread_id}-p{round_}", staff, at)
-    if rng.random() < 0.08:
-        _escalation(stream, ids, f"{thread_id}-e", customer, stream.later(at, 60, 86400))
-    for i in range(rng.choice((0, 1, 1, 2))):
-        _notification(stream, ids, f"{thread_id}-n{i}", stream.later(at, 1, 600))
-    if rng.random() < 0.3:
-        rated_at = stream.later(at, 60, 2 * 86400)
-        rating = rng.choice((1, 2, 3, 4, 4, 5, 5, 5))
-        stream.add(CustomerRated(**ids, rating=rating, rated_at=rated_at), rated_at)
-
-
-def _promise(
-    stream: Stream, ids: dict[str, str], commitment_id: str, maker: Person, at: datetime
-) -> None:
-    rng = stream.rng
-    common: dict[str, Any] = {
-        **ids,
-        "commitment_id": commitment_id,
-        "kind": rng.choice(list(CommitmentKind)),
-        "text": "We will deliver it by Friday.",
-        "made_by": maker,
-        "source": CommitmentSource(kind="declared"),
-    }
-    moves = [CommitmentStatus.AWAITING_CONFIRMATION]
-    verdict = rng.choice(VERDICTS) if rng.random() < 0.8 else None
-    if verdict is not None:
-        moves.append(CommitmentStatus(verdict.value))
-        if verdict is Verdict.CONFIRMED and rng.random() < 0.6:
-            moves.append(rng.choice((CommitmentStatus.KEPT, CommitmentStatus.BROKEN)))
-    previous: CommitmentStatus | None = None
-    for status in moves:
-        at = stream.later(at, 1, 86400)
-        if verdict is not None and previous is CommitmentStatus.AWAITING_CONFIRMATION:
-            answer = CommitmentAnswered(
-                **ids, commitment_id=commitment_id, answered_by=rng.choice(MAKERS), verdict=verdict
-            )
-            stream.add(answer, at)
-        changed = CommitmentStatusChanged(
-            **common, status=status, previous_status=previous, at_risk=False, changed_at=at
-        )
-        stream.add(changed, at)
-        previous = status
-
-
-def _escalation(
-    stream: Stream, ids: dict[str, str], escalation_id: str, customer: Customer, at: datetime
-) -> None:
-    rng = stream.rng
-    common: dict[str, Any] = {
-        **ids,
-        "escalation_id": escalation_id,
-        "rule": rng.choice(list(EscalationRule)),
-    }
-    opened = EscalationOpened(
-        **common, level=1, manager=MANAGERS[0], customer=customer, reason="r", decide_by=at
-    )
-    stream.add(opened, at)
-    level = 1
-    if rng.random() < 0.35:
-        level = 2
-        at = stream.later(at, 600, 86400)
-        raised = EscalationRaised(**common, level=2, manager=MANAGERS[1], reason="r", decide_by=at)
-        stream.add(raised, at)
-    if rng.random() < 0.7:
-        at = stream.later(at, 60, 2 * 86400)
-        option = rng.choice(DECIDED)
-        refund = Decimal(f"{rng.randint(20, 900)}.00") if option is OptionKind.REFUND else None
-        decided = EscalationDecided(
-            **common,
-            level=level,
-            option=option,
-            decided_by=MANAGERS[level - 1],
-            refund_amount=refund,
-        )
-        stream.add(decided, at)
-    if rng.random() < 0.6:
-        at = stream.later(at, 60, 86400)
-        resolved = EscalationResolved(**common, level=level, resolution=rng.choice(RESOLUTIONS))
-        stream.add(resolved, at)
-
-
-def _notification(stream: Stream, ids: dict[str, str], notification_id: str, at: datetime) -> None:
-    rng = stream.rng
-    common: dict[str, Any] = {
-        **ids,
-        "notification_id": notification_id,
-        "idempotency_key": notification_id,
-        "source_event_id": notification_id,
-        "template": rng.choice(TEMPLATES),
-        "recipient_role": Role.CUSTOMER,
-        "recipient": "someone@customer.example",
-        "attempts": 1,
-    }
-    if rng.random() < 0.97:
-        stream.add(NotificationSent(**common, email_message_id="<x@y>", subject="s"), at)
-    else:
-        stream.add(NotificationFailed(**common, error="refused", permanent=True), at)
+    return threads.envelopes
 
 
 # --- writing them, and reading them raw -------------------------------------------------------

@@ -15,11 +15,9 @@ import contextlib
 import csv
 import io
 import math
-import random
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,11 +30,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 from keepword_events import (
     CommitmentAnswered,
-    CommitmentKind,
-    CommitmentSource,
     CommitmentStatus,
     CommitmentStatusChanged,
-    Customer,
     CustomerRated,
     Envelope,
     EscalationDecided,
@@ -46,20 +41,14 @@ from keepword_events import (
     EscalationRule,
     Event,
     MessageReceived,
-    Money,
     NotificationFailed,
     NotificationSent,
     OptionKind,
-    Person,
     ReplySent,
-    Role,
-    Verdict,
     decode,
     encode,
-    new_envelope,
     topics,
 )
-from keepword_events.common import Channel
 from keepword_insights.app import create_app
 from keepword_insights.settings import InsightsSettings
 from keepword_ops.groups import reset_group
@@ -72,6 +61,7 @@ from keepword_platform.company import BusinessHours
 from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.local_kafka import private_broker
+from keepword_testkit.seeded_threads import SeededThreads, desk
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -102,242 +92,17 @@ CALENDAR = calendar_for(
     "Europe/Berlin",
 )
 
-STAFF = [
-    *(Person(email=f"sales{i}@brightline.example", role=Role.SALES) for i in range(4)),
-    *(Person(email=f"service{i}@brightline.example", role=Role.SERVICE) for i in range(4)),
-    *(Person(email=f"marketing{i}@brightline.example", role=Role.MARKETING) for i in range(2)),
-]
-PRODUCTION = [Person(email=f"maker{i}@brightline.example", role=Role.PRODUCTION) for i in range(2)]
-MANAGERS = [Person(email=f"lead{i}@brightline.example", role=Role.MANAGEMENT) for i in range(2)]
-RESOLUTIONS = ("Sam called the customer", "Alex replied to the customer", "Morgan decided")
-
-
 # ----- the month, generated ---------------------------------------------------------------
 
-
-@dataclass
-class Month:
-    """A thread's events in the order they happened (one key: one partition per topic)."""
-
-    rng: random.Random
-    envelopes: list[Envelope[Event]] = field(default_factory=list)
-
-    def add(self, event: Event, at: datetime) -> None:
-        self.envelopes.append(new_envelope(event, source="/test/month", time=at))
-
-    def later(self, at: datetime, low: int, high: int) -> datetime:
-        return at + timedelta(seconds=self.rng.randint(low, high))
+DESK = desk("brightline.example", sales=4, service=4, marketing=2, makers=2, managers=2)
 
 
 def seeded_month() -> list[Envelope[Event]]:
-    month = Month(random.Random(SEED))
+    month = SeededThreads(SEED, DESK, source="/test/month")
     span = int((END - START).total_seconds()) - 5 * 86400
     for n in range(THREADS):
-        thread_ = f"month-{n:05d}"
-        at = START + timedelta(seconds=month.rng.randint(0, span))
-        _thread(month, thread_, at.astimezone(UTC))
+        month.thread(f"month-{n:05d}", START, span)
     return month.envelopes
-
-
-def _thread(month: Month, thread_id: str, at: datetime) -> None:
-    rng = month.rng
-    ids = {"thread_id": thread_id, "correlation_id": thread_id}
-    customer = Customer(email=f"{thread_id}@customer.example")
-    writer = Person(email=customer.email or "", role=Role.CUSTOMER)
-    deposit = Money(
-        amount=Decimal(f"{rng.randint(100, 4000)}.00"), currency=rng.choice(["EUR", "USD"])
-    )
-    paid = rng.random() < 0.15
-    rounds = rng.randint(1, 3)
-    count = 0
-    for round_ in range(rounds):
-        for _ in range(rng.choice((1, 1, 1, 2, 3))):
-            count += 1
-            month.add(
-                MessageReceived(
-                    **ids,
-                    message_id=f"{thread_id}-m{count}",
-                    channel=Channel.EMAIL,
-                    customer=customer,
-                    author=writer,
-                    sent_at=at,
-                    received_at=at,
-                    deposit=deposit if paid and count == 1 else None,
-                ),
-                at,
-            )
-            at = month.later(at, 60, 8 * 3600)
-        if round_ == rounds - 1 and rng.random() < 0.2:
-            break  # still waiting
-        at = month.later(at, 300, 3 * 86400)
-        staff = rng.choice(STAFF)
-        automatic = rng.random() < 0.05
-        unproven = not automatic and rng.random() < 0.03
-        count += 1
-        month.add(
-            ReplySent(
-                **ids,
-                message_id=f"{thread_id}-m{count}",
-                channel=rng.choice((Channel.EMAIL, Channel.PHONE)),
-                customer=customer,
-                author=staff,
-                sent_at=at,
-                received_at=at,
-                automatic=automatic,
-                sender_verified=not unproven,
-            ),
-            at,
-        )
-        if rng.random() < 0.3:
-            _promise(month, ids, f"{thread_id}-p{round_}", staff, at)
-    if rng.random() < 0.18:
-        _escalation(month, ids, f"{thread_id}-e", customer, month.later(at, 60, 86400))
-    if rng.random() < 0.5:
-        _notification(month, ids, f"{thread_id}-n", month.later(at, 1, 600))
-    _ratings(month, ids, at)
-
-
-def _ratings(month: Month, ids: dict[str, str], at: datetime) -> None:
-    """A third of the customers rate the thread; some change it (a revision), and some of those
-    revisions reach the topic before the rating they revise (the latest revision stands)."""
-    rng = random.Random(f"{SEED}-{ids['thread_id']}")  # the month's other draws stay as they were
-    if rng.random() >= 1 / 3:
-        return
-    first_at = at + timedelta(seconds=rng.randint(60, 2 * 86400))
-    first = CustomerRated(**ids, rating=rng.randint(1, 5), rated_at=first_at)
-    if rng.random() >= 0.25:
-        month.add(first, first_at)
-        return
-    second_at = first_at + timedelta(seconds=rng.randint(60, 86400))
-    second = CustomerRated(**ids, rating=rng.randint(1, 5), rated_at=second_at, revision=2)
-    ordered = [(first, first_at), (second, second_at)]
-    for rated, when in ordered if rng.random() >= 0.3 else reversed(ordered):
-        month.add(rated, when)
-
-
-def _promise(
-    month: Month, ids: dict[str, str], commitment_id: str, maker: Person, at: datetime
-) -> None:
-    rng = month.rng
-    kind = rng.choice(list(CommitmentKind))
-    common: dict[str, Any] = {
-        **ids,
-        "commitment_id": commitment_id,
-        "kind": kind,
-        "text": "We will deliver it by Friday.",
-        "made_by": maker,
-        "source": CommitmentSource(kind="declared"),
-    }
-    moves: list[tuple[CommitmentStatus, bool]] = [(CommitmentStatus.AWAITING_CONFIRMATION, False)]
-    verdict: Verdict | None = None
-    if rng.random() < 0.8:
-        verdict = rng.choice(
-            (Verdict.CONFIRMED, Verdict.CONFIRMED, Verdict.REJECTED, Verdict.COUNTERED)
-        )
-        moves.append((CommitmentStatus(verdict.value), False))
-        if verdict is Verdict.CONFIRMED and rng.random() < 0.3:
-            moves.append((CommitmentStatus.CONFIRMED, True))  # at risk
-        if verdict is Verdict.CONFIRMED and rng.random() < 0.6:
-            moves.append((rng.choice((CommitmentStatus.KEPT, CommitmentStatus.BROKEN)), False))
-        elif verdict is not Verdict.CONFIRMED and rng.random() < 0.4:
-            moves.append((CommitmentStatus.RENEGOTIATED, False))
-    previous: CommitmentStatus | None = None
-    for status, at_risk in moves:
-        at = month.later(at, 1, 86400)
-        if verdict is not None and previous is CommitmentStatus.AWAITING_CONFIRMATION:
-            answer = CommitmentAnswered(
-                **ids,
-                commitment_id=commitment_id,
-                answered_by=rng.choice(PRODUCTION),
-                verdict=verdict,
-            )
-            month.add(answer, at)
-        month.add(
-            CommitmentStatusChanged(
-                **common, status=status, previous_status=previous, at_risk=at_risk, changed_at=at
-            ),
-            at,
-        )
-        previous = status
-
-
-def _escalation(
-    month: Month, ids: dict[str, str], escalation_id: str, customer: Customer, at: datetime
-) -> None:
-    rng = month.rng
-    rule = rng.choice(list(EscalationRule))
-    common: dict[str, Any] = {**ids, "escalation_id": escalation_id, "rule": rule}
-    month.add(
-        EscalationOpened(
-            **common, level=1, manager=MANAGERS[0], customer=customer, reason="r", decide_by=at
-        ),
-        at,
-    )
-    level = 1
-    if rng.random() < 0.35:
-        level = 2
-        at = month.later(at, 600, 86400)
-        month.add(
-            EscalationRaised(**common, level=2, manager=MANAGERS[1], reason="r", decide_by=at), at
-        )
-        if rng.random() < 0.3:
-            at = month.later(at, 600, 86400)
-            month.add(
-                EscalationRaised(
-                    **common, level=2, manager=MANAGERS[1], reason="r", decide_by=at, reminder=1
-                ),
-                at,
-            )
-    decided = None
-    if rng.random() < 0.25:
-        at = month.later(at, 60, 86400)
-        month.add(
-            EscalationDecided(
-                **common, level=level, option=OptionKind.HANDLE_IT, decided_by=MANAGERS[level - 1]
-            ),
-            at,
-        )
-    if rng.random() < 0.7:
-        at = month.later(at, 60, 2 * 86400)
-        decided = rng.choice(
-            (OptionKind.REFUND, OptionKind.PHONE_CALL, OptionKind.RENEGOTIATE, OptionKind.REASSIGN)
-        )
-        refund = (
-            Decimal(f"{rng.randint(20, 900)}.{rng.randint(0, 99):02d}")
-            if decided is OptionKind.REFUND
-            else None
-        )
-        month.add(
-            EscalationDecided(
-                **common,
-                level=level,
-                option=decided,
-                decided_by=MANAGERS[level - 1],
-                refund_amount=refund,
-            ),
-            at,
-        )
-    if rng.random() < 0.6:
-        at = month.later(at, 60, 86400)
-        month.add(EscalationResolved(**common, level=level, resolution=rng.choice(RESOLUTIONS)), at)
-
-
-def _notification(month: Month, ids: dict[str, str], notification_id: str, at: datetime) -> None:
-    rng = month.rng
-    common: dict[str, Any] = {
-        **ids,
-        "notification_id": notification_id,
-        "idempotency_key": notification_id,
-        "source_event_id": notification_id,
-        "template": rng.choice(("acknowledgement", "escalation", "promise-gap")),
-        "recipient_role": Role.CUSTOMER,
-        "recipient": "someone@customer.example",
-        "attempts": 1,
-    }
-    if rng.random() < 0.9:
-        month.add(NotificationSent(**common, email_message_id="<x@y>", subject="s"), at)
-    else:
-        month.add(NotificationFailed(**common, error="refused", permanent=True), at)
 
 
 # ----- what the indices must be, computed here from the records read back ------------------
