@@ -9,11 +9,13 @@ when no more than `connections` emails are left in flight, so no SMTP conversati
 the database between batches.
 
 Each email's outcome is recorded — marked sent, failed or due again, with its event — right
-after the server's answer. Outcomes that arrive together are committed together (one
-transaction, a few statements whatever their number), and a conversation sends its next email
-only once its last outcome is committed. So the only window for a duplicate is the instant
-between one server's "250" and that commit, for the emails in flight at that instant (at most
-`connections`), and a duplicate carries the same Message-ID (the same bytes).
+after the server's answer. Outcomes that arrive together are committed together (one statement
+whatever their number, on a connection the sender keeps), while the conversations go on with
+their next emails: what is bounded is the acceptances not yet recorded. An email's body and
+final dot, which let the server accept it, are sent only once fewer than `connections` accepted
+emails wait for their record. So the only window for a duplicate is the instant between a
+server's "250" and that commit, for at most `connections` emails, and a duplicate carries the
+same Message-ID (the same bytes).
 
 When the database cannot take the record (an outage), the outcome is kept in memory and
 recorded again, with backoff, until it is: this process never claims an email whose outcome it
@@ -29,13 +31,14 @@ import asyncio
 import contextlib
 import time
 from asyncio import FIRST_COMPLETED
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.pool import PoolConnectionProxy
 from keepword_events import NotificationFailed, NotificationSent, Role
 from keepword_platform.company import CompanyConfig
 from keepword_platform.database import Connection
@@ -51,7 +54,7 @@ from .metrics import DIGESTED, DIGESTS, FAILED, QUEUE_AGE, RETRIES, SENT, SMTP_S
 from .privacy import recipient_ref
 from .rendering import render
 from .sendlog import Send
-from .smtp import Delivery, SmtpConnections, SmtpServer
+from .smtp import BeforeAccept, Delivery, SmtpConnections, SmtpServer
 
 # Never an address or a body in a log line: `rcpt` is a reference (see privacy.recipient_ref).
 log = structlog.get_logger(__name__)
@@ -86,7 +89,8 @@ class Sender:
     digest_window: timedelta = timedelta(0)  # 0: escalation emails are never held
     lease: timedelta = timedelta(seconds=60)  # extended while held (see `run`)
     _smtp: SmtpConnections = field(init=False)
-    _parallel: asyncio.Semaphore = field(init=False)
+    _parallel: asyncio.Semaphore = field(init=False)  # SMTP conversations at once
+    _accepting: asyncio.Semaphore = field(init=False)  # acceptances not yet recorded, at most
     _queue_age_at: float = field(init=False, default=float("-inf"))
     _held: set[str] = field(init=False, default_factory=set)  # claimed, outcome not recorded
     _unrecorded: dict[str, _Outcome] = field(init=False, default_factory=dict)
@@ -96,10 +100,14 @@ class Sender:
     )
     _recorder: asyncio.Task[None] | None = field(init=False, default=None)
     _wake: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    # The connection outcomes are recorded on, kept between records (see `_recording`).
+    _conn: tuple[asyncpg.Pool, PoolConnectionProxy] | None = field(init=False, default=None)
+    _conn_lock: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self._smtp = SmtpConnections(self.server, keep=self.connections)
         self._parallel = asyncio.Semaphore(self.connections)
+        self._accepting = asyncio.Semaphore(self.connections)
 
     @property
     def unrecorded(self) -> int:
@@ -127,9 +135,10 @@ class Sender:
                 if not due:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                # Claim again once no more than one email per conversation is left, so that
-                # none waits for the claim (and no lease is taken long before its email goes).
-                while len(sending) > self.connections:
+                # Claim again once no more than one email per conversation is left besides
+                # those whose outcome is being recorded, so that no conversation waits for the
+                # claim (and no lease is taken long before its email goes).
+                while len(sending) > 2 * self.connections:
                     done, sending = await asyncio.wait(sending, return_when=FIRST_COMPLETED)
                     _report_failures(done)
                 done = {task for task in sending if task.done()}
@@ -149,15 +158,19 @@ class Sender:
             await self.close()
 
     async def close(self) -> None:
-        """Close the SMTP connections kept open."""
+        """Close the SMTP connections kept open, and give back the database connection."""
         await self._smtp.close()
+        await self._give_back_connection()
 
     async def send_due(self) -> int:
         """One round: record outcomes still unrecorded, decide on held emails, then claim,
         send and record each email. Returns how many emails were attempted."""
         now = self.clock()
-        due = await self._claim(self.batch_size, now)
-        await asyncio.gather(*(self._send(s, now) for s in due))
+        try:
+            due = await self._claim(self.batch_size, now)
+            await asyncio.gather(*(self._send(s, now) for s in due))
+        finally:
+            await self._give_back_connection()  # kept only while `run` runs
         return len(due)
 
     async def _claim(self, limit: int, now: datetime) -> list[Send]:
@@ -242,14 +255,25 @@ class Sender:
         )
 
     async def _send(self, send: Send, now: datetime) -> None:
-        # The conversation's turn lasts until the outcome is recorded: at most `connections`
-        # emails are ever accepted and not yet recorded.
-        async with self._parallel:
-            delivery = await self._deliver(send, now)
+        # The conversation ends with the server's answer; the place taken among the acceptances
+        # not yet recorded (before the email's bytes went) is kept until the record.
+        taken = False
+
+        async def take_a_place() -> None:
+            nonlocal taken
+            await self._accepting.acquire()
+            taken = True
+
+        try:
+            async with self._parallel:
+                delivery = await self._deliver(send, now, take_a_place)
             if delivery.accepted:
                 crash_point("notifier:after_accept")
             # When the server answered (not when the round began): digests count from it.
             await self._settle(_Outcome(send, delivery, self.clock()))
+        finally:
+            if taken:
+                self._accepting.release()
 
     async def _settle(self, outcome: _Outcome) -> bool:
         """Record `outcome` with whatever outcomes arrive meanwhile (one commit for all), or
@@ -349,7 +373,9 @@ class Sender:
             except Exception as trouble:  # the database is away: the next turn tries again
                 log.warning("leases not extended", error=type(trouble).__name__)
 
-    async def _deliver(self, send: Send, now: datetime) -> Delivery:
+    async def _deliver(
+        self, send: Send, now: datetime, before_accept: BeforeAccept | None = None
+    ) -> Delivery:
         company = self.company().company
         try:
             message = compose(
@@ -365,7 +391,10 @@ class Sender:
         started = time.perf_counter()
         try:
             return await self._smtp.deliver(
-                data, sender=company.support_address, recipient=send.recipient
+                data,
+                sender=company.support_address,
+                recipient=send.recipient,
+                before_accept=before_accept,
             )
         finally:
             SMTP_SECONDS.observe(time.perf_counter() - started)
@@ -386,18 +415,21 @@ class Sender:
                 retries.append((record, outcome.answered_at + retry_delay(record.attempts)))
             else:
                 finished.append(record)
-        async with self.pool().acquire(timeout=10) as conn, conn.transaction():
-            await sendlog.retry_later(conn, retries)
-            done = await sendlog.mark_finished(conn, finished)
-            # Only what this commit records is announced: an earlier try may have committed,
-            # its answer lost.
-            recorded = [record for record in finished if record.key in done]
-            events = [
-                event
-                for record in recorded
-                for event in await self._announce(conn, by_key[record.key], record)
-            ]
-            await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
+        async with self._recording() as conn:
+            if any(outcome.send.template == DIGEST_TEMPLATE for outcome in outcomes):
+                done = await self._record_with_digests(conn, by_key, finished, retries)
+            else:
+                announcements = [
+                    (record.key, outgoing(event, SOURCE))
+                    for record in finished
+                    for event in _announcements(
+                        [by_key[record.key].send], by_key[record.key], record
+                    )
+                ]
+                done = await sendlog.record_outcomes(conn, finished, retries, announcements)
+        # Only what this commit records is announced: an earlier try may have committed, its
+        # answer lost.
+        recorded = [record for record in finished if record.key in done]
         for record, at in retries:
             RETRIES.inc()
             outcome = by_key[record.key]
@@ -421,30 +453,73 @@ class Sender:
                     **_about(outcome),
                 )
 
-    async def _announce(
-        self, conn: Connection, outcome: _Outcome, record: sendlog.Outcome
-    ) -> list[NotificationSent | NotificationFailed]:
-        """The events saying how the email ended: one per email a digest carried (each has its
-        own source event and thread, and all name the digest's Message-ID)."""
-        send, delivery = outcome.send, outcome.delivery
-        announced = (
-            await sendlog.digest_members(conn, record.key)
-            if send.template == DIGEST_TEMPLATE
-            else [send]
+    async def _record_with_digests(
+        self,
+        conn: Connection,
+        by_key: dict[str, _Outcome],
+        finished: list[sendlog.Outcome],
+        retries: list[tuple[sendlog.Outcome, datetime]],
+    ) -> set[str]:
+        """Record outcomes among which are digests' (whose members end as they do, each
+        announced), in one transaction; the keys finished now."""
+        async with conn.transaction():
+            await sendlog.retry_later(conn, retries)
+            done = await sendlog.mark_finished(conn, finished)
+            events = []
+            for record in finished:
+                if record.key in done:
+                    outcome = by_key[record.key]
+                    announced = (
+                        await sendlog.digest_members(conn, record.key)
+                        if outcome.send.template == DIGEST_TEMPLATE
+                        else [outcome.send]
+                    )
+                    events.extend(_announcements(announced, outcome, record))
+            await store.enqueue(conn, SCHEMA, [outgoing(event, SOURCE) for event in events])
+        return done
+
+    @contextlib.asynccontextmanager
+    async def _recording(self) -> AsyncIterator[PoolConnectionProxy]:
+        """The connection to record outcomes on, one record at a time. Kept from one record to
+        the next (no pool round trips, no reset after each); given back when it fails."""
+        async with self._conn_lock:
+            if self._conn is None:
+                pool = self.pool()
+                self._conn = (pool, await pool.acquire(timeout=10))
+            try:
+                yield self._conn[1]
+            except BaseException:
+                await self._give_back_connection(locked=True)
+                raise
+
+    async def _give_back_connection(self, *, locked: bool = False) -> None:
+        async with contextlib.nullcontext() if locked else self._conn_lock:
+            if self._conn is not None:
+                (pool, conn), self._conn = self._conn, None
+                with contextlib.suppress(Exception):
+                    await pool.release(conn, timeout=5)
+
+
+def _announcements(
+    announced: list[Send], outcome: _Outcome, record: sendlog.Outcome
+) -> list[NotificationSent | NotificationFailed]:
+    """The events saying how the email ended: one per email `announced` (a digest announces
+    each email it carried, with its own source event and thread, all naming the digest's
+    Message-ID)."""
+    send, delivery = outcome.send, outcome.delivery
+    return [
+        NotificationSent(
+            **_facts(s, record.attempts), email_message_id=send.message_id, subject=send.subject
         )
-        return [
-            NotificationSent(
-                **_facts(s, record.attempts), email_message_id=send.message_id, subject=send.subject
-            )
-            if delivery.accepted
-            else NotificationFailed(
-                **_facts(s, record.attempts),
-                error=record.error or "refused",
-                smtp_code=delivery.code,
-                permanent=delivery.permanent,
-            )
-            for s in announced
-        ]
+        if delivery.accepted
+        else NotificationFailed(
+            **_facts(s, record.attempts),
+            error=record.error or "refused",
+            smtp_code=delivery.code,
+            permanent=delivery.permanent,
+        )
+        for s in announced
+    ]
 
 
 def _report_failures(tasks: set[asyncio.Task[None]]) -> None:

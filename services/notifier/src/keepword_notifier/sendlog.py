@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from keepword_platform.database import Connection
+from keepword_platform.messaging import store
+from keepword_platform.messaging.records import Outgoing, headers_to_json
 
 # Digests' send-log keys start with it (see digest.digest_ids).
 DIGEST_KEY_PREFIX = "digest:"
+_SCHEMA = "notifier"  # its outbox is the service's
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +231,65 @@ async def mark_finished(conn: Connection, outcomes: Sequence[Outcome]) -> set[st
     done = {row["idempotency_key"] for row in rows}
     await _settle_members(conn, [key for key in done if key.startswith(DIGEST_KEY_PREFIX)])
     return done
+
+
+async def record_outcomes(
+    conn: Connection,
+    finished: Sequence[Outcome],
+    retries: Sequence[tuple[Outcome, datetime]],
+    announcements: Sequence[tuple[str, Outgoing]],
+) -> set[str]:
+    """`mark_finished` and `retry_later` for emails that are no digests, with the outbox rows
+    announcing the finished ones (each paired with its email's key) — all in one statement,
+    which wakes the outbox relay too: outside a transaction, one round trip and one commit.
+    Returns the keys finished now (as `mark_finished`); only their announcements are added."""
+    outcomes = [(o, None) for o in finished] + list(retries)
+    if any(o.key.startswith(DIGEST_KEY_PREFIX) for o, _ in outcomes):
+        raise ValueError("a digest's outcome settles its members too: see mark_finished")
+    if not outcomes:
+        return set()
+    rows = await conn.fetch(
+        """WITH done AS (
+               UPDATE notifier.sends AS s
+                  SET status = CASE WHEN o.retry_at IS NOT NULL THEN s.status
+                                    WHEN o.error IS NULL THEN 'sent' ELSE 'failed' END,
+                      attempts = o.attempts,
+                      finished_at = CASE WHEN o.retry_at IS NULL THEN o.at ELSE s.finished_at END,
+                      last_error = CASE WHEN o.retry_at IS NULL THEN o.error
+                                        ELSE coalesce(o.error, 'deferred') END,
+                      next_attempt_at = coalesce(o.retry_at, s.next_attempt_at),
+                      leased_until = NULL
+                 FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::text[],
+                             $5::timestamptz[]) AS o(key, attempts, at, error, retry_at)
+                WHERE s.idempotency_key = o.key AND s.status = 'pending'
+            RETURNING s.idempotency_key AS key, o.retry_at IS NULL AS finished),
+           announced AS (
+               INSERT INTO notifier.outbox (event_id, topic, key, value, headers)
+               SELECT a.event_id, a.topic, a.key, a.value, a.headers::jsonb
+                 FROM unnest($6::text[], $7::text[], $8::text[], $9::bytea[], $10::bytea[],
+                             $11::text[]) WITH ORDINALITY
+                      AS a(send_key, event_id, topic, key, value, headers, n)
+                WHERE a.send_key IN (SELECT key FROM done WHERE finished)
+                ORDER BY a.n
+            RETURNING 1)
+           SELECT key, finished,
+                  CASE WHEN EXISTS (SELECT FROM announced)
+                       THEN pg_notify($12, '')::text END AS woken
+             FROM done""",
+        [o.key for o, _ in outcomes],
+        [o.attempts for o, _ in outcomes],
+        [o.at for o, _ in outcomes],
+        [o.error if at is None else o.error or "deferred" for o, at in outcomes],
+        [at for _, at in outcomes],
+        [key for key, _ in announcements],
+        [a.event_id for _, a in announcements],
+        [a.record.topic for _, a in announcements],
+        [a.record.key for _, a in announcements],
+        [a.record.value for _, a in announcements],
+        [headers_to_json(a.record.headers) for _, a in announcements],
+        store.notify_channel(_SCHEMA),
+    )
+    return {row["key"] for row in rows if row["finished"]}
 
 
 async def _settle_members(conn: Connection, digest_keys: list[str]) -> None:
