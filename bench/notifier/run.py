@@ -10,7 +10,8 @@ bench`). Nothing shared is touched: the notifier works in a database of its own
 `make up` notifier would share the work).
 
 1. The SMTP server: aiosmtpd in a process of its own (bench/notifier/sink.py), accepting every
-   email and counting Message-IDs, so duplicates and losses show.
+   email and counting Message-IDs, so duplicates and losses show. It offers PIPELINING, as
+   production servers do; the notifier uses it, aiosmtplib (the raw loops) never does.
 2. Baseline, raw aiosmtplib: the same email (an escalation rendered by the notifier's
    templates, as bytes) sent `--emails` times, (a) over one connection, one after the other,
    and (b) a connection per email, `--concurrency` at a time (the notifier's way).
