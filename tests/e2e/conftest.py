@@ -72,9 +72,15 @@ def _fresh_database(server_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def system(
-    fresh_kafka: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    fresh_kafka: str,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[RunningSystem]:
-    """Start the catcher and the five services; stop them after the module's tests."""
+    """Start the catcher and the five services; stop them after the module's tests.
+
+    A module sets `NOTIFIER_DIGEST_SECONDS` to change the digest window (10 s unless set).
+    """
     database_url = _fresh_database(database_url)
     base = tmp_path_factory.mktemp("e2e")
     maildir = base / "mail"
@@ -93,7 +99,9 @@ def system(
         "KEEPWORD_INTAKE_SMTP_PORT": str(intake_smtp_port),
         # Escalation emails to one manager within this window come as one digest: seconds,
         # like the SLAs (the stories find their part of a digest).
-        "KEEPWORD_NOTIFIER_DIGEST_SECONDS": "10",
+        "KEEPWORD_NOTIFIER_DIGEST_SECONDS": str(
+            getattr(request.module, "NOTIFIER_DIGEST_SECONDS", 10)
+        ),
         **smtp_login_env(DEMO_CONFIG),  # staff replies by email log in: proven, not believed
     }
     services: dict[str, ServiceProcess] = {}

@@ -39,6 +39,8 @@ MAX_BODY = 200_000  # characters: the contract's limit for a message body
 # Long enough for the escalation (opened at once) and the acknowledgement (after 5 s in the demo
 # configuration) on a loaded two-core machine; a stopped service never gets there.
 FLOW_SECONDS = 60.0
+# No digest window: each module test's normal thread has its email at once, not up to 10 s on.
+NOTIFIER_DIGEST_SECONDS = 0
 
 # The services' consumer groups (the broker is shared with other tests' groups).
 SERVICE_GROUPS = [
