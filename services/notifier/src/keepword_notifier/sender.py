@@ -5,8 +5,8 @@ NotificationFailed) through the outbox.
 An email is claimed with a lease (`leased_until`) committed before it is sent: other senders
 (other processes against the same database) skip it, and if this one dies, its leased emails are
 taken up again once the lease has run out. Claims overlap the sending: a new batch is claimed
-when no more than `connections` emails are left in flight, so no SMTP conversation waits for
-the database between batches.
+when no more than one email per conversation is left besides those whose outcome is being
+recorded, so no SMTP conversation waits for the database between batches.
 
 Each email's outcome is recorded — marked sent, failed or due again, with its event — right
 after the server's answer. Outcomes that arrive together are committed together (one statement
