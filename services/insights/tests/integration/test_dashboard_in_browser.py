@@ -11,11 +11,10 @@ number leads to the threads behind it.
 from __future__ import annotations
 
 import asyncio
-import random
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,10 @@ from keepword_insights.settings import InsightsSettings
 from keepword_platform.dashboard_links import dashboard_link, sign_dashboard
 from keepword_testkit.api_keys import bearer, new_key
 from keepword_testkit.processes import free_port
+from keepword_testkit.seeded_threads import SeededThreads
 from playwright.async_api import Page, async_playwright
 
-from .test_seeded_month import COMPANY, END, SEED, START, ZONE, Month, _thread, drop_facts
+from .test_seeded_month import COMPANY, DESK, END, SEED, START, ZONE, drop_facts
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -82,11 +82,10 @@ class Served:
 
 async def _seed(app: Any) -> int:
     """A few hundred threads of the seeded month, each event through the service's handler."""
-    month = Month(random.Random(SEED))
+    month = SeededThreads(SEED, DESK, source="/test/month")
     span = int((END - START).total_seconds()) - 5 * 86400
     for n in range(THREADS):
-        at = START + timedelta(seconds=month.rng.randint(0, span))
-        _thread(month, f"month-{n:05d}", at.astimezone(UTC))
+        month.thread(f"month-{n:05d}", START, span)
     recorder = Recorder()
     async with app.state.runtime.db.acquire() as conn, conn.transaction():
         for envelope in month.envelopes:
