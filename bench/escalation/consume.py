@@ -19,7 +19,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -44,6 +43,7 @@ from keepword_platform.company import load_company_config
 from keepword_platform.database import open_pool
 from keepword_platform.messaging.consumer import EventConsumer
 from keepword_platform.migrations import apply_migrations
+from keepword_testkit.batch_harness import FakeRecord
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.measuring import progress
 
@@ -67,18 +67,6 @@ role = "management"
 level = 1
 """
 CASEY = Person(email="casey.service@bench.example", name="Casey Brooks", role=Role.SERVICE)
-
-
-@dataclass
-class Record:
-    """What the consumer reads of a Kafka record."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
 
 
 def inputs(threads: int, events: int) -> list[Envelope[Event]]:
@@ -120,11 +108,11 @@ def inputs(threads: int, events: int) -> list[Envelope[Event]]:
     return made[:events]
 
 
-def records(envelopes: Sequence[Envelope[Event]]) -> list[Record]:
+def records(envelopes: Sequence[Envelope[Event]]) -> list[FakeRecord]:
     out = []
     for offset, envelope in enumerate(envelopes):
         r = encode(envelope)
-        out.append(Record(r.topic, 0, offset, r.key, r.value, r.headers))
+        out.append(FakeRecord(r.topic, 0, offset, r.key, r.value, r.headers))
     return out
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 
 import asyncpg
 import pytest
@@ -32,20 +31,11 @@ from keepword_platform.messaging.records import (
 from keepword_platform.messaging.relay import OutboxRelay
 from keepword_platform.migrations import apply_migrations
 from keepword_platform.producer import FailFastProducer
+from keepword_testkit.batch_harness import FakeRecord
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.toy_consumer import until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
-
-
-@dataclass
-class FakeRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]]
 
 
 def consumed(envelope: Envelope[Event], offset: int) -> FakeRecord:
