@@ -63,19 +63,14 @@ def line_text(text: str) -> str:
 
 
 def in_business_time(moment: datetime) -> datetime:
-    """`moment` in UTC, if it is written with a date in [EARLIEST, LATEST) in its own offset;
-    raises ValueError otherwise.
-
-    Read as written, as the contract's pattern (a year 20xx) reads it: checked in UTC, a time
-    written 2000-01-01T00:00+02:00 would match the published schema and still be refused.
-    """
-    written = moment.replace(tzinfo=None)
-    if not EARLIEST.replace(tzinfo=None) <= written < LATEST.replace(tzinfo=None):
+    """`moment` in UTC, if it lies in [EARLIEST, LATEST); raises ValueError otherwise."""
+    utc = moment.astimezone(UTC)
+    if not EARLIEST <= utc < LATEST:
         raise ValueError(
-            f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (as written), "
+            f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC), "
             f"not {moment.isoformat()}"
         )
-    return moment.astimezone(UTC)
+    return utc
 
 
 def sendable_address(address: str) -> str:
@@ -121,8 +116,8 @@ BodyText = Annotated[
     str, AfterValidator(body_text), Field(json_schema_extra={"pattern": _BODY_PATTERN})
 ]
 
-# Every time in the contract: aware (a naive time is refused, not guessed), written with a date
-# within [EARLIEST, LATEST), normalised to UTC.
+# Every time in the contract: aware (a naive time is refused, not guessed), normalised to UTC,
+# within [EARLIEST, LATEST).
 UtcTime = Annotated[
     AwareDatetime,
     AfterValidator(in_business_time),
@@ -130,8 +125,7 @@ UtcTime = Annotated[
         json_schema_extra={
             "formatMinimum": "2000-01-01T00:00:00Z",
             "formatExclusiveMaximum": "2100-01-01T00:00:00Z",
-            # The bounds exactly, as the validator reads them: a year 20xx as written (the
-            # format bounds above are exact for times written in UTC).
+            # The same bounds, roughly, for tools that know no format bounds: a year 20xx.
             "pattern": r"^20[0-9]{2}-",
         }
     ),
