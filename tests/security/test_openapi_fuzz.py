@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase
+from hypothesis import strategies as st
 from keepword_commitments.app import create_app as commitments_app
 from keepword_commitments.settings import CommitmentsSettings
 from keepword_escalation.app import create_app as escalation_app
 from keepword_escalation.settings import EscalationSettings
+from keepword_events.checks import EARLIEST, LATEST
 from keepword_intake.app import create_app as intake_app
 from keepword_intake.settings import IntakeSettings
 from keepword_platform.auth.grants import Scope
@@ -49,6 +52,30 @@ pytestmark = [
 ]
 
 EXAMPLES_PER_MODE = 15  # per operation, once with valid and once with invalid requests
+
+
+def _times_in_bounds() -> st.SearchStrategy[str]:
+    """RFC 3339 times within the contract's documented bounds (`formatMinimum`,
+    `formatExclusiveMaximum`, in UTC), written in any offset.
+
+    Schemathesis reads neither bound, only the rough pattern beside them (a year 20xx as
+    written), so by itself it sent 2000-01-01T00:00:00+02:02: 1999 in UTC, below the documented
+    minimum, and rightly refused.
+    """
+    utc = st.datetimes(
+        min_value=EARLIEST.replace(tzinfo=None), max_value=LATEST.replace(tzinfo=None)
+    ).filter(lambda t: t < LATEST.replace(tzinfo=None))
+    offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+        lambda minutes: timezone(timedelta(minutes=minutes))
+    )
+    return (
+        st.tuples(utc, offsets)
+        .map(lambda pair: pair[0].replace(tzinfo=UTC).astimezone(pair[1]).isoformat())
+        .filter(lambda written: written.startswith("20"))
+    )
+
+
+schemathesis.openapi.format("date-time", _times_in_bounds())
 
 MANAGER = "morgan.lead@brightline.example"
 COMPANY = f"""
