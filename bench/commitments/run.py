@@ -64,6 +64,7 @@ from keepword_events import (
 from keepword_events.thread_refs import new_thread_id
 from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
 from keepword_platform.messaging import store
+from keepword_platform.settings import ServiceSettings
 from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
@@ -86,6 +87,7 @@ GROUP = "keepword-commitments"
 SERVICE_INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
 BASELINE_TOPIC = "bench.commitments-baseline.v1"
 BASELINE_PARTITIONS = 6
+MEMBERS = ServiceSettings.model_fields["consumers_per_process"].default  # one process's
 BATCH = 500  # the baseline's getmany size, the same as the service's subscriber
 PROMISES_PER_THREAD = 10
 TRICKLE_RATE = 50.0  # declarations/s of the light-load phase: the service keeps up easily
@@ -206,9 +208,9 @@ class GroupState:
 
     @property
     def settled(self) -> bool:
-        # One member: a second instance (another engineer's test) would take half the
+        # One process's members: a second instance (another engineer's test) would take some
         # partitions, and its relay might be the one publishing our outbox rows.
-        return self.lag == 0 and self.unpublished == 0 and self.members == 1
+        return self.lag == 0 and self.unpublished == 0 and self.members == MEMBERS
 
 
 async def group_state(

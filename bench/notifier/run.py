@@ -67,7 +67,7 @@ from keepword_notifier.sendlog import Send
 from keepword_notifier.settings import NotifierSettings
 from keepword_platform.company import CompanyConfig, load_company_config
 from keepword_platform.kafka import make_broker, publish
-from keepword_platform.settings import KeepwordSettings
+from keepword_platform.settings import KeepwordSettings, ServiceSettings
 from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
@@ -80,6 +80,7 @@ RESULTS = HERE.parent / "results"
 LOGS = RESULTS / "logs"
 DATABASE = "keepword_bench_notifier"
 GROUP = "keepword-notifier"  # the notifiers' consumer group
+MEMBERS = ServiceSettings.model_fields["consumers_per_process"].default  # of the group, a process's
 # Both loops name themselves once, as the notifier does (aiosmtplib would look it up for every
 # connection otherwise).
 LOCAL_HOSTNAME = socket.getfqdn()
@@ -261,7 +262,7 @@ def notifiers(
             stack.enter_context(running_service("notifier", log_dir=LOGS, env=env))
             for _ in range(count)
         ]
-        asyncio.run(group_formed(bootstrap, count))
+        asyncio.run(group_formed(bootstrap, count * MEMBERS))
         yield services
 
 

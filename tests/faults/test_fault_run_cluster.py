@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from keepword_events import topics
+from keepword_platform.settings import ServiceSettings
 from keepword_testkit.fault_run.expected import (
     Run,
     expected_emails,
@@ -56,6 +57,7 @@ ACKNOWLEDGE_AFTER_S = 60
 SMTP_IN_FLIGHT = 10  # one notifier instance is killed: at most its conversations are resent
 SETTLE_S = 8.0  # after the last expected email, keep listening this long for duplicates
 INSTANCES = 2
+MEMBERS_PER_PROCESS = ServiceSettings.model_fields["consumers_per_process"].default
 PARTITIONS = 6  # three per instance
 KILLED_BROKER = 1  # in every bootstrap list (clients try its servers in random order)
 DOWN_S = 10.0  # a killed instance stays down this long: its partitions move to the survivor
@@ -293,7 +295,8 @@ def test_a_cluster_losing_a_broker_and_an_instance_of_each_service_ends_as_the_c
     assert faulty.outcome.altered_copies == []
     assert faulty.outcome.copies() <= SMTP_IN_FLIGHT, faulty.outcome.duplicate_message_ids()
     assert replica_counts == {3}
-    # Both instances of every consuming service were back in their group at the end.
+    # Both instances of every consuming service were back in their group at the end, with
+    # every member of each.
     assert members
-    assert set(members.values()) == {INSTANCES}, members
+    assert set(members.values()) == {INSTANCES * MEMBERS_PER_PROCESS}, members
     assert len(faulty.recovery) == len(SERVICES) + 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from fastapi import APIRouter
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 from keepword_events import CommitmentCancelled, Envelope, EscalationOpened, Event, topics
@@ -13,7 +15,7 @@ from keepword_platform.database import Connection
 from keepword_platform.messaging.consumer import Caused
 from keepword_platform.messaging.inputs import Inputs, on
 from keepword_platform.messaging.timers import Timer
-from keepword_platform.service import Runtime
+from keepword_platform.service import Runtime, check_names
 from keepword_platform.settings import ServiceSettings
 from pydantic import Field
 
@@ -66,12 +68,34 @@ SPEC = ConsumingService(
 
 
 def test_the_subscription_reads_the_topics_of_the_inputs_in_one_consumer_group() -> None:
-    _app, broker = SPEC.wire(DeskSettings())
+    _app, broker = SPEC.wire(DeskSettings(consumers_per_process=1))
     [subscriber] = broker.subscribers
     assert isinstance(subscriber, LogicSubscriber)
     assert subscriber.topic_names == [topics.ESCALATIONS, topics.COMMITMENT_REQUESTS]
     assert getattr(subscriber, "group_id", None) == "keepword-desk"
     assert SPEC.topics == (topics.ESCALATIONS, topics.COMMITMENT_REQUESTS)
+
+
+def test_a_process_runs_several_members_of_the_group_and_documents_one() -> None:
+    assert DeskSettings().consumers_per_process == 2
+    _app, broker = SPEC.wire(DeskSettings(consumers_per_process=3))
+    members = list(broker.subscribers)
+    assert len(members) == 3
+    assert {getattr(member, "group_id", None) for member in members} == {"keepword-desk"}
+    assert sorted(m.specification.include_in_schema for m in members) == [False, False, True]
+    # Each member is fed by its own EventConsumer: its own record of the input in hand.
+    for member in members:
+        assert isinstance(member, LogicSubscriber)
+        assert member.topic_names == [topics.ESCALATIONS, topics.COMMITMENT_REQUESTS]
+        # Range first: a member holds the same partition numbers of every topic it reads.
+        strategy = member._connection_args["partition_assignment_strategy"]
+        assert strategy == (RangePartitionAssignor, RoundRobinPartitionAssignor)
+
+
+def test_the_health_checks_name_each_member() -> None:
+    assert check_names(0) == []  # intake consumes nothing
+    assert check_names(1) == ["consumer"]
+    assert check_names(3) == ["consumer", "consumer 2", "consumer 3"]
 
 
 def test_the_handler_is_built_once_with_the_runtime_the_app_fills_in() -> None:

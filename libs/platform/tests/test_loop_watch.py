@@ -9,7 +9,7 @@ from types import FrameType
 
 from keepword_platform.health import block_hook
 from keepword_platform.health.loop_watch import Block, Input, liveness, reason, step
-from keepword_platform.health.watchdog import InHand, running_input
+from keepword_platform.health.watchdog import Handling, InHand, running_input
 from keepword_platform.messaging.consumer import suspect_of
 from keepword_platform.messaging.store import LoopSuspect
 
@@ -77,23 +77,36 @@ def test_dead_letter_reason_says_how_long_it_blocked() -> None:
     assert reason(61.4) == "blocked the event loop for 61 s"
 
 
-def _handling(in_hand: InHand) -> FrameType:
-    return sys._getframe()  # this function's frame stands for the consumer's handling code
+def _frame() -> FrameType:
+    return sys._getframe()  # this function's frame stands for a consumer's handling frame
 
 
-def test_the_input_is_blamed_only_when_its_handling_code_is_on_the_stack() -> None:
-    in_hand = InHand()
-    in_hand.handled_in(_handling.__code__)
+def test_the_input_is_blamed_only_when_its_handling_frame_is_on_the_stack() -> None:
+    handling, in_hand = Handling(), InHand()
+    frame = _frame()
+    handling.enter(frame, in_hand)
     in_hand.take(INPUT)
     in_hand.identify("evt-9")
-    frame = _handling(in_hand)
-    assert running_input(frame, in_hand) == Input(
+    assert running_input(frame, handling) == Input(
         "escalation", "escalation", "keepword.replies", 3, 1207, event_id="evt-9"
     )
     # Something else runs on the loop (the handler is suspended, awaiting): nobody is blamed.
-    assert running_input(sys._getframe(), in_hand) is None
+    assert running_input(sys._getframe(), handling) is None
     in_hand.clear()
-    assert running_input(frame, in_hand) is None
+    assert running_input(frame, handling) is None
+    in_hand.take(INPUT)
+    handling.leave(frame)
+    assert running_input(frame, handling) is None
+
+
+def test_with_two_consumers_the_one_whose_frame_runs_is_blamed_not_the_last_to_take() -> None:
+    handling, first, second = Handling(), InHand(), InHand()
+    first_frame, second_frame = _frame(), _frame()
+    handling.enter(first_frame, first)
+    handling.enter(second_frame, second)
+    first.take(INPUT)
+    second.take(Input("escalation", "escalation", "keepword.replies", 4, 9))  # took it later
+    assert running_input(first_frame, handling) == INPUT
 
 
 def test_the_block_hook_reads_a_positive_number_of_seconds_and_nothing_else() -> None:

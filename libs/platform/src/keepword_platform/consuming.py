@@ -98,20 +98,25 @@ class ConsumingService(Generic[S, T]):
             description=self.description,
         )
         app = create_service_app(spec, settings, broker, runtime)
-        subscribe(
-            broker,
-            EventConsumer(
-                self.name,
-                self.schema,
-                lambda: runtime.db,
-                self.inputs.handler(target),
-                wants=self.inputs.wants,
-                batch_handler=self._batch_step(target),
-            ),
-            self.topics,
-            max_records=settings.consumer_batch_records,
-            description=self.consumes,
-        )
+        # Several members of the group in one process: while one waits on the database, another
+        # decodes and folds its batch (one member alone left the core and the database taking
+        # turns). Each has its own EventConsumer, so its own record of the input in hand.
+        for member in range(settings.consumers_per_process):
+            subscribe(
+                broker,
+                EventConsumer(
+                    self.name,
+                    self.schema,
+                    lambda: runtime.db,
+                    self.inputs.handler(target),
+                    wants=self.inputs.wants,
+                    batch_handler=self._batch_step(target),
+                ),
+                self.topics,
+                max_records=settings.consumer_batch_records,
+                description=self.consumes,
+                documented=member == 0,
+            )
         if self.routers:  # problem+json answers for the service's own API
             install_problem_handlers(app)
         return app, broker

@@ -133,18 +133,18 @@ def create_service_app(
             await stack.enter_async_context(watchdog.running())
             runtime.liveness["event loop"] = watchdog.liveness
             runtime.pool = await open_pool(settings.database_url)
-            stack.push_async_callback(runtime.pool.close)
+            stack.push_async_callback(close_pool, runtime.pool)
             async with runtime.pool.acquire() as conn:
                 for schema, packages in spec.shared_schemas:
                     await apply_migrations(conn, schema, packages)
                 if spec.migrations_packages:
                     await apply_migrations(conn, spec.schema, spec.migrations_packages)
             await broker.start()
-            stack.push_async_callback(broker.stop)
+            stack.push_async_callback(stop_broker, broker)
             monitors = consumer_monitors(broker, settings)
-            for monitor in monitors:
+            names = check_names(len(monitors))
+            for monitor, name in zip(monitors, names, strict=True):
                 await stack.enter_async_context(monitoring(monitor))
-                name = "consumer" if len(monitors) == 1 else f"consumer {monitor.group}"
                 runtime.readiness[name] = monitor.readiness
                 runtime.liveness[name] = monitor.liveness
             for extension in spec.extensions:
@@ -248,6 +248,38 @@ def consumer_monitors(broker: KafkaBroker, settings: KeepwordSettings) -> list[C
         )
         for subscriber in grouped
     ]
+
+
+STOP_SECONDS = 15.0
+"""How long a stopping service waits for its consumers to stop, then for its database
+connections to be given back, before it goes on without them: a process asked to stop stops."""
+
+
+async def stop_broker(broker: KafkaBroker) -> None:
+    """Stop the broker's consumers and producers; give up (logged) after `STOP_SECONDS`."""
+    try:
+        async with asyncio.timeout(STOP_SECONDS):
+            await broker.stop()
+    except TimeoutError:
+        log.error("the broker did not stop in time; going on", seconds=STOP_SECONDS)
+
+
+async def close_pool(pool: asyncpg.Pool) -> None:
+    """Close the pool once its connections are given back; after `STOP_SECONDS`, close them
+    anyway (a transaction still open is rolled back by the server: nothing half-done stays)."""
+    try:
+        async with asyncio.timeout(STOP_SECONDS):
+            await pool.close()
+    except TimeoutError:
+        log.error(
+            "database connections still in use at shutdown; closing them", seconds=STOP_SECONDS
+        )
+        pool.terminate()
+
+
+def check_names(count: int) -> list[str]:
+    """The health checks' names of a process's `count` consumers: "consumer", "consumer 2", …"""
+    return [f"consumer {n}" if n > 1 else "consumer" for n in range(1, count + 1)]
 
 
 def _end_this_process() -> None:

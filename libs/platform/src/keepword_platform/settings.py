@@ -182,3 +182,10 @@ class ServiceSettings(KeepwordSettings):
         description="Events handled at most per consumer batch (one transaction); a service may "
         "name its own variable and default.",
     )
+    consumers_per_process: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Members of the service's consumer group in each process, each holding a "
+        "share of the partitions: one handles its batch while another waits on the database.",
+    )

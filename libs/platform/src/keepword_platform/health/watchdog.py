@@ -5,8 +5,8 @@ run, a graceful SIGTERM cannot be handled. So the loop only beats (a task stamps
 fraction of a second) and a daemon thread judges the beats (`loop_watch.step`). When the loop
 has been silent for the stall window the thread:
 
-- looks at the loop thread's stack: if the consumer's batch handling is what runs, the input it
-  is handling now (`InHand`, kept by the consumer) is the suspect — else nobody is blamed;
+- looks at the loop thread's stack: if a consumer's batch handling is what runs, the input that
+  consumer is handling now (its `InHand`) is the suspect — else nobody is blamed;
 - logs the block with the suspect's position and the code location (never a payload);
 - records the suspect in the service's schema over a short-lived connection of its own (the
   loop's pool cannot be used), so the input is dead-lettered when read again after a restart;
@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from types import CodeType, FrameType
+from types import FrameType
 
 import asyncpg
 import structlog
@@ -51,20 +51,13 @@ Clock = Callable[[], float]
 
 
 class InHand:
-    """The input the consumer is handling now; written on the loop, read by the watchdog thread.
+    """The input one consumer is handling now; written on the loop, read by the watchdog thread.
 
     Plain attribute assignment of an immutable value: the reader sees the old or the new one.
-    `handled_in` names the code that handles inputs, so the watchdog can tell whether it is
-    that code (and not something else on the loop) that runs while the loop is blocked.
     """
 
     def __init__(self) -> None:
         self.current: Input | None = None
-        self.codes: frozenset[CodeType] = frozenset()
-
-    def handled_in(self, code: CodeType) -> None:
-        """Inputs are handled inside `code` (a function's `__code__`)."""
-        self.codes = self.codes | {code}
 
     def take(self, item: Input) -> None:
         """`item` is being handled from now on."""
@@ -80,16 +73,42 @@ class InHand:
         self.current = None
 
 
-# One event loop per process, so one record of what its consumers handle.
-IN_HAND = InHand()
+class Handling:
+    """Which consumer handles inputs in which frame of the loop thread.
+
+    A process may run several consumers, each awaiting the database in turn, so "the input in
+    hand" is that of the consumer whose handling frame is on the stack when the loop blocks,
+    not that of the consumer that took an input last. A consumer enters its handling frame
+    (a coroutine's frame is the same object across its awaits) and leaves it when done; the
+    watchdog thread only looks frames up (a dict lookup, atomic under the GIL).
+    """
+
+    def __init__(self) -> None:
+        self._frames: dict[FrameType, InHand] = {}
+
+    def enter(self, frame: FrameType, in_hand: InHand) -> None:
+        """Inputs of `in_hand`'s consumer are handled in `frame` until `leave`."""
+        self._frames[frame] = in_hand
+
+    def leave(self, frame: FrameType) -> None:
+        self._frames.pop(frame, None)
+
+    def at(self, frame: FrameType) -> InHand | None:
+        """The consumer's record of what it handles, if inputs are handled in `frame`."""
+        return self._frames.get(frame)
 
 
-def running_input(frame: FrameType | None, in_hand: InHand) -> Input | None:
-    """The input in hand if its handling code is on the loop thread's stack (so it runs now)."""
-    current = in_hand.current
-    while frame is not None and current is not None:
-        if frame.f_code in in_hand.codes:
-            return current
+# One event loop per process, so one record of where its consumers handle inputs.
+HANDLING = Handling()
+
+
+def running_input(frame: FrameType | None, handling: Handling) -> Input | None:
+    """The input in hand of the consumer whose handling frame is on the loop thread's stack
+    (so it runs now); None when no handling code runs."""
+    while frame is not None:
+        in_hand = handling.at(frame)
+        if in_hand is not None:
+            return in_hand.current
         frame = frame.f_back
     return None
 
@@ -113,7 +132,7 @@ class LoopWatchdog:
         stall_after: float,
         database_url: str,
         exit_when_blocked: bool = False,
-        in_hand: InHand = IN_HAND,
+        handling: Handling = HANDLING,
         clock: Clock = time.monotonic,
     ) -> None:
         self.stall_after = stall_after
@@ -121,7 +140,7 @@ class LoopWatchdog:
         self.look_interval = min(0.5, stall_after / 10)
         self._database_url = database_url
         self._exit = exit_when_blocked
-        self._in_hand = in_hand
+        self._handling = handling
         self._clock = clock
         self.last_beat = clock()
         self.block: Block | None = None
@@ -161,7 +180,7 @@ class LoopWatchdog:
             last_beat=last_beat,
             now=now,
             stall_after=self.stall_after,
-            suspect=running_input(frame, self._in_hand),
+            suspect=running_input(frame, self._handling),
         )
         block = self.block
         if block is None:

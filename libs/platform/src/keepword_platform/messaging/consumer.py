@@ -26,7 +26,8 @@ An event once handled is never handled again, and Kafka redelivering a record ch
 A record whose handling blocked the event loop (the watchdog recorded it as a suspect, see
 `health.watchdog`) is dead-lettered when it comes again, wherever it is in its batch, without
 being decoded or handled: handling it again would block the service again, forever. The
-consumer tells the watchdog which record it is handling (`in_hand`) for that purpose.
+consumer tells the watchdog which record it is handling (`in_hand`) for that purpose, and in
+which frame it handles them (`handling`): a process may run several consumers at once.
 
 A service whose step is cheaper per batch than per event (a read model: load what the batch
 touches, fold the events in memory, write it back in a few statements) gives a `batch_handler`
@@ -39,6 +40,7 @@ runs the watchdog is told of no record in hand: a batch step must not block the 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -59,7 +61,7 @@ from prometheus_client import Counter
 from keepword_platform.database import Connection
 from keepword_platform.health import block_hook
 from keepword_platform.health.loop_watch import Input, reason
-from keepword_platform.health.watchdog import IN_HAND, InHand
+from keepword_platform.health.watchdog import HANDLING, Handling, InHand
 
 from . import store
 from .records import ConsumedRecord, Outgoing, dead_letter, is_replay
@@ -131,15 +133,13 @@ class EventConsumer:
     wants: Callable[[Envelope[Event]], bool] = lambda _envelope: True
     max_attempts: int = 3
     retry_pause_seconds: float = 2.0
-    in_hand: InHand = field(default_factory=lambda: IN_HAND)
+    in_hand: InHand = field(default_factory=InHand)
+    handling: Handling = field(default_factory=lambda: HANDLING)
     batch_handler: BatchHandler | None = None
     # Positions of records that blocked the loop, and for how long: loaded with the first batch.
     _suspects: dict[store.Position, store.LoopSuspect] | None = field(
         default=None, init=False, repr=False
     )
-
-    def __post_init__(self) -> None:
-        self.in_hand.handled_in(EventConsumer._in_one_transaction.__code__)
 
     @property
     def source(self) -> str:
@@ -181,12 +181,15 @@ class EventConsumer:
         """
         async with self.pool().acquire() as conn, conn.transaction():
             suspects = await self._known_suspects(conn)
+            frame = sys._getframe()  # this coroutine's: the watchdog finds it on the stack
+            self.handling.enter(frame, self.in_hand)
             try:
                 if not isolated and self.batch_handler is not None:
                     outcomes = await self._handle_all(conn, records, suspects, self.batch_handler)
                 else:
                     outcomes = await self._handle_each(conn, records, suspects, isolated=isolated)
             finally:
+                self.handling.leave(frame)
                 self.in_hand.clear()
             if "handled" in outcomes or "dead_lettered" in outcomes:
                 await store.notify_relay(conn, self.schema)  # delivered on commit

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Union
 
 import structlog
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -44,12 +46,17 @@ def subscribe(
     *,
     max_records: int = 500,
     description: str = "",
+    documented: bool = True,
 ) -> Any:
     """Feed batches of `topics` to `consumer`, acknowledging each batch once it is committed.
 
     NACK_ON_ERROR: when `handle_batch` raises (database unavailable), FastStream seeks back and
     the batch comes again; nothing is acknowledged that was not committed. `earliest`: a new
     consumer group starts from the beginning of the topics rather than skipping what is there.
+    The range assignor gives each member the same partition numbers of every topic, so the
+    events of one thread (co-partitioned by key) reach one member whatever the topic; round
+    robin stays on offer so that a group can move to it from an older member that has only
+    that. `documented`: whether AsyncAPI shows it (one of a process's several members is).
     Returns the FastStream subscriber; the service's progress monitor watches it (and learns from
     the subscription when records reach the handler).
     """
@@ -60,7 +67,12 @@ def subscribe(
         max_records=max_records,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        partition_assignment_strategy=(RangePartitionAssignor, RoundRobinPartitionAssignor),
+        # A member joining (a process starts its members one after another) waits for the
+        # others to rejoin, which they learn from a heartbeat: 3 s by default, per start.
+        heartbeat_interval_ms=250,
         description=description or None,
+        include_in_schema=documented,
         parser=tolerant_parser,
         decoder=_undecoded,
     )
