@@ -87,7 +87,14 @@ GROUP = "keepword-commitments"
 SERVICE_INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
 BASELINE_TOPIC = "bench.commitments-baseline.v1"
 BASELINE_PARTITIONS = 6
-MEMBERS = ServiceSettings.model_fields["consumers_per_process"].default  # one process's
+# Members of the group in the service's process: its default, or what the environment sets
+# (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`; the service inherits the environment).
+MEMBERS = int(
+    os.environ.get(
+        "KEEPWORD_CONSUMERS_PER_PROCESS",
+        ServiceSettings.model_fields["consumers_per_process"].default,
+    )
+)
 BATCH = 500  # the baseline's getmany size, the same as the service's subscriber
 PROMISES_PER_THREAD = 10
 TRICKLE_RATE = 50.0  # declarations/s of the light-load phase: the service keeps up easily

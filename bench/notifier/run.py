@@ -80,7 +80,14 @@ RESULTS = HERE.parent / "results"
 LOGS = RESULTS / "logs"
 DATABASE = "keepword_bench_notifier"
 GROUP = "keepword-notifier"  # the notifiers' consumer group
-MEMBERS = ServiceSettings.model_fields["consumers_per_process"].default  # of the group, a process's
+# Members of the group in the service's process: its default, or what the environment sets
+# (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`; the service inherits the environment).
+MEMBERS = int(
+    os.environ.get(
+        "KEEPWORD_CONSUMERS_PER_PROCESS",
+        ServiceSettings.model_fields["consumers_per_process"].default,
+    )
+)
 # Both loops name themselves once, as the notifier does (aiosmtplib would look it up for every
 # connection otherwise).
 LOCAL_HOSTNAME = socket.getfqdn()

@@ -77,7 +77,7 @@ def test_the_subscription_reads_the_topics_of_the_inputs_in_one_consumer_group()
 
 
 def test_a_process_runs_several_members_of_the_group_and_documents_one() -> None:
-    assert DeskSettings().consumers_per_process == 2
+    assert DeskSettings().consumers_per_process == 1
     _app, broker = SPEC.wire(DeskSettings(consumers_per_process=3))
     members = list(broker.subscribers)
     assert len(members) == 3

@@ -98,9 +98,10 @@ class ConsumingService(Generic[S, T]):
             description=self.description,
         )
         app = create_service_app(spec, settings, broker, runtime)
-        # Several members of the group in one process: while one waits on the database, another
-        # decodes and folds its batch (one member alone left the core and the database taking
-        # turns). Each has its own EventConsumer, so its own record of the input in hand.
+        # Several members of the group in one process (KEEPWORD_CONSUMERS_PER_PROCESS): while one
+        # waits on the database, another decodes and folds its batch (one member alone leaves the
+        # core and the database taking turns). Each has its own EventConsumer, so its own record
+        # of the input in hand.
         for member in range(settings.consumers_per_process):
             subscribe(
                 broker,
