@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -57,7 +58,13 @@ ACKNOWLEDGE_AFTER_S = 60
 SMTP_IN_FLIGHT = 10  # one notifier instance is killed: at most its conversations are resent
 SETTLE_S = 8.0  # after the last expected email, keep listening this long for duplicates
 INSTANCES = 2
-MEMBERS_PER_PROCESS = ServiceSettings.model_fields["consumers_per_process"].default
+# Members of each group in a service process: the default, or the setting the run inherits.
+MEMBERS_PER_PROCESS = int(
+    os.environ.get(
+        "KEEPWORD_CONSUMERS_PER_PROCESS",
+        ServiceSettings.model_fields["consumers_per_process"].default,
+    )
+)
 PARTITIONS = 6  # three per instance
 KILLED_BROKER = 1  # in every bootstrap list (clients try its servers in random order)
 DOWN_S = 10.0  # a killed instance stays down this long: its partitions move to the survivor
