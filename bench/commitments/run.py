@@ -64,7 +64,6 @@ from keepword_events import (
 from keepword_events.thread_refs import new_thread_id
 from keepword_platform.kafka import PRODUCER_OPTIONS, create_topics, describe_topics
 from keepword_platform.messaging import store
-from keepword_platform.settings import ServiceSettings
 from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
@@ -77,7 +76,7 @@ from keepword_testkit.measuring import (
     progress,
     stat_fields,
 )
-from keepword_testkit.processes import ServiceProcess, running_service
+from keepword_testkit.processes import ServiceProcess, members_per_process, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
@@ -87,14 +86,8 @@ GROUP = "keepword-commitments"
 SERVICE_INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
 BASELINE_TOPIC = "bench.commitments-baseline.v1"
 BASELINE_PARTITIONS = 6
-# Members of the group in the service's process: its default, or what the environment sets
-# (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`; the service inherits the environment).
-MEMBERS = int(
-    os.environ.get(
-        "KEEPWORD_CONSUMERS_PER_PROCESS",
-        ServiceSettings.model_fields["consumers_per_process"].default,
-    )
-)
+# Members of the group in the service's process (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`).
+MEMBERS = members_per_process()
 BATCH = 500  # the baseline's getmany size, the same as the service's subscriber
 PROMISES_PER_THREAD = 10
 TRICKLE_RATE = 50.0  # declarations/s of the light-load phase: the service keeps up easily

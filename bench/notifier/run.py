@@ -67,12 +67,17 @@ from keepword_notifier.sendlog import Send
 from keepword_notifier.settings import NotifierSettings
 from keepword_platform.company import CompanyConfig, load_company_config
 from keepword_platform.kafka import make_broker, publish
-from keepword_platform.settings import KeepwordSettings, ServiceSettings
+from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
 from keepword_testkit.measuring import cpu_seconds, percentile, progress
-from keepword_testkit.processes import ServiceProcess, free_port, running_service
+from keepword_testkit.processes import (
+    ServiceProcess,
+    free_port,
+    members_per_process,
+    running_service,
+)
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
 
 HERE = Path(__file__).resolve().parent
@@ -80,14 +85,8 @@ RESULTS = HERE.parent / "results"
 LOGS = RESULTS / "logs"
 DATABASE = "keepword_bench_notifier"
 GROUP = "keepword-notifier"  # the notifiers' consumer group
-# Members of the group in the service's process: its default, or what the environment sets
-# (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`; the service inherits the environment).
-MEMBERS = int(
-    os.environ.get(
-        "KEEPWORD_CONSUMERS_PER_PROCESS",
-        ServiceSettings.model_fields["consumers_per_process"].default,
-    )
-)
+# Members of the group in the service's process (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`).
+MEMBERS = members_per_process()
 # Both loops name themselves once, as the notifier does (aiosmtplib would look it up for every
 # connection otherwise).
 LOCAL_HOSTNAME = socket.getfqdn()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from keepword_events import topics
-from keepword_platform.settings import ServiceSettings
 from keepword_testkit.fault_run.expected import (
     Run,
     expected_emails,
@@ -42,7 +40,7 @@ from keepword_testkit.fault_run.stack import (
 from keepword_testkit.fault_run.workload import CONFIG, Driver, Plan, plans
 from keepword_testkit.local_kafka import LocalKafkaCluster
 from keepword_testkit.local_postgres import LocalPostgres
-from keepword_testkit.processes import SERVICES, free_port
+from keepword_testkit.processes import SERVICES, free_port, members_per_process
 
 pytestmark = [
     pytest.mark.cluster,
@@ -58,13 +56,9 @@ ACKNOWLEDGE_AFTER_S = 60
 SMTP_IN_FLIGHT = 10  # one notifier instance is killed: at most its conversations are resent
 SETTLE_S = 8.0  # after the last expected email, keep listening this long for duplicates
 INSTANCES = 2
-# Members of each group in a service process: the default, or the setting the run inherits.
-MEMBERS_PER_PROCESS = int(
-    os.environ.get(
-        "KEEPWORD_CONSUMERS_PER_PROCESS",
-        ServiceSettings.model_fields["consumers_per_process"].default,
-    )
-)
+# Members of each group in a service process (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make
+# faultrun-cluster` runs two).
+MEMBERS_PER_PROCESS = members_per_process()
 PARTITIONS = 6  # three per instance
 KILLED_BROKER = 1  # in every bootstrap list (clients try its servers in random order)
 DOWN_S = 10.0  # a killed instance stays down this long: its partitions move to the survivor

@@ -14,8 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from keepword_platform.settings import ServiceSettings
 
 SERVICES = ("intake", "commitments", "escalation", "notifier", "insights")
+
+
+def members_per_process() -> int:
+    """Members of each consumer group in a service process started here: the setting the
+    process inherits from this environment (`KEEPWORD_CONSUMERS_PER_PROCESS`), or its default."""
+    default = ServiceSettings.model_fields["consumers_per_process"].default
+    return int(os.environ.get("KEEPWORD_CONSUMERS_PER_PROCESS", default))
 
 
 def free_port() -> int:
