@@ -11,6 +11,11 @@ STEP := $(LOCAL)/steps.sh run
 # Never let uv fetch a Python build from outside the package registries.
 export UV_PYTHON_DOWNLOADS := never
 export KEEPWORD_CONFIG ?= $(CURDIR)/deploy/local/keepword.toml
+# Python keeps its compiled modules (out of the tree, under .local/) even where the environment
+# says not to write them: otherwise every service process compiles its ~700 modules again at each
+# start (4.3 s to import a service here, 1.6 s with them), and every test that starts one waits.
+export PYTHONDONTWRITEBYTECODE :=
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.local/pycache
 
 .PHONY: help up demo down logs status test faultrun-cluster lint typecheck unit deps stack provision browser mailserver schemas docs bench clean
 
@@ -38,7 +43,7 @@ logs: ## Show where the logs are (.local/logs/), and their last lines
 	@for f in .local/logs/*.log; do echo "== $$f"; tail -n 5 "$$f"; done 2>/dev/null || echo "no logs yet: run make up"
 
 test: deps stack provision browser mailserver lint typecheck ## Run ruff, mypy and every test against the real servers
-	$(VENV)/pytest
+	$(VENV)/pytest -n 2 # two workers: the fault run beside the rest (conftest.py)
 
 faultrun-cluster: deps stack ## The fault run on a 3-broker Kafka cluster with 2 instances of each service (minutes; not in make test)
 	$(VENV)/pytest -m cluster tests/faults/test_fault_run_cluster.py

@@ -23,6 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from keepword_platform.kafka import create_topics
 from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.local_dovecot import LocalDovecot, neighbouring_free_ports
+from keepword_testkit.reporting import REPORT
 
 DEFAULTS = KeepwordSettings.model_construct()  # the documented defaults, not the environment
 
@@ -204,3 +205,35 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDovecot]:
         yield server
     finally:
         server.destroy()
+
+
+# `make test` runs the suite in two pytest-xdist workers (`-n 2`): the modules of APART (each
+# brings its own broker, databases and services, and mostly waits on its deadlines) run in the
+# second worker, beside the rest, which run in the first in their order, one after another, as
+# they share the local broker's consumer groups and the test database.
+APART = frozenset({"tests/faults/test_fault_run.py"})
+SUITE = "suite"
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteAndApart(LoadScopeScheduling):  # type: ignore[misc]  # untyped base
+        """A work unit for each module of APART, one for all the other tests."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in APART else SUITE
+
+    return SuiteAndApart(config, log)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the reports tests recorded (a worker's own output is not shown)."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == REPORT and report.when == "call":
+                terminalreporter.write_sep("-", report.nodeid)
+                terminalreporter.write_line(str(value))

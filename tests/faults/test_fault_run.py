@@ -37,7 +37,9 @@ from keepword_testkit.fault_run.workload import CONFIG, Driver, Plan, plans
 from keepword_testkit.kafka_probe import TopicProbe
 from keepword_testkit.local_postgres import LocalPostgres
 from keepword_testkit.processes import SERVICES, free_port
+from keepword_testkit.reporting import REPORT
 
+# Its own broker, databases and services: `make test` runs it beside the rest (conftest.APART).
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.smtp, pytest.mark.timeout(900)]
 
 THREADS = 240
@@ -205,7 +207,7 @@ def make_stack(name: str, root: Path, postgres: LocalPostgres) -> Stack:
 def test_the_faulty_run_ends_exactly_as_the_clean_one(
     clusters: dict[str, LocalPostgres],
     tmp_path_factory: pytest.TempPathFactory,
-    capsys: pytest.CaptureFixture[str],
+    record_property: Callable[[str, object], None],
 ) -> None:
     workload = plans(THREADS)
     clean_stack = make_stack("clean", tmp_path_factory.mktemp("clean"), clusters["clean"])
@@ -226,17 +228,16 @@ def test_the_faulty_run_ends_exactly_as_the_clean_one(
             stack.catcher.stop()
             stack.kafka.stop()
 
-    with capsys.disabled():
-        report = {
-            "threads": THREADS,
-            "emails": sum(faulty.outcome.emails.values()),
-            "clean_run_s": round(clean.seconds, 1),
-            "faulty_run_s": round(faulty.seconds, 1),
-            "client_retries": faulty.retries,
-            "emails_resent_after_the_notifier_kill": faulty.outcome.copies(),
-            "recovery_s": {k: round(v, 1) for k, v in faulty.recovery.items()},
-        }
-        print("\nfault run:", json.dumps(report, indent=2))
+    report = {
+        "threads": THREADS,
+        "emails": sum(faulty.outcome.emails.values()),
+        "clean_run_s": round(clean.seconds, 1),
+        "faulty_run_s": round(faulty.seconds, 1),
+        "client_retries": faulty.retries,
+        "emails_resent_after_the_notifier_kill": faulty.outcome.copies(),
+        "recovery_s": {k: round(v, 1) for k, v in faulty.recovery.items()},
+    }
+    record_property(REPORT, "fault run: " + json.dumps(report, indent=2))
 
     assert unexpected_emails(clean.outcome, workload) == []
     assert clean.outcome.duplicate_message_ids() == []
