@@ -215,6 +215,7 @@ APART = frozenset({"tests/faults/test_fault_run.py"})
 SUITE = "suite"
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, when it is loaded
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadScopeScheduling
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from keepword_platform import decision_links, signed_links
 from keepword_platform.signed_links import LinkRefused
 
@@ -92,3 +94,18 @@ def test_decision_links_are_a_purpose_of_the_kit() -> None:
         signed_links.read(SECRET, "answer", token, max_age_seconds=60)
     form = decision_links.csrf_token(SECRET, token)
     assert decision_links.csrf_valid(SECRET, token, form)
+
+
+def test_tokens_are_signed_with_sha256_and_those_signed_before_with_sha1_still_read() -> None:
+    claims = {"t": "thr-1", "p": "pat@example.com"}
+    token = signed_links.sign(SECRET, "answer", claims)
+    signature = token.rsplit(".", 1)[1]
+    assert len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))) == 32
+
+    salt = "keepword.answer-link.v1"
+    before = URLSafeTimedSerializer(SECRET, salt=salt).dumps({**claims, "n": "ab" * 12})
+    assert signed_links.read(SECRET, "answer", before, max_age_seconds=60).claims == claims
+    compressible = {"t": "x" * 200}  # a compressed payload (as the library made) still reads
+    before = URLSafeTimedSerializer(SECRET, salt=salt).dumps({**compressible, "n": "ab" * 12})
+    assert before.startswith(".")
+    assert signed_links.read(SECRET, "answer", before, max_age_seconds=60).claims == compressible
