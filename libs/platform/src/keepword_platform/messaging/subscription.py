@@ -11,7 +11,6 @@ from typing import Annotated, Any, Union
 
 import structlog
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -54,9 +53,12 @@ def subscribe(
     the batch comes again; nothing is acknowledged that was not committed. `earliest`: a new
     consumer group starts from the beginning of the topics rather than skipping what is there.
     The range assignor gives each member the same partition numbers of every topic, so the
-    events of one thread (co-partitioned by key) reach one member whatever the topic; round
-    robin stays on offer so that a group can move to it from an older member that has only
-    that. `documented`: whether AsyncAPI shows it (one of a process's several members is).
+    events of one thread (co-partitioned by key) reach one member whatever the topic. It is the
+    only one offered: aiokafka (0.14) sends a JoinGroup for each assignor in turn, each with
+    one more protocol than the last, and the coordinator takes the second for changed metadata
+    and starts the rebalance again; members joining together did so thousands of times, and a
+    start could hang (a group whose older members offer round robin alone refuses a new
+    member: stop those before starting these). `documented`: whether AsyncAPI shows it (one of a process's several members is).
     Returns the FastStream subscriber; the service's progress monitor watches it (and learns from
     the subscription when records reach the handler).
     """
@@ -67,7 +69,7 @@ def subscribe(
         max_records=max_records,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
-        partition_assignment_strategy=(RangePartitionAssignor, RoundRobinPartitionAssignor),
+        partition_assignment_strategy=(RangePartitionAssignor,),
         # A member joining (a process starts its members one after another) waits for the
         # others to rejoin, which they learn from a heartbeat: 3 s by default, per start.
         heartbeat_interval_ms=250,
