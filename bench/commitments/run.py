@@ -86,8 +86,8 @@ GROUP = "keepword-commitments"
 SERVICE_INPUTS = (topics.COMMITMENT_REQUESTS, topics.MESSAGES)
 BASELINE_TOPIC = "bench.commitments-baseline.v1"
 BASELINE_PARTITIONS = 6
-# Members of the group in the service's process (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`).
-MEMBERS = members_per_process()
+# Members of the group in the service's process: its default, or KEEPWORD_CONSUMERS_PER_PROCESS.
+MEMBERS = members_per_process("commitments")
 BATCH = 500  # the baseline's getmany size, the same as the service's subscriber
 PROMISES_PER_THREAD = 10
 TRICKLE_RATE = 50.0  # declarations/s of the light-load phase: the service keeps up easily

@@ -85,8 +85,8 @@ RESULTS = HERE.parent / "results"
 LOGS = RESULTS / "logs"
 DATABASE = "keepword_bench_notifier"
 GROUP = "keepword-notifier"  # the notifiers' consumer group
-# Members of the group in the service's process (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make bench`).
-MEMBERS = members_per_process()
+# Members of the group in the service's process: its default, or KEEPWORD_CONSUMERS_PER_PROCESS.
+MEMBERS = members_per_process("notifier")
 # Both loops name themselves once, as the notifier does (aiosmtplib would look it up for every
 # connection otherwise).
 LOCAL_HOSTNAME = socket.getfqdn()

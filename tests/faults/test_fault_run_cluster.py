@@ -41,6 +41,7 @@ from keepword_testkit.fault_run.workload import CONFIG, Driver, Plan, plans
 from keepword_testkit.local_kafka import LocalKafkaCluster
 from keepword_testkit.local_postgres import LocalPostgres
 from keepword_testkit.processes import SERVICES, free_port, members_per_process
+from keepword_testkit.reporting import REPORT
 
 pytestmark = [
     pytest.mark.cluster,
@@ -56,9 +57,9 @@ ACKNOWLEDGE_AFTER_S = 60
 SMTP_IN_FLIGHT = 10  # one notifier instance is killed: at most its conversations are resent
 SETTLE_S = 8.0  # after the last expected email, keep listening this long for duplicates
 INSTANCES = 2
-# Members of each group in a service process (`KEEPWORD_CONSUMERS_PER_PROCESS=2 make
-# faultrun-cluster` runs two).
-MEMBERS_PER_PROCESS = members_per_process()
+# Members of each group in a service process: each service's default, or
+# `KEEPWORD_CONSUMERS_PER_PROCESS=2 make faultrun-cluster` for two everywhere.
+MEMBERS_PER_PROCESS = {f"keepword-{name}": members_per_process(name) for name in SERVICES}
 PARTITIONS = 6  # three per instance
 KILLED_BROKER = 1  # in every bootstrap list (clients try its servers in random order)
 DOWN_S = 10.0  # a killed instance stays down this long: its partitions move to the survivor
@@ -250,7 +251,7 @@ def finish(stack: Stack) -> None:
 def test_a_cluster_losing_a_broker_and_an_instance_of_each_service_ends_as_the_clean_run(
     postgres: LocalPostgres,
     tmp_path_factory: pytest.TempPathFactory,
-    capsys: pytest.CaptureFixture[str],
+    record_property: Callable[[str, object], None],
 ) -> None:
     workload = plans(THREADS)
     # The clean run first, alone: two runs at once on two shared cores would crowd each other.
@@ -276,18 +277,17 @@ def test_a_cluster_losing_a_broker_and_an_instance_of_each_service_ends_as_the_c
     finally:
         finish(stack)
 
-    with capsys.disabled():
-        report = {
-            "threads": THREADS,
-            "emails": sum(faulty.outcome.emails.values()),
-            "clean_run_s": round(clean.seconds, 1),
-            "cluster_run_s": round(faulty.seconds, 1),
-            "client_retries": faulty.retries,
-            "emails_resent_after_the_notifier_kill": faulty.outcome.copies(),
-            "group_members_at_the_end": members,
-            "recovery_s": {k: round(v, 1) for k, v in faulty.recovery.items()},
-        }
-        print("\ncluster fault run:", json.dumps(report, indent=2))
+    report = {
+        "threads": THREADS,
+        "emails": sum(faulty.outcome.emails.values()),
+        "clean_run_s": round(clean.seconds, 1),
+        "cluster_run_s": round(faulty.seconds, 1),
+        "client_retries": faulty.retries,
+        "emails_resent_after_the_notifier_kill": faulty.outcome.copies(),
+        "group_members_at_the_end": members,
+        "recovery_s": {k: round(v, 1) for k, v in faulty.recovery.items()},
+    }
+    record_property(REPORT, "cluster fault run: " + json.dumps(report, indent=2))
 
     assert unexpected_emails(clean.outcome, workload) == []
     assert clean.outcome.duplicate_message_ids() == []
@@ -299,5 +299,5 @@ def test_a_cluster_losing_a_broker_and_an_instance_of_each_service_ends_as_the_c
     # Both instances of every consuming service were back in their group at the end, with
     # every member of each.
     assert members
-    assert set(members.values()) == {INSTANCES * MEMBERS_PER_PROCESS}, members
+    assert {group: INSTANCES * MEMBERS_PER_PROCESS[group] for group in members} == members
     assert len(faulty.recovery) == len(SERVICES) + 1

@@ -188,6 +188,5 @@ class ServiceSettings(KeepwordSettings):
         le=16,
         description="Members of the service's consumer group in each process, each holding a "
         "share of the partitions: one handles its batch while another waits on the database. "
-        "2 is faster; it stays off by default until a hang seen once on the three-broker "
-        "cluster (a second member's join never completing) is understood.",
+        "A service may set its own default (commitments: 2).",
     )

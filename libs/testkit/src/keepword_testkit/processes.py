@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import socket
@@ -19,11 +20,22 @@ from keepword_platform.settings import ServiceSettings
 SERVICES = ("intake", "commitments", "escalation", "notifier", "insights")
 
 
-def members_per_process() -> int:
-    """Members of each consumer group in a service process started here: the setting the
-    process inherits from this environment (`KEEPWORD_CONSUMERS_PER_PROCESS`), or its default."""
-    default = ServiceSettings.model_fields["consumers_per_process"].default
-    return int(os.environ.get("KEEPWORD_CONSUMERS_PER_PROCESS", default))
+def members_per_process(service: str) -> int:
+    """Members of each consumer group in a process of `service` started here: the setting the
+    process inherits from this environment (`KEEPWORD_CONSUMERS_PER_PROCESS`), or the service's
+    default."""
+    if given := os.environ.get("KEEPWORD_CONSUMERS_PER_PROCESS"):
+        return int(given)
+    module = importlib.import_module(f"keepword_{service}.settings")
+    [settings] = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceSettings)
+        and value.__module__ == module.__name__
+    ]
+    default: int = settings.model_fields["consumers_per_process"].default
+    return default
 
 
 def free_port() -> int:

@@ -58,7 +58,8 @@ def subscribe(
     one more protocol than the last, and the coordinator takes the second for changed metadata
     and starts the rebalance again; members joining together did so thousands of times, and a
     start could hang (a group whose older members offer round robin alone refuses a new
-    member: stop those before starting these). `documented`: whether AsyncAPI shows it (one of a process's several members is).
+    member: stop those before starting these). `documented`: whether AsyncAPI shows it (one of
+    a process's several members is).
     Returns the FastStream subscriber; the service's progress monitor watches it (and learns from
     the subscription when records reach the handler).
     """
