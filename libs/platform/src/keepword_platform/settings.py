@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -168,6 +168,10 @@ class KeepwordSettings(BaseSettings):
     )
 
 
+MembersPerProcess = Annotated[int, Field(ge=1, le=16)]
+"""Members of a consumer group in one process: a service sets its own default with this type."""
+
+
 class ServiceSettings(KeepwordSettings):
     """The settings of a service: the common ones and the port of its HTTP API.
 
@@ -182,10 +186,8 @@ class ServiceSettings(KeepwordSettings):
         description="Events handled at most per consumer batch (one transaction); a service may "
         "name its own variable and default.",
     )
-    consumers_per_process: int = Field(
+    consumers_per_process: MembersPerProcess = Field(
         default=1,
-        ge=1,
-        le=16,
         description="Members of the service's consumer group in each process, each holding a "
         "share of the partitions: one handles its batch while another waits on the database. "
         "A service may set its own default (commitments: 2).",
