@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaTimeoutError, TopicAlreadyExistsError, for_code
 from aiokafka.structs import RecordMetadata
 from faststream.kafka import KafkaBroker
 from keepword_events import Envelope, Event, encode
@@ -90,19 +91,21 @@ async def create_topics(
             for name in topics
             if not existing[name].exists
         ]
-        outcome: dict[str, str] = {}
+        created: list[str] = []
+        if missing:
+            created, raced = created_or_raced(await admin.create_topics(missing))
+            # The controller answers before every broker's metadata shows a new topic (and a
+            # topic another run just created may not show yet): wait until they all show.
+            for state in await _await_visible(admin, [*created, *raced]):
+                existing[state.name] = state
+        outcome = {name: "created" for name in created}
         for name, state in existing.items():
-            if state.exists:
+            if name not in outcome:
                 outcome[name] = (
                     "exists"
                     if state.partitions == partitions
                     else f"exists with {state.partitions} partitions (wanted {partitions})"
                 )
-        if missing:
-            # Another provisioning run may have created them meanwhile: that is fine.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
-            outcome.update({t.name: "created" for t in missing})
         return {name: outcome[name] for name in topics}
     finally:
         await admin.close()
@@ -120,6 +123,39 @@ async def describe_topics(
         return await _describe(admin, list(topics))
     finally:
         await admin.close()
+
+
+def created_or_raced(response: Any) -> tuple[list[str], list[str]]:
+    """The topics the controller created, and those another run created meanwhile (fine);
+    any other refusal (a replication factor above the brokers' count, a bad config) raises."""
+    created: list[str] = []
+    raced: list[str] = []
+    for name, code, *message in response.topic_errors:
+        if code == 0:
+            created.append(name)
+        elif code == TopicAlreadyExistsError.errno:
+            raced.append(name)
+        else:
+            error = for_code(code)
+            raise error(f"creating topic {name}: {message[0] if message else error.description}")
+    return created, raced
+
+
+async def _await_visible(
+    admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0
+) -> list[TopicState]:
+    """The topics' states once the broker's metadata shows each of them."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        states = await _describe(admin, names)
+        if all(state.exists for state in states):
+            return states
+        if time.monotonic() > deadline:
+            absent = [state.name for state in states if not state.exists]
+            raise KafkaTimeoutError(
+                f"topics created but not visible after {timeout_s:.0f} s: {absent}"
+            )
+        await asyncio.sleep(0.1)
 
 
 def _admin(bootstrap: str, client_options: Mapping[str, Any] | None) -> AIOKafkaAdminClient:
