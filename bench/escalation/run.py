@@ -46,7 +46,6 @@ import contextlib
 import itertools
 import json
 import os
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -77,6 +76,7 @@ from keepword_testkit.measuring import (
     parent_pid,
     postgres_cpu_seconds,
     progress,
+    scratch_directory,
 )
 from keepword_testkit.processes import ServiceProcess, running_service
 from keepword_testkit.profiling import print_profile, profile_summary, sampled
@@ -633,7 +633,7 @@ def run(
     seeding = asyncio.run(seed(database_url, population))
     progress(f"seeded in {seeding['total_s']:.1f}s: {seeding}")
     counts = asyncio.run(_counts(database_url))
-    with tempfile.TemporaryDirectory(prefix="keepword-bench-escalation-") as tmp:
+    with scratch_directory("keepword-bench-escalation-") as tmp:
         config = Path(tmp) / "keepword.toml"
         config.write_text(CONFIG)
         progress("starting a private Kafka broker")

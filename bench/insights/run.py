@@ -40,7 +40,6 @@ import json
 import os
 import pstats
 import random
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -84,6 +83,7 @@ from keepword_testkit.measuring import (
     machine_busy_seconds,
     postgres_cpu_seconds,
     progress,
+    scratch_directory,
 )
 from keepword_testkit.processes import ServiceProcess, running_service
 from keepword_testkit.seeded_threads import DECIDED, RESOLUTIONS, VERDICTS, Mix, SeededThreads, desk
@@ -668,7 +668,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     database_url = asyncio.run(fresh_database(settings))
     progress(f"generating {args.events:,} events (seed {args.seed})")
     envelopes = seeded_events(args.events, args.seed)
-    with tempfile.TemporaryDirectory(prefix="keepword-bench-insights-") as tmp:
+    with scratch_directory("keepword-bench-insights-") as tmp:
         folder = Path(tmp)
         config = folder / "keepword.toml"
         config.write_text(CONFIG)

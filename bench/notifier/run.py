@@ -14,14 +14,19 @@ bench`). Nothing shared is touched: the notifier works in a database of its own
    production servers do; the notifier uses it, aiosmtplib (the raw loops) never does.
 2. Baseline, raw aiosmtplib: the same email (an escalation rendered by the notifier's
    templates, as bytes) sent `--emails` times, (a) over one connection, one after the other,
-   and (b) a connection per email, `--concurrency` at a time (the notifier's way).
+   and (b) a connection per email, `--concurrency` at a time (the notifier's way); `--rounds`
+   rounds of both before the notifier and one after it, the fastest round of each counting
+   (the loops scatter from round to round on a shared machine: the best is the demanding
+   baseline).
 3. The notifier as its own process (production settings: INFO logs, digests on) — or
    `--notifiers` processes sharing the work (the topics' partitions, and the send log through
    its leases), their consumer group formed —, healthy, then
-   `--emails` EscalationOpened events published at once, one per manager (digests release
-   each on its own): consume → send log → sender → SMTP → NotificationSent through the
-   outbox. Rate = emails / (last email accepted - first event published); also the sending
-   rate alone (first to last accepted) and each email's latency (event time to accepted).
+   `--emails` EscalationOpened events, encoded beforehand, published at once as a relay
+   publishes them (one per manager: digests release each on its own): consume → send log →
+   sender → SMTP → NotificationSent through the outbox. Rate = emails / (last email accepted
+   - first event published); also the sending rate alone (first to last accepted) and each
+   email's latency (event time to accepted). `--rounds` rounds of `--emails` new escalations
+   each, one after the other; the median round counts.
 
 Prints progress on stderr, a markdown table on stdout, writes JSON to bench/results/. With
 --profile, samples the (first) notifier with py-spy while it works (`pip install py-spy`,
@@ -39,7 +44,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +62,7 @@ from keepword_events import (
     OptionKind,
     Person,
     Role,
+    encode,
     new_envelope,
 )
 from keepword_notifier.compose import compose, to_wire
@@ -66,12 +71,12 @@ from keepword_notifier.rendering import render
 from keepword_notifier.sendlog import Send
 from keepword_notifier.settings import NotifierSettings
 from keepword_platform.company import CompanyConfig, load_company_config
-from keepword_platform.kafka import make_broker, publish
+from keepword_platform.producer import FailFastProducer
 from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
-from keepword_testkit.measuring import cpu_seconds, percentile, progress
+from keepword_testkit.measuring import cpu_seconds, percentile, progress, scratch_directory
 from keepword_testkit.processes import (
     ServiceProcess,
     free_port,
@@ -198,7 +203,7 @@ def sink(folder: Path) -> Iterator[Sink]:
 # --- the raw baseline -------------------------------------------------------------------------
 
 
-async def raw_one_connection(port: int, template: bytes, count: int) -> dict[str, float]:
+async def raw_one_connection(port: int, template: bytes, count: int, tag: str) -> dict[str, float]:
     """`count` emails over one connection, one after the other."""
     client = aiosmtplib.SMTP(
         hostname="127.0.0.1", port=port, start_tls=False, local_hostname=LOCAL_HOSTNAME
@@ -206,7 +211,7 @@ async def raw_one_connection(port: int, template: bytes, count: int) -> dict[str
     await client.connect()
     started = time.perf_counter()
     for i in range(count):
-        data = template.replace(b"<raw.MESSAGE@", f"<raw.seq{i}@".encode())
+        data = template.replace(b"<raw.MESSAGE@", f"<raw.{tag}seq{i}@".encode())
         await client.sendmail("support@bench.example", [f"manager{i}@bench.example"], data)
     elapsed = time.perf_counter() - started
     await client.quit()
@@ -214,7 +219,7 @@ async def raw_one_connection(port: int, template: bytes, count: int) -> dict[str
 
 
 async def raw_parallel(
-    port: int, template: bytes, count: int, concurrency: int
+    port: int, template: bytes, count: int, concurrency: int, tag: str
 ) -> dict[str, float]:
     """`count` emails, a connection each, `concurrency` at a time (what the notifier does)."""
     queue = list(range(count))
@@ -222,7 +227,7 @@ async def raw_parallel(
     async def worker() -> None:
         while queue:
             i = queue.pop()
-            data = template.replace(b"<raw.MESSAGE@", f"<raw.par{i}@".encode())
+            data = template.replace(b"<raw.MESSAGE@", f"<raw.{tag}par{i}@".encode())
             await aiosmtplib.send(
                 data,
                 sender="support@bench.example",
@@ -237,6 +242,31 @@ async def raw_parallel(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     return {"emails": count, "seconds": elapsed, "rate": count / elapsed}
+
+
+def baseline_round(
+    port: int, template: bytes, args: argparse.Namespace, n: int
+) -> dict[str, dict[str, float]]:
+    """Both raw loops, once each."""
+    progress(f"raw aiosmtplib, round {n + 1}: one connection, {args.emails:,} emails")
+    sequential = asyncio.run(raw_one_connection(port, template, args.emails, f"r{n}"))
+    progress(f"raw aiosmtplib, round {n + 1}: a connection each, {args.concurrency} at a time")
+    parallel = asyncio.run(raw_parallel(port, template, args.emails, args.concurrency, f"r{n}"))
+    return {"one_connection": sequential, "connection_each": parallel}
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The notifier's round of median rate (the upper one of an even count), with every
+    round's rate."""
+    ranked = sorted(rounds, key=lambda r: r["rate"])
+    return ranked[len(ranked) // 2] | {"rounds": [r["rate"] for r in rounds]}
+
+
+def best_of(rounds: list[dict[str, dict[str, float]]], loop: str) -> dict[str, Any]:
+    """The fastest round of one raw loop, with every round's rate (the loops scatter from one
+    round to the next on a shared 2-core machine; the best is the demanding baseline)."""
+    best = max((r[loop] for r in rounds), key=lambda m: m["rate"])
+    return best | {"rounds": [r[loop]["rate"] for r in rounds]}
 
 
 # --- the notifier -----------------------------------------------------------------------------
@@ -291,11 +321,19 @@ async def group_formed(bootstrap: str, members: int) -> None:
 
 
 async def through_notifier(
-    bootstrap: str, database_url: str, count: int, services: list[ServiceProcess], sink_pid: int
+    bootstrap: str,
+    database_url: str,
+    emails: range,
+    services: list[ServiceProcess],
+    sink_pid: int,
 ) -> dict[str, Any]:
-    """Publish `count` escalations at once; wait until every email was accepted."""
-    events = [new_envelope(escalation(i), source="/bench") for i in range(count)]
-    producer = make_broker(KeepwordSettings(kafka_bootstrap=bootstrap), client_id="bench")
+    """Publish escalations `emails` at once; wait until each of their emails was accepted."""
+    count = len(emails)
+    # Encoded before the clock starts, and published as a service's relay publishes (batches
+    # per partition): what is measured is the notifier, not the benchmark's own producer.
+    records = [encode(new_envelope(escalation(i), source="/bench")) for i in emails]
+    managers = [escalation(i).manager.email for i in emails]
+    producer = FailFastProducer(bootstrap, client_id="bench", timeout_seconds=30)
     await producer.start()
     conn = await asyncpg.connect(database_url)
     pids = [service.process.pid for service in services]
@@ -303,13 +341,19 @@ async def through_notifier(
     try:
         started_wall = datetime.now(UTC)
         started = time.perf_counter()
-        await asyncio.gather(*(publish(producer, e) for e in events))
+        outcomes = await producer.send_many(records)
         published_s = time.perf_counter() - started
+        if failed := [o for o in outcomes if isinstance(o, Exception)]:
+            raise SystemExit(f"{len(failed):,} events not published: {failed[0]}")
         progress(f"published {count:,} events in {published_s:.2f}s; waiting for the emails")
         sent, last_change, last = 0, time.monotonic(), -1
         while sent < count:
             await asyncio.sleep(0.2)
-            sent = await conn.fetchval("SELECT count(*) FROM notifier.sends WHERE status = 'sent'")
+            sent = await conn.fetchval(
+                "SELECT count(*) FROM notifier.sends WHERE status = 'sent'"
+                " AND recipient = ANY($1::text[])",
+                managers,
+            )
             if sent != last:
                 last, last_change = sent, time.monotonic()
             elif time.monotonic() - last_change > STALL_SECONDS:
@@ -317,7 +361,9 @@ async def through_notifier(
         elapsed = time.perf_counter() - started
         cpu_after = (sum(map(cpu_seconds, pids)), cpu_seconds(sink_pid))
         rows = await conn.fetch(
-            "SELECT created_at, finished_at, status FROM notifier.sends ORDER BY finished_at"
+            "SELECT created_at, finished_at, status FROM notifier.sends"
+            " WHERE recipient = ANY($1::text[]) ORDER BY finished_at",
+            managers,
         )
     finally:
         await conn.close()
@@ -351,18 +397,13 @@ async def through_notifier(
 def run(args: argparse.Namespace, profile: Path | None) -> dict[str, Any]:
     settings = NotifierSettings()
     database_url = asyncio.run(fresh_database(settings))
-    with tempfile.TemporaryDirectory(prefix="keepword-bench-notifier-") as tmp:
+    with scratch_directory("keepword-bench-notifier-") as tmp:
         folder = Path(tmp)
         config = folder / "keepword.toml"
         config.write_text(CONFIG)
         template = raw_email(load_company_config(config))
         with sink(folder) as server:
-            progress(f"raw aiosmtplib, one connection: {args.emails:,} emails")
-            sequential = asyncio.run(raw_one_connection(server.port, template, args.emails))
-            progress(f"raw aiosmtplib, a connection each, {args.concurrency} at a time")
-            parallel = asyncio.run(
-                raw_parallel(server.port, template, args.emails, args.concurrency)
-            )
+            rounds = [baseline_round(server.port, template, args, n) for n in range(args.rounds)]
             progress("starting a private Kafka broker")
             with private_broker(folder / "kafka", settings.topic_partitions) as bootstrap:
                 asyncio.run(warm_broker(bootstrap))
@@ -370,21 +411,33 @@ def run(args: argparse.Namespace, profile: Path | None) -> dict[str, Any]:
                 with notifiers(
                     bootstrap, database_url, config, server.port, args.notifiers
                 ) as services:
-                    with sampled(services[0].process.pid, profile):
-                        through = asyncio.run(
-                            through_notifier(
-                                bootstrap, database_url, args.emails, services, server.process.pid
+                    measured = []
+                    for n in range(args.rounds):
+                        progress(f"the notifier, round {n + 1} of {args.rounds}")
+                        emails = range(n * args.emails, (n + 1) * args.emails)
+                        with sampled(services[0].process.pid, profile if n == 0 else None):
+                            measured.append(
+                                asyncio.run(
+                                    through_notifier(
+                                        bootstrap,
+                                        database_url,
+                                        emails,
+                                        services,
+                                        server.process.pid,
+                                    )
+                                )
                             )
-                        )
                     log = ", ".join(str(service.log_path) for service in services)
+            # One more round once the notifier is done: the baseline brackets its measurement.
+            rounds.append(baseline_round(server.port, template, args, args.rounds))
             counts = server.counts()
     theirs = {k: v for k, v in counts.items() if k.startswith("<kw.")}
     return {
         "email_bytes": len(template),
         "notifiers": args.notifiers,
-        "raw_one_connection": sequential,
-        "raw_connection_each": parallel,
-        "notifier": through,
+        "raw_one_connection": best_of(rounds, "one_connection"),
+        "raw_connection_each": best_of(rounds, "connection_each"),
+        "notifier": median_round(measured),
         "received": {
             "raw": sum(v for k, v in counts.items() if k.startswith("<raw.")),
             "notifier_distinct": len(theirs),
@@ -402,11 +455,11 @@ def print_table(result: dict[str, Any]) -> None:
     )
     best = max(seq["rate"], par["rate"])
     rows = [
-        ("raw aiosmtplib, one connection, sequential", f"{seq['rate']:,.0f}", ""),
-        ("raw aiosmtplib, a connection per email, 10 at a time", f"{par['rate']:,.0f}", ""),
+        ("raw aiosmtplib, one connection, sequential", _best(seq), ""),
+        ("raw aiosmtplib, a connection per email, 10 at a time", _best(par), ""),
         (
-            f"notifier x{result['notifiers']}, end to end (published → accepted)",
-            f"{nt['rate']:,.0f}",
+            f"notifier x{result['notifiers']}, end to end (published → accepted), median round",
+            _median(nt),
             f"{nt['latency_p50_ms']:,.0f} / {nt['latency_p99_ms']:,.0f}",
         ),
         ("notifier, sending alone (first → last accepted)", f"{nt['sending_rate']:,.0f}", ""),
@@ -427,10 +480,27 @@ def print_table(result: dict[str, Any]) -> None:
     )
 
 
+def _median(measured: dict[str, Any]) -> str:
+    rounds = ", ".join(f"{rate:,.0f}" for rate in measured.get("rounds", []))
+    return f"{measured['rate']:,.0f}" + (f" (of {rounds})" if rounds else "")
+
+
+def _best(loop: dict[str, Any]) -> str:
+    rounds = ", ".join(f"{rate:,.0f}" for rate in loop.get("rounds", []))
+    return f"{loop['rate']:,.0f}" + (f" (best of {rounds})" if rounds else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--emails", type=int, default=2000, help="emails per measurement")
     parser.add_argument("--concurrency", type=int, default=10, help="raw loop's connections")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of the notifier (its median counts) and of the raw loops before it (one "
+        "more follows it; the best counts)",
+    )
     parser.add_argument(
         "--notifiers", type=int, default=1, help="notifier processes sharing the work"
     )

@@ -312,7 +312,12 @@ ensure_initdb() {
 
 write_conf() {
 	local q="'"
-	printf "# Written by deploy/local/postgres.sh on every start; do not edit.\nlisten_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\n" \
+	# autovacuum_naptime: the services keep prepared statements, whose plans PostgreSQL makes
+	# again only once ANALYZE has run on their tables. A fresh database's tables grow from
+	# nothing in seconds; with the default 60 s, plans made on near-empty tables (sequential
+	# scans) stayed while the tables reached 60,000 rows, and commitments slowed by a third
+	# (docs/benchmarks.md). 10 s costs next to nothing on tables that do not change.
+	printf "# Written by deploy/local/postgres.sh on every start; do not edit.\nlisten_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s'\nautovacuum_naptime = 10s\n" \
 		"$PORT" "${S_RUN//$q/$q$q}" | as_pg tee "$S_DATA/keepword.conf" >/dev/null
 	[[ -z ${KEEPWORD_PG_TLS_DIR:-} ]] || write_tls_conf
 }
