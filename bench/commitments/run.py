@@ -74,6 +74,7 @@ from keepword_testkit.measuring import (
     cpu_seconds_of,
     listening_pid,
     machine_busy_seconds,
+    median_round,
     percentile,
     progress,
     scratch_directory,
@@ -560,12 +561,6 @@ def measure_bulk(
         cpu_after = cpu_snapshot(parties)
     cpu = cores_busy(cpu_before, cpu_after, measured.elapsed_s)
     return measured, inputs, {"produce_s": produced_s, "cpu_cores_busy": cpu}
-
-
-def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round of median rate (the upper one of an even count), with every round's rate."""
-    ranked = sorted(rounds, key=lambda r: r["rate"])
-    return ranked[len(ranked) // 2] | {"rounds": [r["rate"] for r in rounds]}
 
 
 def print_table(rows: Sequence[tuple[str, dict[str, Any]]], ratio: float) -> None:

@@ -40,7 +40,7 @@ from keepword_platform.migrations import apply_migrations
 from keepword_platform.producer import MAX_BATCH_BYTES
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
-from keepword_testkit.measuring import percentile, progress, scratch_directory
+from keepword_testkit.measuring import median_round, percentile, progress, scratch_directory
 from keepword_testkit.processes import running_service
 
 HERE = Path(__file__).resolve().parent
@@ -267,8 +267,7 @@ def measure(
                     )
                 )
             )
-        ranked = sorted(rounds, key=lambda r: r["rate"])
-        batch = ranked[len(ranked) // 2] | {"rounds": [r["rate"] for r in rounds]}
+        batch = median_round(rounds)
     progress("baseline: raw aiokafka producer, same records, acks=all, idempotent")
     raw = asyncio.run(
         raw_producer(

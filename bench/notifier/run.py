@@ -76,7 +76,13 @@ from keepword_platform.settings import KeepwordSettings
 from keepword_testkit.broker_warmup import warm_broker
 from keepword_testkit.fault_run.stack import create_database
 from keepword_testkit.local_kafka import private_broker
-from keepword_testkit.measuring import cpu_seconds, percentile, progress, scratch_directory
+from keepword_testkit.measuring import (
+    cpu_seconds,
+    median_round,
+    percentile,
+    progress,
+    scratch_directory,
+)
 from keepword_testkit.processes import (
     ServiceProcess,
     free_port,
@@ -253,13 +259,6 @@ def baseline_round(
     progress(f"raw aiosmtplib, round {n + 1}: a connection each, {args.concurrency} at a time")
     parallel = asyncio.run(raw_parallel(port, template, args.emails, args.concurrency, f"r{n}"))
     return {"one_connection": sequential, "connection_each": parallel}
-
-
-def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The notifier's round of median rate (the upper one of an even count), with every
-    round's rate."""
-    ranked = sorted(rounds, key=lambda r: r["rate"])
-    return ranked[len(ranked) // 2] | {"rounds": [r["rate"] for r in rounds]}
 
 
 def best_of(rounds: list[dict[str, dict[str, float]]], loop: str) -> dict[str, Any]:

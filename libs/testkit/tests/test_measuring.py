@@ -10,6 +10,7 @@ from keepword_testkit.measuring import (
     cpu_seconds,
     cpu_seconds_of,
     distribution,
+    median_round,
     parent_pid,
     percentile,
 )
@@ -49,3 +50,9 @@ def test_others_is_the_machine_s_cpu_no_party_accounts_for() -> None:
         "machine": 2.0,
         "others": 1.25,
     }
+
+
+def test_the_median_round_is_kept_whole_with_every_rounds_rate() -> None:
+    rounds = [{"rate": 3.0, "n": 1}, {"rate": 1.0, "n": 2}, {"rate": 2.0, "n": 3}]
+    assert median_round(rounds) == {"rate": 2.0, "n": 3, "rounds": [3.0, 1.0, 2.0]}
+    assert median_round([{"rate": 1.0}, {"rate": 2.0}])["rate"] == 2.0
